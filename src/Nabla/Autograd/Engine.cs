@@ -1,0 +1,104 @@
+namespace Nabla.Autograd;
+
+/// <summary>
+/// Runs backward: orders the graph topologically (iteratively, no recursion, so long
+/// recurrent graphs cannot overflow the stack), then applies each node's rule once, in
+/// reverse order, accumulating gradients in a fixed order so results are repeatable.
+/// </summary>
+internal static class Engine
+{
+    private static int s_stamp;
+
+    public static void Backward(Tensor root, Tensor grad, bool retainGraph)
+    {
+        if (!root.RequiresGrad)
+            throw new InvalidOperationException($"Backward: the tensor {root.ShapeString} does not require grad and has no recorded graph; set RequiresGrad on the inputs before computing it.");
+        List<Tensor> order = TopologicalOrder(root);
+        root.PendingGrad = grad;
+        using var noGrad = new NoGradScope();
+        try
+        {
+            for (int i = order.Count - 1; i >= 0; i--)
+            {
+                Tensor t = order[i];
+                Tensor? g = t.PendingGrad;
+                t.PendingGrad = null;
+                if (g is null) continue;
+                Node? node = t.GradFn;
+                if (node is null)
+                {
+                    Accumulate(t, g);
+                    continue;
+                }
+                if (node.IsReleased)
+                    throw new InvalidOperationException($"Backward: the graph through {node.Name} was already freed by an earlier backward; pass retainGraph: true to the first Backward call to go through it twice.");
+                Tensor?[] grads = node.Backward(g);
+                IReadOnlyList<Tensor> inputs = node.Inputs;
+                for (int k = 0; k < inputs.Count; k++)
+                {
+                    Tensor input = inputs[k];
+                    Tensor? gi = k < grads.Length ? grads[k] : null;
+                    if (gi is null || !input.RequiresGrad) continue;
+                    if (!Shapes.Equal(gi.Shape, input.Shape))
+                        throw new InvalidOperationException($"{node.Name} returned a gradient of shape {gi.ShapeString} for input {k} of shape {input.ShapeString}.");
+                    input.PendingGrad = input.PendingGrad is null ? gi : input.PendingGrad + gi;
+                }
+            }
+        }
+        finally
+        {
+            foreach (Tensor t in order) t.PendingGrad = null;
+        }
+        if (!retainGraph)
+        {
+            foreach (Tensor t in order) t.GradFn?.Release();
+        }
+    }
+
+    /// <summary>Post-order of every tensor that requires grad and is reachable from <paramref name="root"/>.</summary>
+    private static List<Tensor> TopologicalOrder(Tensor root)
+    {
+        int stamp = Interlocked.Increment(ref s_stamp);
+        var order = new List<Tensor>();
+        var stack = new Stack<(Tensor Tensor, int Next)>();
+        root.VisitStamp = stamp;
+        stack.Push((root, 0));
+        while (stack.Count > 0)
+        {
+            var (t, next) = stack.Pop();
+            IReadOnlyList<Tensor> inputs = t.GradFn is { } fn ? fn.Inputs : [];
+            bool descended = false;
+            for (int k = next; k < inputs.Count; k++)
+            {
+                Tensor child = inputs[k];
+                if (!child.RequiresGrad || child.VisitStamp == stamp) continue;
+                child.VisitStamp = stamp;
+                stack.Push((t, k + 1));
+                stack.Push((child, 0));
+                descended = true;
+                break;
+            }
+            if (!descended) order.Add(t);
+        }
+        return order;
+    }
+
+    /// <summary>Adds a gradient into a leaf's <see cref="Tensor.Grad"/>; the first one is copied so the leaf owns it.</summary>
+    private static void Accumulate(Tensor leaf, Tensor g)
+    {
+        if (!leaf.RequiresGrad) return;
+        if (leaf.Grad is null)
+        {
+            leaf.Grad = g.ContiguousCopy();
+            return;
+        }
+        if (!Shapes.Equal(leaf.Grad.Shape, leaf.Shape) || !leaf.Grad.IsContiguous)
+        {
+            leaf.Grad = leaf.Grad + g;
+            return;
+        }
+        Tensor gc = g.IsContiguous ? g : g.ContiguousCopy();
+        var dst = leaf.Grad.Storage.AsSpan(leaf.Grad.Offset, leaf.Grad.Size);
+        System.Numerics.Tensors.TensorPrimitives.Add(dst, gc.Storage.AsSpan(gc.Offset, gc.Size), dst);
+    }
+}

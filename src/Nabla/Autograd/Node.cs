@@ -1,0 +1,55 @@
+namespace Nabla.Autograd;
+
+/// <summary>
+/// One recorded operation in the graph: it knows its inputs, keeps only the tensors its
+/// gradient rule reads, and maps the gradient of its output to gradients of its inputs.
+/// Subclasses are named like PyTorch's grad_fn (<c>MulBackward</c>, <c>SigmoidBackward</c>),
+/// so an error in backward can name the op that caused it.
+/// </summary>
+public abstract class Node
+{
+    private Tensor[] _inputs;
+    private Tensor[] _saved;
+
+    /// <summary>Records a node over its inputs and the tensors its rule needs later.</summary>
+    protected Node(Tensor[] inputs, params Tensor[] saved)
+    {
+        _inputs = inputs;
+        _saved = saved;
+    }
+
+    /// <summary>The op's name, e.g. <c>MatMulBackward</c>.</summary>
+    public virtual string Name => GetType().Name;
+
+    /// <summary>True after a backward pass has freed this node's saved tensors.</summary>
+    public bool IsReleased { get; private set; }
+
+    /// <summary>The op's inputs, in order.</summary>
+    internal IReadOnlyList<Tensor> Inputs => _inputs;
+
+    /// <summary>The tensors saved for the gradient rule, in the order given at construction.</summary>
+    protected IReadOnlyList<Tensor> Saved => _saved;
+
+    /// <summary>Input <paramref name="i"/>, for rules that read the op's inputs.</summary>
+    protected Tensor Input(int i) => _inputs[i];
+
+    /// <summary>Whether input <paramref name="i"/> needs a gradient; rules may skip the others.</summary>
+    protected bool NeedsGrad(int i) => _inputs[i].RequiresGrad;
+
+    /// <summary>
+    /// The gradient rule: given the gradient of the output, returns one gradient per input
+    /// (null where the input needs none), each of that input's shape. Runs with grad mode off.
+    /// </summary>
+    protected internal abstract Tensor?[] Backward(Tensor grad);
+
+    /// <summary>Frees the saved tensors and the links to the inputs, so the graph can be collected.</summary>
+    internal void Release()
+    {
+        IsReleased = true;
+        _inputs = [];
+        _saved = [];
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Name;
+}

@@ -1,0 +1,48 @@
+using Nabla.Autograd;
+
+namespace Nabla;
+
+public sealed partial class Tensor
+{
+    /// <summary>Softmax along <paramref name="axis"/> (default the last): exp(x) / sum(exp(x)), computed stably.</summary>
+    public Tensor Softmax(int axis = -1)
+    {
+        var (outer, n, inner) = AxisBlocks(Shapes.NormalizeAxis(axis, Rank, "Softmax"));
+        var y = Map(this, (x, y) => Kernels.Softmax.Forward(x, outer, n, inner, y));
+        return ShouldRecord(this) ? y.Record(new SoftmaxBackward(this, y, axis)) : y;
+    }
+
+    /// <summary>Log-softmax along <paramref name="axis"/> (default the last): x - log(sum(exp(x))), computed stably.</summary>
+    public Tensor LogSoftmax(int axis = -1)
+    {
+        var (outer, n, inner) = AxisBlocks(Shapes.NormalizeAxis(axis, Rank, "LogSoftmax"));
+        var y = Map(this, (x, y) => Kernels.Softmax.LogForward(x, outer, n, inner, y));
+        return ShouldRecord(this) ? y.Record(new LogSoftmaxBackward(this, y, axis)) : y;
+    }
+
+    /// <summary>Views the shape as [outer, n, inner] around one axis.</summary>
+    internal (int Outer, int N, int Inner) AxisBlocks(int axis)
+    {
+        int outer = 1, inner = 1;
+        for (int i = 0; i < axis; i++) outer *= ShapeArray[i];
+        for (int i = axis + 1; i < Rank; i++) inner *= ShapeArray[i];
+        return (outer, ShapeArray[axis], inner);
+    }
+
+    private sealed class SoftmaxBackward(Tensor x, Tensor y, int axis) : Node([x], y)
+    {
+        // dx = y * (g - sum(g * y)) along the axis.
+        protected internal override Tensor?[] Backward(Tensor grad)
+        {
+            Tensor y = Saved[0];
+            return [y * (grad - (grad * y).Sum([axis], keepDim: true))];
+        }
+    }
+
+    private sealed class LogSoftmaxBackward(Tensor x, Tensor y, int axis) : Node([x], y)
+    {
+        // dx = g - softmax(x) * sum(g) along the axis; softmax(x) = exp(y).
+        protected internal override Tensor?[] Backward(Tensor grad) =>
+            [grad - Saved[0].Exp() * grad.Sum([axis], keepDim: true)];
+    }
+}

@@ -1,0 +1,250 @@
+using Nabla.Autograd;
+
+namespace Nabla;
+
+/// <summary>
+/// An n-dimensional array of float32 values, row-major, that can record the operations
+/// applied to it and compute gradients backwards through them (reverse-mode automatic
+/// differentiation, define-by-run as in PyTorch).
+/// </summary>
+/// <remarks>
+/// A tensor is a view: storage, an offset and per-dimension strides. Reshape of a contiguous
+/// tensor, <see cref="Transpose"/>, <see cref="Permute"/>, <see cref="Slice"/> and
+/// <see cref="Expand"/> share storage; every other op returns a new contiguous tensor.
+/// Tensors live in managed memory; nothing needs to be disposed.
+/// </remarks>
+public sealed partial class Tensor
+{
+    internal readonly float[] Storage;
+    internal readonly int Offset;
+    internal readonly int[] ShapeArray;
+    internal readonly int[] Strides;
+    private bool _requiresGrad;
+
+    // Scratch state used only while Backward walks the graph.
+    internal int VisitStamp;
+    internal Tensor? PendingGrad;
+
+    internal Tensor(float[] storage, int offset, int[] shape, int[] strides)
+    {
+        Storage = storage;
+        Offset = offset;
+        ShapeArray = shape;
+        Strides = strides;
+        Size = Shapes.Size(shape);
+    }
+
+    /// <summary>A new contiguous tensor of the given shape over fresh zeroed storage.</summary>
+    internal Tensor(int[] shape) : this(new float[Shapes.Size(shape)], 0, shape, Shapes.ContiguousStrides(shape))
+    {
+    }
+
+    /// <summary>A new contiguous tensor over existing storage (not copied).</summary>
+    internal Tensor(float[] storage, int[] shape) : this(storage, 0, shape, Shapes.ContiguousStrides(shape))
+    {
+    }
+
+    /// <summary>The size of each dimension.</summary>
+    public ReadOnlySpan<int> Shape => ShapeArray;
+
+    /// <summary>The number of dimensions (0 for a scalar).</summary>
+    public int Rank => ShapeArray.Length;
+
+    /// <summary>The number of elements.</summary>
+    public int Size { get; }
+
+    /// <summary>The size of one dimension; negative axes count from the end.</summary>
+    public int Dim(int axis) => ShapeArray[Shapes.NormalizeAxis(axis, Rank, "Dim")];
+
+    /// <summary>The shape formatted as <c>[2, 3]</c>, for messages.</summary>
+    public string ShapeString => Shapes.Format(ShapeArray);
+
+    /// <summary>
+    /// Whether operations on this tensor are recorded so gradients can flow back to it. Only a
+    /// leaf (a tensor not produced by a recorded op) can have this switched.
+    /// </summary>
+    public bool RequiresGrad
+    {
+        get => _requiresGrad;
+        set
+        {
+            if (!value && GradFn is not null)
+                throw new InvalidOperationException($"RequiresGrad cannot be turned off on a tensor produced by {GradFn.Name}; use Detach() instead.");
+            _requiresGrad = value;
+        }
+    }
+
+    /// <summary>The accumulated gradient of a leaf after <see cref="Backward(bool)"/>; null until then.</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>The node that produced this tensor in the recorded graph (null for leaves).</summary>
+    public Node? GradFn { get; private set; }
+
+    /// <summary>True for tensors created by the user rather than by a recorded op.</summary>
+    public bool IsLeaf => GradFn is null;
+
+    /// <summary>True when the elements are laid out row-major with no gaps, starting at the offset.</summary>
+    public bool IsContiguous
+    {
+        get
+        {
+            int expected = 1;
+            for (int i = Rank - 1; i >= 0; i--)
+            {
+                if (ShapeArray[i] != 1 && Strides[i] != expected) return false;
+                expected *= ShapeArray[i];
+            }
+            return true;
+        }
+    }
+
+    /// <summary>Makes this tensor a leaf that requires grad; returns it, for chaining.</summary>
+    public Tensor RequireGrad()
+    {
+        RequiresGrad = true;
+        return this;
+    }
+
+    /// <summary>Sets <see cref="Grad"/> to null, as PyTorch's zero_grad(set_to_none=True).</summary>
+    public void ZeroGrad() => Grad = null;
+
+    /// <summary>A view of the same storage that is cut off from the graph and does not require grad.</summary>
+    public Tensor Detach() => new(Storage, Offset, ShapeArray, Strides);
+
+    /// <summary>
+    /// Attaches <paramref name="node"/> as the producer of this freshly made tensor when grad
+    /// mode is on and some input requires grad; returns this tensor. Every op ends with it.
+    /// </summary>
+    internal Tensor Record(Node node)
+    {
+        GradFn = node;
+        _requiresGrad = true;
+        return this;
+    }
+
+    /// <summary>True when an op over these inputs should record a node.</summary>
+    internal static bool ShouldRecord(Tensor a) => GradMode.IsEnabled && a._requiresGrad;
+
+    /// <inheritdoc cref="ShouldRecord(Tensor)"/>
+    internal static bool ShouldRecord(Tensor a, Tensor b) => GradMode.IsEnabled && (a._requiresGrad || b._requiresGrad);
+
+    /// <inheritdoc cref="ShouldRecord(Tensor)"/>
+    internal static bool ShouldRecord(IReadOnlyList<Tensor> inputs)
+    {
+        if (!GradMode.IsEnabled) return false;
+        foreach (var t in inputs)
+        {
+            if (t._requiresGrad) return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// The elements in row-major order: the storage itself when contiguous, else a copy.
+    /// Never records a graph node.
+    /// </summary>
+    internal ReadOnlySpan<float> Data => IsContiguous ? Storage.AsSpan(Offset, Size) : ContiguousCopy().Storage;
+
+    /// <summary>A contiguous copy with fresh storage, not recorded.</summary>
+    internal Tensor ContiguousCopy()
+    {
+        var result = new Tensor((int[])ShapeArray.Clone());
+        Kernels.Strided.Copy(Storage, Offset, Strides, result.Storage, 0, result.Strides, ShapeArray);
+        return result;
+    }
+
+    /// <summary>Strides of this tensor when broadcast to <paramref name="shape"/> (0 along broadcast dimensions).</summary>
+    internal int[] BroadcastStrides(ReadOnlySpan<int> shape)
+    {
+        var s = new int[shape.Length];
+        int lead = shape.Length - Rank;
+        for (int i = 0; i < Rank; i++)
+        {
+            s[lead + i] = ShapeArray[i] == 1 && shape[lead + i] != 1 ? 0 : Strides[i];
+        }
+        return s;
+    }
+
+    /// <summary>Copies the elements, row-major, into a new array.</summary>
+    public float[] ToArray() => Data.ToArray();
+
+    /// <summary>Copies the elements, row-major, into <paramref name="destination"/>.</summary>
+    public void CopyTo(Span<float> destination)
+    {
+        if (destination.Length < Size)
+            throw new ArgumentException($"CopyTo: destination holds {destination.Length} values but the tensor {ShapeString} has {Size}.");
+        Data.CopyTo(destination);
+    }
+
+    /// <summary>The value of a one-element tensor.</summary>
+    public float Item()
+    {
+        if (Size != 1) throw new InvalidOperationException($"Item() needs a tensor with one element, not shape {ShapeString}.");
+        return Storage[Offset];
+    }
+
+    /// <summary>The element at a full index (one entry per dimension; negative entries count from the end).</summary>
+    [System.Runtime.CompilerServices.IndexerName("Element")]
+    public float this[params int[] index]
+    {
+        get => Storage[StorageIndex(index)];
+    }
+
+    /// <summary>Storage position of a full index, validated.</summary>
+    internal int StorageIndex(ReadOnlySpan<int> index)
+    {
+        if (index.Length != Rank)
+            throw new ArgumentException($"Index has {index.Length} entries but the tensor {ShapeString} has rank {Rank}.");
+        int pos = Offset;
+        for (int i = 0; i < Rank; i++)
+        {
+            int k = index[i] < 0 ? index[i] + ShapeArray[i] : index[i];
+            if (k < 0 || k >= ShapeArray[i])
+                throw new IndexOutOfRangeException($"Index {index[i]} is out of range for dimension {i} of size {ShapeArray[i]} (shape {ShapeString}).");
+            pos += k * Strides[i];
+        }
+        return pos;
+    }
+
+    /// <summary>Storage position of the flat (row-major) element number <paramref name="flat"/>.</summary>
+    internal int StorageIndexOfFlat(int flat)
+    {
+        int pos = Offset;
+        for (int i = Rank - 1; i >= 0; i--)
+        {
+            int d = ShapeArray[i];
+            pos += flat % d * Strides[i];
+            flat /= d;
+        }
+        return pos;
+    }
+
+    /// <summary>
+    /// Computes gradients of this scalar with respect to every leaf that requires grad,
+    /// accumulating them into <see cref="Grad"/>, then releases the graph.
+    /// </summary>
+    public void Backward(bool retainGraph = false)
+    {
+        if (Size != 1)
+            throw new InvalidOperationException($"Backward() without a gradient needs a scalar, but this tensor has shape {ShapeString}; pass the upstream gradient explicitly.");
+        Engine.Backward(this, Ones(ShapeArray), retainGraph);
+    }
+
+    /// <summary>
+    /// Computes vector-Jacobian products: gradients of <c>sum(this * gradient)</c> with respect to
+    /// every leaf that requires grad. <paramref name="gradient"/> must have this tensor's shape.
+    /// </summary>
+    public void Backward(Tensor gradient, bool retainGraph = false)
+    {
+        ArgumentNullException.ThrowIfNull(gradient);
+        if (!Shapes.Equal(gradient.Shape, Shape))
+            throw new ArgumentException($"Backward: the gradient has shape {gradient.ShapeString} but the tensor has shape {ShapeString}.");
+        Engine.Backward(this, gradient, retainGraph);
+    }
+
+    /// <summary>
+    /// Starts a scope in which no op is recorded (inference, weight updates):
+    /// <c>using (Tensor.NoGrad()) { ... }</c>.
+    /// </summary>
+    public static NoGradScope NoGrad() => new();
+}
