@@ -30,7 +30,7 @@ public sealed partial class Tensor
         bool scientific = maxAbs >= 1e6f || (maxAbs > 0 && maxAbs < 1e-3f);
         string Fmt(float v) => float.IsNaN(v) ? "nan" : float.IsPositiveInfinity(v) ? "inf" : float.IsNegativeInfinity(v) ? "-inf"
             : scientific ? v.ToString("0.0000e+00", CultureInfo.InvariantCulture)
-            : integral ? v.ToString("0.", CultureInfo.InvariantCulture)
+            : integral ? v.ToString("0", CultureInfo.InvariantCulture) + "."
             : v.ToString("0.0000", CultureInfo.InvariantCulture);
 
         void Write(int dim, int offset, int indent)

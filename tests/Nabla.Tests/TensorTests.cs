@@ -1,0 +1,243 @@
+namespace Nabla.Tests;
+
+public class TensorTests
+{
+    private static void Equal(float[] expected, Tensor actual, float tol = 1e-6f)
+    {
+        float[] got = actual.ToArray();
+        Assert.Equal(expected.Length, got.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(MathF.Abs(expected[i] - got[i]) <= tol * MathF.Max(1f, MathF.Abs(expected[i])), $"element {i}: expected {expected[i]}, got {got[i]}");
+    }
+
+    [Fact]
+    public void Creation_functions_give_the_documented_values()
+    {
+        Assert.Equal([2, 3], Tensor.Zeros(2, 3).Shape.ToArray());
+        Assert.All(Tensor.Zeros(2, 3).ToArray(), v => Assert.Equal(0f, v));
+        Assert.All(Tensor.Ones(4).ToArray(), v => Assert.Equal(1f, v));
+        Assert.All(Tensor.Full([2, 2], 7.5f).ToArray(), v => Assert.Equal(7.5f, v));
+        Equal([0, 1, 2, 3, 4], Tensor.Arange(5));
+        Equal([1f, 1.5f, 2f, 2.5f], Tensor.Arange(1f, 3f, 0.5f));
+        Equal([5, 3, 1], Tensor.Arange(5f, 0f, -2f));
+        Equal([0f, 0.25f, 0.5f, 0.75f, 1f], Tensor.Linspace(0, 1, 5));
+        Assert.Equal(0, Tensor.Scalar(3f).Rank);
+        Assert.Equal(3f, Tensor.Scalar(3f).Item());
+        var m = Tensor.FromArray(new float[,] { { 1, 2, 3 }, { 4, 5, 6 } });
+        Assert.Equal([2, 3], m.Shape.ToArray());
+        Assert.Equal(6f, m[1, 2]);
+        Assert.Equal(4f, m[-1, 0]);
+    }
+
+    [Fact]
+    public void FromArray_copies_the_data()
+    {
+        float[] data = [1, 2, 3];
+        var t = Tensor.FromArray(data);
+        data[0] = 100;
+        Assert.Equal(1f, t[0]);
+    }
+
+    [Fact]
+    public void Random_tensors_are_repeatable_from_a_seed_and_have_the_right_moments()
+    {
+        var a = Tensor.RandN([10000], new Generator(5));
+        var b = Tensor.RandN([10000], new Generator(5));
+        Assert.Equal(a.ToArray(), b.ToArray());
+        Assert.InRange(a.Mean().Item(), -0.05f, 0.05f);
+        Assert.InRange(a.Var().Item(), 0.95f, 1.05f);
+        var u = Tensor.Uniform([10000], -2f, 4f, new Generator(6));
+        Assert.InRange(u.Min().Item(), -2f, -1.99f);
+        Assert.InRange(u.Max().Item(), 3.99f, 4f);
+        Assert.InRange(u.Mean().Item(), 0.95f, 1.05f);
+        Assert.NotEqual(a.ToArray(), Tensor.RandN([10000], new Generator(6)).ToArray());
+    }
+
+    [Fact]
+    public void Generator_state_round_trips()
+    {
+        var g = new Generator(9);
+        g.NextUInt64();
+        ulong[] state = g.GetState();
+        ulong next = g.NextUInt64();
+        var h = new Generator(0);
+        h.SetState(state);
+        Assert.Equal(next, h.NextUInt64());
+    }
+
+    [Fact]
+    public void Broadcasting_follows_numpy_rules()
+    {
+        var x = Tensor.FromArray([1f, 2f, 3f, 4f, 5f, 6f], 2, 3);
+        Equal([11, 22, 33, 14, 25, 36], x + Tensor.FromArray([10f, 20f, 30f]));
+        Equal([11, 12, 13, 24, 25, 26], x + Tensor.FromArray([10f, 20f], 2, 1));
+        var outer = Tensor.FromArray([1f, 2f], 2, 1) * Tensor.FromArray([1f, 10f, 100f], 1, 3);
+        Assert.Equal([2, 3], outer.Shape.ToArray());
+        Equal([1, 10, 100, 2, 20, 200], outer);
+        Equal([0.5f, 1f, 1.5f, 2f, 2.5f, 3f], x / 2f);
+        Equal([-1, 0, 1, 2, 3, 4], x - 2f);
+        Equal([1f, 0.5f, 1f / 3, 0.25f, 0.2f, 1f / 6], 1f / x);
+        var ex = Assert.Throws<ArgumentException>(() => x + Tensor.Ones(2));
+        Assert.Contains("Add", ex.Message);
+        Assert.Contains("[2, 3]", ex.Message);
+        Assert.Contains("[2]", ex.Message);
+    }
+
+    [Fact]
+    public void Views_share_storage_and_reshape_infers_a_dimension()
+    {
+        var x = Tensor.Arange(12).Reshape(3, -1);
+        Assert.Equal([3, 4], x.Shape.ToArray());
+        Assert.Same(x.Storage, x.Reshape(2, 6).Storage);
+        var t = x.T;
+        Assert.Equal([4, 3], t.Shape.ToArray());
+        Assert.Same(x.Storage, t.Storage);
+        Assert.False(t.IsContiguous);
+        Assert.Equal(x[1, 2], t[2, 1]);
+        Equal([0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11], t);
+        // Reshaping a non-contiguous view copies.
+        var r = t.Reshape(12);
+        Assert.NotSame(x.Storage, r.Storage);
+        Equal([0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11], r);
+        Equal([1, 3, 5, 7, 9, 11], x.Slice(1, 1, null, 2));
+        Equal([8, 9, 10, 11], x.Select(0, -1));
+        Equal([3, 7, 11], x.Select(1, 3));
+        Equal([4, 5, 6, 7, 4, 5, 6, 7], x.Select(0, 1).Expand(2, 4));
+        Assert.Equal([3, 1, 4], x.Unsqueeze(1).Shape.ToArray());
+        Assert.Equal([3, 4], x.Unsqueeze(1).Squeeze().Shape.ToArray());
+        Assert.Equal([2, 12], Tensor.Zeros(2, 3, 4).Flatten(1).Shape.ToArray());
+        Assert.Equal([4, 2, 3], Tensor.Zeros(2, 3, 4).Permute(2, 0, 1).Shape.ToArray());
+    }
+
+    [Fact]
+    public void Concat_stack_index_select_gather_and_where_give_known_values()
+    {
+        var a = Tensor.FromArray([1f, 2f, 3f, 4f], 2, 2);
+        var b = Tensor.FromArray([5f, 6f], 2, 1);
+        Equal([1, 2, 5, 3, 4, 6], Tensor.Concat([a, b], 1));
+        Equal([1, 2, 3, 4, 1, 2, 3, 4], Tensor.Concat([a, a], 0));
+        var s = Tensor.Stack([a, a * 10f], 0);
+        Assert.Equal([2, 2, 2], s.Shape.ToArray());
+        Equal([1, 2, 3, 4, 10, 20, 30, 40], s);
+        var table = Tensor.FromArray([0f, 0f, 1f, 1f, 2f, 2f], 3, 2);
+        var ids = Tensor.FromArray([2f, 0f, 1f, 2f], 2, 2);
+        var emb = table.IndexSelect(0, ids);
+        Assert.Equal([2, 2, 2], emb.Shape.ToArray());
+        Equal([2, 2, 0, 0, 1, 1, 2, 2], emb);
+        var scores = Tensor.FromArray([0.1f, 0.7f, 0.2f, 0.5f, 0.3f, 0.2f], 2, 3);
+        var labels = Tensor.FromArray([1f, 0f], 2, 1);
+        Equal([0.7f, 0.5f], scores.Gather(1, labels));
+        Equal([1f, 0f], scores.ArgMax(1));
+        Equal([0f, 2f], scores.ArgMin(1));
+        Assert.Equal(1f, scores.ArgMax().Item());
+        Equal([10, 2, 30], Tensor.Where(Tensor.FromArray([1f, 0f, 1f]), Tensor.FromArray([10f, 20f, 30f]), Tensor.Scalar(2f)));
+        Equal([0, 1, 1], Tensor.FromArray([1f, 2f, 3f]).Gt(1f));
+        Equal([1, 1, 0], Tensor.FromArray([1f, 2f, 3f]) <= 2f);
+        Equal([0, 1, 0], Tensor.FromArray([1f, 2f, 3f]).Eq(Tensor.FromArray([0f, 2f, 4f])));
+    }
+
+    [Fact]
+    public void Math_and_activations_give_known_values()
+    {
+        var x = Tensor.FromArray([-2f, -0.5f, 0f, 1f, 3f]);
+        Equal([0, 0, 0, 1, 3], x.Relu());
+        Equal([-0.2f, -0.05f, 0, 1, 3], x.LeakyRelu(0.1f));
+        Equal([MathF.Exp(-2) - 1, MathF.Exp(-0.5f) - 1, 0, 1, 3], x.Elu());
+        // GELU(1) = Phi(1) = 0.8413447; GELU(-2) = -2 * Phi(-2) = -0.04550026.
+        Equal([-0.04550026f, -0.15426877f, 0f, 0.84134475f, 2.99595031f], x.Gelu(), 1e-5f);
+        Equal([-2f / (1 + MathF.Exp(2)), -0.5f / (1 + MathF.Exp(0.5f)), 0, 1f / (1 + MathF.Exp(-1)), 3f / (1 + MathF.Exp(-3))], x.Silu(), 1e-6f);
+        Equal([1 / (1 + MathF.Exp(2)), 1 / (1 + MathF.Exp(0.5f)), 0.5f, 1 / (1 + MathF.Exp(-1)), 1 / (1 + MathF.Exp(-3))], x.Sigmoid(), 1e-6f);
+        Equal([MathF.Tanh(-2), MathF.Tanh(-0.5f), 0, MathF.Tanh(1), MathF.Tanh(3)], x.Tanh(), 1e-6f);
+        Equal([MathF.Log(1 + MathF.Exp(-2)), MathF.Log(1 + MathF.Exp(-0.5f)), MathF.Log(2), MathF.Log(1 + MathF.E), MathF.Log(1 + MathF.Exp(3))], x.Softplus(), 1e-6f);
+        Assert.Equal(100f, Tensor.FromArray([100f]).Softplus().Item());
+        Equal([2, 0.5f, 0, 1, 3], x.Abs());
+        Equal([-1, -0.5f, 0, 1, 1], x.Clamp(-1, 1));
+        Equal([4, 0.25f, 0, 1, 9], x.Pow(2));
+        Equal([1, 2, 3], Tensor.FromArray([1f, 4f, 9f]).Sqrt());
+        Equal([0, 1], Tensor.FromArray([1f, MathF.E]).Log());
+        Equal([1, MathF.E], Tensor.FromArray([0f, 1f]).Exp());
+        Equal([8, 9], Tensor.Pow(Tensor.FromArray([2f, 3f]), Tensor.FromArray([3f, 2f])));
+    }
+
+    [Fact]
+    public void Softmax_is_stable_and_sums_to_one()
+    {
+        var logits = Tensor.FromArray([1000f, 1001f, 1002f, -5f, 0f, 5f], 2, 3);
+        var p = logits.Softmax();
+        float e1 = MathF.Exp(-1), e2 = MathF.Exp(-2), z = 1 + e1 + e2;
+        Equal([e2 / z, e1 / z, 1 / z], p.Select(0, 0), 1e-6f);
+        Equal([1f, 1f], p.Sum(1), 1e-6f);
+        var logp = logits.LogSoftmax();
+        Equal([-2 - MathF.Log(z), -1 - MathF.Log(z), -MathF.Log(z)], logp.Select(0, 0), 1e-5f);
+        Assert.All(logp.ToArray(), v => Assert.True(float.IsFinite(v)));
+        // Along the first axis of a 3-D tensor: each column of each slice sums to one.
+        var q = Tensor.RandN([3, 2, 4], new Generator(1)).Softmax(0);
+        Equal(Enumerable.Repeat(1f, 8).ToArray(), q.Sum(0), 1e-6f);
+    }
+
+    [Fact]
+    public void Reductions_give_known_values()
+    {
+        var x = Tensor.FromArray([1f, 2f, 3f, 4f, 5f, 6f], 2, 3);
+        Assert.Equal(21f, x.Sum().Item());
+        Equal([5, 7, 9], x.Sum(0));
+        Equal([6, 15], x.Sum(1));
+        Assert.Equal([2, 1], x.Sum(1, keepDim: true).Shape.ToArray());
+        Equal([2, 5], x.Mean(1));
+        Equal([3, 6], x.Max(1));
+        Equal([1, 2, 3], x.Min(0));
+        Assert.Equal(3.5f, x.Mean().Item());
+        // Unbiased variance of 1..6 is 3.5; population variance 35/12.
+        Assert.Equal(3.5f, Tensor.FromArray([1f, 2f, 3f, 4f, 5f, 6f]).Var().Item(), 5);
+        Assert.Equal(35f / 12f, x.Var(correction: 0).Item(), 5);
+        Equal([1f, 1f], x.Var(1));
+        var big = Tensor.RandN([2, 3, 4, 5], new Generator(2));
+        Assert.Equal(big.Sum().Item(), big.Sum([1, 2]).Sum().Item(), 3);
+        Assert.Equal([2, 1, 1, 5], big.Sum([1, 2], keepDim: true).Shape.ToArray());
+        Assert.Equal([3, 4], big.Sum([0, -1]).Shape.ToArray());
+    }
+
+    [Fact]
+    public void MatMul_matches_a_naive_product_for_all_operand_kinds()
+    {
+        var g = new Generator(3);
+        foreach (var (m, k, n) in new[] { (1, 1, 1), (3, 5, 2), (17, 9, 33), (64, 65, 63) })
+        {
+            var a = Tensor.RandN([m, k], g);
+            var b = Tensor.RandN([k, n], g);
+            var c = a.MatMul(b);
+            Assert.Equal([m, n], c.Shape.ToArray());
+            for (int i = 0; i < m; i++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    double s = 0;
+                    for (int p = 0; p < k; p++) s += a[i, p] * (double)b[p, j];
+                    Assert.True(Math.Abs(s - c[i, j]) < 1e-4 * Math.Max(1, Math.Abs(s)), $"[{m},{k}]x[{k},{n}] at ({i},{j})");
+                }
+            }
+            // The transposed views give the same product as their contiguous copies.
+            Assert.Equal(c.T.ToArray(), b.T.Contiguous().MatMul(a.T.Contiguous()).ToArray());
+        }
+        var batched = Tensor.RandN([2, 3, 4], g).MatMul(Tensor.RandN([4, 5], g));
+        Assert.Equal([2, 3, 5], batched.Shape.ToArray());
+        Assert.Equal([4], Tensor.Ones(3).MatMul(Tensor.Ones(3, 4)).Shape.ToArray());
+        Assert.Equal(3f, Tensor.Ones(3).MatMul(Tensor.Ones(3)).Item());
+    }
+
+    [Fact]
+    public void ToString_prints_values_and_grad_state()
+    {
+        var x = Tensor.FromArray([1f, 2.5f, 3f, 4f], 2, 2);
+        Assert.Equal("tensor([[1.0000, 2.5000],\n        [3.0000, 4.0000]])", x.ToString());
+        Assert.Equal("tensor([1., 2.])", Tensor.FromArray([1f, 2f]).ToString());
+        Assert.Equal("tensor(3.)", Tensor.Scalar(3f).ToString());
+        var w = Tensor.Ones(2).RequireGrad();
+        Assert.Contains("requiresGrad=true", w.ToString());
+        Assert.Contains("gradFn=MulBackward", (w * 2f).ToString());
+        string big = Tensor.Zeros(100, 100).ToString();
+        Assert.Contains("...", big);
+        Assert.Contains("shape=[100, 100]", big);
+        Assert.True(big.Length < 2000);
+    }
+}
