@@ -1,0 +1,86 @@
+namespace Nabla.Kernels;
+
+/// <summary>
+/// Parameter update rules over spans, with PyTorch's formulas. The gradient passed in already
+/// includes clipping; coupled weight decay (L2) is added to it here.
+/// </summary>
+public static class OptimizerUpdates
+{
+    /// <summary>
+    /// SGD: g = grad + wd p; with momentum, v = m v + g (v = g on the first step) and the step
+    /// uses v, or g + m v with Nesterov; p -= lr * step.
+    /// </summary>
+    public static void Sgd(Span<float> p, ReadOnlySpan<float> grad, Span<float> velocity, float lr, float momentum, bool nesterov, float weightDecay, bool firstStep)
+    {
+        for (int i = 0; i < p.Length; i++)
+        {
+            float g = grad[i] + weightDecay * p[i];
+            if (momentum != 0f)
+            {
+                float v = firstStep ? g : momentum * velocity[i] + g;
+                velocity[i] = v;
+                g = nesterov ? g + momentum * v : v;
+            }
+            p[i] -= lr * g;
+        }
+    }
+
+    /// <summary>
+    /// Adam (decoupled = false, L2 weight decay added to the gradient) or AdamW (decoupled = true,
+    /// p *= 1 - lr wd first): m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+    /// p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
+    /// </summary>
+    public static void Adam(Span<float> p, ReadOnlySpan<float> grad, Span<float> m, Span<float> v, float lr,
+        float beta1, float beta2, float epsilon, float weightDecay, bool decoupled, int step)
+    {
+        float c1 = 1f - MathF.Pow(beta1, step);
+        float c2 = 1f - MathF.Pow(beta2, step);
+        float stepSize = lr / c1;
+        float invSqrtC2 = 1f / MathF.Sqrt(c2);
+        for (int i = 0; i < p.Length; i++)
+        {
+            float g = grad[i];
+            if (decoupled) p[i] *= 1f - lr * weightDecay;
+            else g += weightDecay * p[i];
+            float mi = beta1 * m[i] + (1f - beta1) * g;
+            float vi = beta2 * v[i] + (1f - beta2) * g * g;
+            m[i] = mi;
+            v[i] = vi;
+            p[i] -= stepSize * mi / (MathF.Sqrt(vi) * invSqrtC2 + epsilon);
+        }
+    }
+
+    /// <summary>
+    /// RMSProp: s = rho s + (1 - rho) g^2; with momentum, b = mu b + g / (sqrt(s) + eps) and p -= lr b;
+    /// else p -= lr g / (sqrt(s) + eps).
+    /// </summary>
+    public static void RmsProp(Span<float> p, ReadOnlySpan<float> grad, Span<float> square, Span<float> buffer, float lr,
+        float rho, float epsilon, float momentum, float weightDecay)
+    {
+        for (int i = 0; i < p.Length; i++)
+        {
+            float g = grad[i] + weightDecay * p[i];
+            float s = rho * square[i] + (1f - rho) * g * g;
+            square[i] = s;
+            float d = g / (MathF.Sqrt(s) + epsilon);
+            if (momentum != 0f)
+            {
+                d = momentum * buffer[i] + d;
+                buffer[i] = d;
+            }
+            p[i] -= lr * d;
+        }
+    }
+
+    /// <summary>Adagrad: s += g^2; p -= lr g / (sqrt(s) + eps).</summary>
+    public static void Adagrad(Span<float> p, ReadOnlySpan<float> grad, Span<float> sum, float lr, float epsilon, float weightDecay)
+    {
+        for (int i = 0; i < p.Length; i++)
+        {
+            float g = grad[i] + weightDecay * p[i];
+            float s = sum[i] + g * g;
+            sum[i] = s;
+            p[i] -= lr * g / (MathF.Sqrt(s) + epsilon);
+        }
+    }
+}

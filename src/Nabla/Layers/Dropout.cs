@@ -1,0 +1,30 @@
+namespace Nabla.Layers;
+
+/// <summary>
+/// In training, zeroes each element with probability <see cref="Rate"/> and scales the rest by
+/// 1 / (1 - rate) (inverted dropout); in evaluation, the identity. Masks come from
+/// <see cref="Generator.Default"/>, so one seed makes training repeatable.
+/// </summary>
+public sealed class Dropout : Layer
+{
+    /// <summary>Creates a dropout layer dropping a fraction <paramref name="rate"/> in [0, 1).</summary>
+    public Dropout(float rate, string? name = null) : base(name)
+    {
+        if (!(rate >= 0f && rate < 1f)) throw new ArgumentOutOfRangeException(nameof(rate), $"Dropout rate must be in [0, 1), not {rate}.");
+        Rate = rate;
+    }
+
+    /// <summary>The fraction of elements dropped in training.</summary>
+    public float Rate { get; }
+
+    /// <inheritdoc/>
+    protected override Tensor Call(Tensor input)
+    {
+        if (!IsTraining || Rate == 0f) return input;
+        var mask = Tensor.Zeros(input.Shape.ToArray());
+        float keep = 1f - Rate, scale = 1f / keep;
+        var g = Generator.Default;
+        for (int i = 0; i < mask.Size; i++) mask.Storage[i] = g.NextFloat() < keep ? scale : 0f;
+        return input * mask;
+    }
+}

@@ -1,0 +1,74 @@
+using Nabla.Initializers;
+
+namespace Nabla.Layers;
+
+/// <summary>
+/// Maps integer ids in [0, inputDim) to vectors of size outputDim: input [N, ...] of ids gives
+/// [N, ..., outputDim]. Weight [inputDim, outputDim] named <c>weight</c>, as PyTorch's Embedding.
+/// The row of <see cref="PaddingIndex"/>, if set, starts at zero, stays zero (it gets no gradient)
+/// and embeds padding as zeros.
+/// </summary>
+public sealed class Embedding : Layer
+{
+    private readonly Initializer _initializer;
+
+    /// <summary>Creates an embedding of <paramref name="inputDim"/> ids into <paramref name="outputDim"/> dimensions.</summary>
+    /// <param name="inputDim">Vocabulary size.</param>
+    /// <param name="outputDim">Vector size.</param>
+    /// <param name="paddingIndex">An id whose vector is fixed at zero.</param>
+    /// <param name="initializer">Keras's default: uniform in [-0.05, 0.05).</param>
+    /// <param name="name">Display name.</param>
+    public Embedding(int inputDim, int outputDim, int? paddingIndex = null, Initializer? initializer = null, string? name = null) : base(name)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputDim, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputDim, 1);
+        if (paddingIndex is int p && (p < 0 || p >= inputDim))
+            throw new ArgumentOutOfRangeException(nameof(paddingIndex), $"Embedding padding index {p} is outside [0, {inputDim}).");
+        InputDim = inputDim;
+        OutputDim = outputDim;
+        PaddingIndex = paddingIndex;
+        _initializer = initializer ?? new RandomUniform(-0.05f, 0.05f);
+        EnsureBuilt([]);
+    }
+
+    /// <summary>Vocabulary size.</summary>
+    public int InputDim { get; }
+
+    /// <summary>Vector size.</summary>
+    public int OutputDim { get; }
+
+    /// <summary>The id embedded as zeros, if any.</summary>
+    public int? PaddingIndex { get; }
+
+    /// <summary>The table [inputDim, outputDim].</summary>
+    public Parameter? Weight { get; private set; }
+
+    /// <inheritdoc/>
+    protected override void Build(ReadOnlySpan<int> inputShape)
+    {
+        Tensor w = _initializer.Create([InputDim, OutputDim], Generator.Default);
+        if (PaddingIndex is int p) w.Storage.AsSpan(p * OutputDim, OutputDim).Clear();
+        Weight = AddParameter("weight", w);
+    }
+
+    /// <inheritdoc/>
+    protected override Tensor Call(Tensor input)
+    {
+        Tensor ids = input;
+        Tensor vectors;
+        try
+        {
+            vectors = Weight!.Value.IndexSelect(0, ids);
+        }
+        catch (IndexOutOfRangeException e)
+        {
+            throw new IndexOutOfRangeException($"{Label} with {InputDim} ids got input {input.ShapeString} with an id outside [0, {InputDim}): {e.Message}", e);
+        }
+        if (PaddingIndex is int p)
+        {
+            // Multiplying by the mask stops gradient flowing into the padding row.
+            vectors *= ids.Ne(p).Unsqueeze(-1);
+        }
+        return vectors;
+    }
+}

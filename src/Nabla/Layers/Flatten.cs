@@ -1,0 +1,8 @@
+namespace Nabla.Layers;
+
+/// <summary>Flattens every dimension but the batch: [N, d1, d2, ...] to [N, d1 * d2 * ...].</summary>
+public sealed class Flatten(string? name = null) : Layer(name)
+{
+    /// <inheritdoc/>
+    protected override Tensor Call(Tensor input) => input.Rank == 1 ? input.Reshape(input.Shape[0], 1) : input.Flatten(1);
+}

@@ -1,0 +1,139 @@
+namespace Nabla.Layers;
+
+/// <summary>
+/// A building block with named parameters, buffers and child modules, as PyTorch's nn.Module.
+/// Parameters are registered explicitly (<see cref="AddParameter"/>), so names such as
+/// <c>0.weight</c> come with no reflection. Subclasses implement <see cref="Forward"/>.
+/// </summary>
+public abstract class Module
+{
+    private readonly List<KeyValuePair<string, Parameter>> _parameters = [];
+    private readonly List<KeyValuePair<string, Tensor>> _buffers = [];
+    private readonly List<KeyValuePair<string, Module>> _children = [];
+
+    /// <summary>True in training mode (dropout active, batch statistics), false in evaluation mode.</summary>
+    public bool IsTraining { get; private set; } = true;
+
+    /// <summary>Computes the module's output for <paramref name="input"/>.</summary>
+    public abstract Tensor Forward(Tensor input);
+
+    /// <summary>Registers a parameter under <paramref name="name"/> and returns it.</summary>
+    protected Parameter AddParameter(string name, Tensor value, bool trainable = true)
+    {
+        CheckNewName(name);
+        var p = new Parameter(value, trainable);
+        _parameters.Add(new(name, p));
+        return p;
+    }
+
+    /// <summary>Registers a non-trained tensor kept in the state dict (running statistics).</summary>
+    protected Tensor AddBuffer(string name, Tensor value)
+    {
+        CheckNewName(name);
+        _buffers.Add(new(name, value));
+        return value;
+    }
+
+    /// <summary>Registers a child module under <paramref name="name"/> and returns it.</summary>
+    protected T AddModule<T>(string name, T module) where T : Module
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        CheckNewName(name);
+        _children.Add(new(name, module));
+        module.Train(IsTraining);
+        return module;
+    }
+
+    private void CheckNewName(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (name.Contains('.')) throw new ArgumentException($"Name '{name}' cannot contain '.'; dots separate module names.", nameof(name));
+        if (_parameters.Any(p => p.Key == name) || _buffers.Any(b => b.Key == name) || _children.Any(c => c.Key == name))
+            throw new ArgumentException($"{GetType().Name} already has a member named '{name}'.", nameof(name));
+    }
+
+    /// <summary>The direct children, in registration order.</summary>
+    public IEnumerable<(string Name, Module Module)> NamedChildren() => _children.Select(c => (c.Key, c.Value));
+
+    /// <summary>Every parameter of this module and its descendants with its dotted name, in registration order.</summary>
+    public IEnumerable<(string Name, Parameter Parameter)> NamedParameters()
+    {
+        foreach (var p in _parameters) yield return (p.Key, p.Value);
+        foreach (var c in _children)
+        {
+            foreach (var (name, p) in c.Value.NamedParameters()) yield return ($"{c.Key}.{name}", p);
+        }
+    }
+
+    /// <summary>Every parameter, in the order of <see cref="NamedParameters"/>.</summary>
+    public IEnumerable<Parameter> Parameters() => NamedParameters().Select(p => p.Parameter);
+
+    /// <summary>Every buffer of this module and its descendants with its dotted name.</summary>
+    public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers()
+    {
+        foreach (var b in _buffers) yield return (b.Key, b.Value);
+        foreach (var c in _children)
+        {
+            foreach (var (name, b) in c.Value.NamedBuffers()) yield return ($"{c.Key}.{name}", b);
+        }
+    }
+
+    /// <summary>Sets training mode on this module and its descendants.</summary>
+    public void Train(bool training = true)
+    {
+        IsTraining = training;
+        foreach (var c in _children) c.Value.Train(training);
+    }
+
+    /// <summary>Sets evaluation mode (as <c>Train(false)</c>).</summary>
+    public void Eval() => Train(false);
+
+    /// <summary>Clears the gradients of every parameter.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in Parameters()) p.Value.ZeroGrad();
+    }
+
+    /// <summary>
+    /// Parameters and buffers by dotted name (PyTorch's state_dict), in registration order.
+    /// The tensors are the live values, not copies.
+    /// </summary>
+    public OrderedDictionary<string, Tensor> StateDict()
+    {
+        var state = new OrderedDictionary<string, Tensor>();
+        foreach (var (name, p) in NamedParameters()) state.Add(name, p.Value);
+        foreach (var (name, b) in NamedBuffers()) state.Add(name, b);
+        return state;
+    }
+
+    /// <summary>
+    /// Copies values into the parameters and buffers by name. With <paramref name="strict"/>,
+    /// a missing or unexpected name is an error; a wrong shape always is. Nothing is changed
+    /// unless every entry fits.
+    /// </summary>
+    public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var own = StateDict();
+        if (strict)
+        {
+            var missing = own.Keys.Where(k => !state.ContainsKey(k)).ToList();
+            var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).ToList();
+            if (missing.Count > 0 || unexpected.Count > 0)
+                throw new ArgumentException($"LoadStateDict into {GetType().Name}: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}].");
+        }
+        foreach (var (name, target) in own)
+        {
+            if (state.TryGetValue(name, out var source) && !Shapes.Equal(source.Shape, target.Shape))
+                throw new ArgumentException($"LoadStateDict into {GetType().Name}: '{name}' has shape {source.ShapeString} in the state dict but {target.ShapeString} in the module.");
+        }
+        using var noGrad = Tensor.NoGrad();
+        foreach (var (name, target) in own)
+        {
+            if (state.TryGetValue(name, out var source)) target.CopyFrom(source);
+        }
+    }
+
+    /// <summary>Number of scalar parameters (trainable and not).</summary>
+    public long ParameterCount() => Parameters().Sum(p => (long)p.Value.Size);
+}

@@ -1,0 +1,69 @@
+using Nabla.Autograd;
+using Nabla.Layers;
+
+namespace Nabla.Tests.Layers;
+
+public class LayerConformanceTests
+{
+    [Theory]
+    [MemberData(nameof(LayerCatalog.Cases), MemberType = typeof(LayerCatalog))]
+    public void Output_shape_and_parameter_count_are_as_documented(string name)
+    {
+        var entry = LayerCatalog.Get(name);
+        Generator.ManualSeed(1);
+        Layer layer = entry.Make();
+        Tensor y = layer.Forward(entry.MakeInput(new Generator(2)));
+        Assert.Equal(entry.OutputShape, y.Shape.ToArray());
+        Assert.Equal(entry.ParameterCount, layer.ParameterCount());
+    }
+
+    [Theory]
+    [MemberData(nameof(LayerCatalog.Cases), MemberType = typeof(LayerCatalog))]
+    public void Gradients_of_input_and_parameters_match_finite_differences(string name)
+    {
+        var entry = LayerCatalog.Get(name);
+        Generator.ManualSeed(3);
+        Layer layer = entry.Make();
+        Tensor x = entry.MakeInput(new Generator(4));
+        layer.Forward(x);
+        if (layer is Dropout) layer.Eval(); // the mask is random per call; check the evaluation path
+        var parameters = layer.Parameters().Select(p => p.Value).ToList();
+        // Perturb parameters away from their initial symmetric values (ones, zeros) so every path matters.
+        using (Tensor.NoGrad())
+        {
+            foreach (var p in parameters) p.AddInPlace(Tensor.RandN(p.Shape.ToArray(), new Generator(5)) * 0.3f);
+        }
+        Tensor[] inputs = entry.Differentiable ? [x, .. parameters] : [.. parameters];
+        if (inputs.Length == 0) inputs = [x];
+        var result = GradCheck.Check(_ => layer.Forward(x), inputs);
+        Assert.True(result.Passed, $"{name}: {result.Worst} (max error {result.MaxAbsError:G3})");
+    }
+
+    [Theory]
+    [MemberData(nameof(LayerCatalog.Cases), MemberType = typeof(LayerCatalog))]
+    public void State_dict_round_trips_through_a_fresh_layer(string name)
+    {
+        var entry = LayerCatalog.Get(name);
+        Generator.ManualSeed(6);
+        Layer a = entry.Make();
+        Tensor x = entry.MakeInput(new Generator(7));
+        a.Forward(x);
+        a.Eval();
+        Generator.ManualSeed(8);
+        Layer b = entry.Make();
+        b.Forward(x);
+        b.Eval();
+        b.LoadStateDict(a.StateDict());
+        Assert.Equal(a.Forward(x).ToArray(), b.Forward(x).ToArray());
+    }
+
+    [Fact]
+    public void Every_layer_type_is_in_the_catalog()
+    {
+        var layerTypes = typeof(Layer).Assembly.GetTypes()
+            .Where(t => t.IsSubclassOf(typeof(Layer)) && !t.IsAbstract && t.IsPublic)
+            .Select(t => t.Name).ToHashSet();
+        var covered = LayerCatalog.All.Select(e => e.Name.Split('.')[0]).ToHashSet();
+        Assert.Empty(layerTypes.Except(covered));
+    }
+}
