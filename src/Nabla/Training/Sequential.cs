@@ -61,6 +61,9 @@ public class Sequential : Module
         }
         AddModule(_layers.Count.ToString(CultureInfo.InvariantCulture), layer);
         _layers.Add(layer);
+        // Once the input size is known (Keras's Input), every layer added is built at once, so
+        // Parameters() is complete when an optimizer is created from it.
+        if (_layers[0].IsBuilt && !layer.IsBuilt) Build(_layers[0].BuiltInputShape.ToArray());
     }
 
     private static string SnakeCase(string name)

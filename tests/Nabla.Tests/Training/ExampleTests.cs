@@ -1,0 +1,55 @@
+using Nabla.Examples;
+
+namespace Nabla.Tests.Training;
+
+/// <summary>The built-in examples reach the figures the documentation promises.</summary>
+public class ExampleTests
+{
+    [Fact]
+    public void Recommended_xor_recipe_learns_from_twenty_seeds()
+    {
+        for (ulong seed = 1; seed <= 20; seed++)
+        {
+            var result = new XorExample().Run(new ExampleOptions(Seed: seed, Verbose: 0), TextWriter.Null);
+            Assert.True(result["accuracy"] == 1.0, $"seed {seed}: accuracy {result["accuracy"]}");
+            Assert.True(result["loss"] < 0.01, $"seed {seed}: loss {result["loss"]}");
+        }
+    }
+
+    [Fact]
+    public void Textbook_naive_xor_gets_stuck_and_the_fixed_recipe_learns()
+    {
+        Assert.Equal(0, TextbookXor.CountLearned(TextbookXor.Naive, 5));
+        var (loss, p) = TextbookXor.Train(TextbookXor.Naive, 1, TextWriter.Null);
+        Assert.InRange(loss, 0.24f, 0.26f);
+        Assert.All(p, v => Assert.InRange(v, 0.4f, 0.6f));
+        Assert.Equal(20, TextbookXor.CountLearned(TextbookXor.Fixed, 20));
+    }
+
+    [Fact]
+    public void Spirals_reach_97_percent_test_accuracy()
+    {
+        var result = new SpiralsExample().Run(new ExampleOptions(Verbose: 0), TextWriter.Null);
+        Assert.True(result["test_accuracy"] >= 0.97, result.ToJson());
+    }
+
+    [Fact]
+    public void Sine_test_mse_is_within_ten_percent_of_the_noise_variance()
+    {
+        var result = new SineExample().Run(new ExampleOptions(Verbose: 0), TextWriter.Null);
+        Assert.True(Math.Abs(result["test_mse"] - result["noise_variance"]) <= 0.1 * result["noise_variance"], result.ToJson());
+    }
+
+    [Fact]
+    public void Json_result_is_one_object_with_example_metrics_and_seconds()
+    {
+        var result = new XorExample().Run(new ExampleOptions(Epochs: 5, Verbose: 0), TextWriter.Null);
+        string json = result.ToJson();
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        Assert.Equal("xor", doc.RootElement.GetProperty("example").GetString());
+        Assert.Equal(5, doc.RootElement.GetProperty("epochs").GetDouble());
+        Assert.True(doc.RootElement.TryGetProperty("accuracy", out _));
+        Assert.True(doc.RootElement.TryGetProperty("seconds", out _));
+        Assert.Throws<ArgumentException>(() => Example.Get("nope"));
+    }
+}
