@@ -27,23 +27,22 @@ public static class Threading
     }
 
     /// <summary>
-    /// Runs <paramref name="body"/> over [0, <paramref name="count"/>) split into contiguous
-    /// chunks, in parallel only when the total work (in multiply-adds or similar units) is
-    /// worth a thread hand-off. Each index is processed exactly once, by one thread, so results
-    /// do not depend on the thread count.
+    /// Runs <paramref name="body"/>(start, end) over [0, <paramref name="count"/>) split into
+    /// contiguous chunks, one per thread, in parallel only when the total work (in multiply-adds
+    /// or similar units) is worth waking a worker. Each index is processed exactly once, by one
+    /// thread, so results do not depend on the thread count.
     /// </summary>
     public static void For(int count, long workPerItem, Action<int, int> body)
     {
         int threads = Math.Min(NumThreads, count);
-        if (threads <= 1 || count * workPerItem < 1 << 17)
+        if (threads <= 1 || count * workPerItem < 1 << 16)
         {
             body(0, count);
             return;
         }
-        int chunk = (count + threads - 1) / threads;
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        WorkerPool.Run(threads, part =>
         {
-            int start = t * chunk, end = Math.Min(count, start + chunk);
+            int start = (int)((long)count * part / threads), end = (int)((long)count * (part + 1) / threads);
             if (start < end) body(start, end);
         });
     }

@@ -226,6 +226,28 @@ public class TensorTests
     }
 
     [Fact]
+    public void MatMul_reads_transposed_broadcast_and_expanded_views_correctly()
+    {
+        var g = new Generator(4);
+        var a = Tensor.RandN([5, 7], g);
+        var b = Tensor.RandN([7, 6], g);
+        float[] expected = a.MatMul(b).ToArray();
+        Equal(expected, a.T.Contiguous().T.MatMul(b), 1e-5f);
+        Equal(expected, a.MatMul(b.T.Contiguous().T), 1e-5f);
+        // A row expanded to a matrix (stride 0 between rows) and a column expanded across columns.
+        var row = Tensor.RandN([1, 7], g);
+        Tensor expandedRow = row.Expand(5, 7);
+        Equal(expandedRow.Contiguous().MatMul(b).ToArray(), expandedRow.MatMul(b), 1e-5f);
+        var col = Tensor.RandN([7, 1], g);
+        Tensor expandedCol = col.Expand(7, 6);
+        Equal(a.MatMul(expandedCol.Contiguous()).ToArray(), a.MatMul(expandedCol), 1e-5f);
+        // Every other row of a larger matrix.
+        var tall = Tensor.RandN([10, 7], g);
+        Tensor strided = tall.Slice(0, 0, null, 2);
+        Equal(strided.Contiguous().MatMul(b).ToArray(), strided.MatMul(b), 1e-5f);
+    }
+
+    [Fact]
     public void ToString_prints_values_and_grad_state()
     {
         var x = Tensor.FromArray([1f, 2.5f, 3f, 4f], 2, 2);

@@ -34,23 +34,41 @@ public sealed partial class Tensor
         if (k != k2)
             throw new ArgumentException($"MatMul: inner dimensions differ: {a.ShapeString} x {b.ShapeString} ({k} vs {k2}).");
         int[] batch = Shapes.Broadcast(a.ShapeArray.AsSpan(0, a.Rank - 2), b.ShapeArray.AsSpan(0, b.Rank - 2), "MatMul (batch dimensions)");
-        Tensor ac = Materialize(a, [.. batch, m, k]);
-        Tensor bc = Materialize(b, [.. batch, k, n]);
         var y = new Tensor([.. batch, m, n]);
+        var (aT, aLd, aStrides, aSrc) = GemmOperand(a, [.. batch, m, k]);
+        var (bT, bLd, bStrides, bSrc) = GemmOperand(b, [.. batch, k, n]);
         int batches = Shapes.Size(batch);
+        Span<int> index = stackalloc int[batch.Length];
+        index.Clear();
         for (int i = 0; i < batches; i++)
         {
-            Kernels.MatMul.Multiply(ac.Storage, ac.Offset + i * m * k, bc.Storage, bc.Offset + i * k * n, y.Storage, i * m * n, m, k, n);
+            int aOff = aSrc.Offset, bOff = bSrc.Offset;
+            for (int d = 0; d < batch.Length; d++) { aOff += index[d] * aStrides[d]; bOff += index[d] * bStrides[d]; }
+            Kernels.Gemm.Multiply(aT, bT, m, n, k, aSrc.Storage.AsSpan(aOff), aLd, bSrc.Storage.AsSpan(bOff), bLd, y.Storage.AsSpan(i * m * n, m * n), n);
+            for (int d = batch.Length - 1; d >= 0; d--)
+            {
+                if (++index[d] < batch[d]) break;
+                index[d] = 0;
+            }
         }
         return y;
     }
 
-    /// <summary>A contiguous (not recorded) version of x broadcast to shape; x itself when nothing needs doing.</summary>
-    private static Tensor Materialize(Tensor x, int[] shape)
+    /// <summary>
+    /// How GEMM reads one operand broadcast to <paramref name="shape"/> ([batch..., rows, cols]):
+    /// transposed or not, its leading dimension and batch strides, read in place when its last two
+    /// dimensions are row- or column-major (so transposed views cost no copy), else from a copy.
+    /// </summary>
+    private static (bool Trans, int Ld, int[] BatchStrides, Tensor Source) GemmOperand(Tensor x, int[] shape)
     {
-        if (Shapes.Equal(x.ShapeArray, shape) && x.IsContiguous) return x;
-        var view = new Tensor(x.Storage, x.Offset, shape, x.BroadcastStrides(shape));
-        return view.ContiguousCopy();
+        int[] strides = x.BroadcastStrides(shape);
+        int rank = shape.Length, rows = shape[rank - 2], cols = shape[rank - 1];
+        int sRow = strides[rank - 2], sCol = strides[rank - 1];
+        int[] batchStrides = strides[..(rank - 2)];
+        if ((cols == 1 || sCol == 1) && (rows == 1 || sRow >= cols)) return (false, rows == 1 ? cols : sRow, batchStrides, x);
+        if ((rows == 1 || sRow == 1) && (cols == 1 || sCol >= rows)) return (true, cols == 1 ? rows : sCol, batchStrides, x);
+        Tensor copy = x.ContiguousCopy();
+        return (false, cols, copy.BroadcastStrides(shape)[..(rank - 2)], copy);
     }
 
     private sealed class MatMulBackward(Tensor a, Tensor b) : Node([a, b])

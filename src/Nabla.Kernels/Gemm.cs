@@ -1,0 +1,353 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Nabla.Kernels;
+
+/// <summary>
+/// Single-precision matrix multiply, <c>C = op(A) x op(B)</c> or <c>C += op(A) x op(B)</c>, where
+/// op is the identity or the transpose (handled while packing, never by copying the matrix).
+/// Row-major storage with leading dimensions: op(A) is [m, k], op(B) is [k, n], C is [m, n].
+/// The structure is GotoBLAS's: B panels of KC x NC and A blocks of MC x KC are packed into
+/// micro-panel order and multiplied by a register-blocked 6 x 16 AVX2/FMA micro-kernel; a
+/// scalar micro-kernel stands in on other processors. Small products skip packing. Work is
+/// split statically over <see cref="Threading.NumThreads"/> threads along the larger of m and n,
+/// and every element is summed in the same order whatever the thread count.
+/// </summary>
+public static unsafe class Gemm
+{
+    private const int MR = 6, NR = 16;
+    private const int KC = 256, MC = 144, NC = 2048;
+
+    /// <summary>True when the AVX2/FMA micro-kernel is in use (settable by tests to exercise the fallback).</summary>
+    public static bool UseAvx2 { get; set; } = Avx2.IsSupported && Fma.IsSupported;
+
+    [ThreadStatic] private static float* t_packA;
+    [ThreadStatic] private static float* t_packB;
+
+    /// <summary>
+    /// Computes <c>C = op(A) op(B)</c> (or adds it to C when <paramref name="accumulate"/>).
+    /// </summary>
+    /// <param name="transA">op(A) = A^T: A is stored [k, lda] and op(A)[i, p] = a[p * lda + i].</param>
+    /// <param name="transB">op(B) = B^T: B is stored [n, ldb] and op(B)[p, j] = b[j * ldb + p].</param>
+    /// <param name="m">Rows of C.</param>
+    /// <param name="n">Columns of C.</param>
+    /// <param name="k">The summed dimension.</param>
+    /// <param name="a">A, starting at its first element.</param>
+    /// <param name="lda">Row stride of A as stored.</param>
+    /// <param name="b">B, starting at its first element.</param>
+    /// <param name="ldb">Row stride of B as stored.</param>
+    /// <param name="c">C, starting at its first element.</param>
+    /// <param name="ldc">Row stride of C.</param>
+    /// <param name="accumulate">Add to C instead of overwriting it.</param>
+    public static void Multiply(bool transA, bool transB, int m, int n, int k,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate = false)
+    {
+        if (m < 0 || n < 0 || k < 0) throw new ArgumentException($"Gemm: negative size m={m}, n={n}, k={k}.");
+        if (m == 0 || n == 0) return;
+        CheckExtent(a, transA ? k : m, transA ? m : k, lda, "A");
+        CheckExtent(b, transB ? n : k, transB ? k : n, ldb, "B");
+        CheckExtent(c, m, n, ldc, "C");
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            var job = new Job(transA, transB, m, n, k, pa, lda, pb, ldb, pc, ldc, accumulate);
+            long flops = (long)m * n * k;
+            // The path is chosen from the whole product, so every element is summed the same
+            // way whatever the thread count.
+            if (m <= 4 || flops < 4096)
+            {
+                job.Small(0, m, 0, n);
+                return;
+            }
+            int threads = Math.Min(Threading.NumThreads, 64);
+            if (threads <= 1 || flops < 1 << 17 || Math.Max(m, n) < 2 * NR)
+            {
+                job.Run(0, m, 0, n);
+                return;
+            }
+            job.RunParallel(threads);
+        }
+    }
+
+    private static void CheckExtent(ReadOnlySpan<float> s, int rows, int cols, int ld, string name)
+    {
+        if (rows == 0 || cols == 0) return;
+        if (ld < cols && rows > 1) throw new ArgumentException($"Gemm: leading dimension {ld} of {name} is less than its {cols} columns.");
+        long needed = (long)(rows - 1) * ld + cols;
+        if (s.Length < needed) throw new ArgumentException($"Gemm: {name} holds {s.Length} values, but [{rows}, {cols}] with leading dimension {ld} needs {needed}.");
+    }
+
+    /// <summary>One multiply, with its operands pinned; the thread parts are sub-rectangles of C.</summary>
+    private readonly struct Job(bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    {
+        public void RunParallel(int threads)
+        {
+            // Split the larger dimension of C in equal, NR- or MR-aligned pieces.
+            bool splitN = n >= m;
+            int extent = splitN ? n : m, align = splitN ? NR : MR;
+            int units = (extent + align - 1) / align;
+            int parts = Math.Min(threads, units);
+            Job self = this;
+            WorkerPool.Run(parts, part =>
+            {
+                int u0 = (int)((long)units * part / parts), u1 = (int)((long)units * (part + 1) / parts);
+                int s = u0 * align, e = Math.Min(extent, u1 * align);
+                if (s >= e) return;
+                if (splitN) self.Run(0, self.M, s, e);
+                else self.Run(s, e, 0, self.N);
+            });
+        }
+
+        public int M => m;
+        public int N => n;
+
+        /// <summary>Computes rows [i0, i1) and columns [j0, j1) of C.</summary>
+        public void Run(int i0, int i1, int j0, int j1)
+        {
+            float* packA = t_packA != null ? t_packA : t_packA = (float*)NativeMemory.AlignedAlloc((nuint)(MC * KC * sizeof(float)), 64);
+            float* packB = t_packB != null ? t_packB : t_packB = (float*)NativeMemory.AlignedAlloc((nuint)(KC * NC * sizeof(float)), 64);
+            float* tile = stackalloc float[MR * NR];
+            for (int jc = j0; jc < j1; jc += NC)
+            {
+                int nc = Math.Min(NC, j1 - jc);
+                int kBlocks = (k + KC - 1) / KC;
+                int kcBalanced = kBlocks == 0 ? 0 : (k + kBlocks - 1) / kBlocks;
+                for (int pc = 0; pc < k; pc += kcBalanced)
+                {
+                    int kc = Math.Min(kcBalanced, k - pc);
+                    bool first = pc == 0 && !accumulate;
+                    PackB(packB, pc, kc, jc, nc);
+                    for (int ic = i0; ic < i1; ic += MC)
+                    {
+                        int mc = Math.Min(MC, i1 - ic);
+                        PackA(packA, ic, mc, pc, kc);
+                        for (int jr = 0; jr < nc; jr += NR)
+                        {
+                            int nr = Math.Min(NR, nc - jr);
+                            float* bp = packB + jr * kc;
+                            for (int ir = 0; ir < mc; ir += MR)
+                            {
+                                int mr = Math.Min(MR, mc - ir);
+                                float* ap = packA + ir * kc;
+                                float* cp = c + (long)(ic + ir) * ldc + jc + jr;
+                                if (mr == MR && nr == NR)
+                                {
+                                    MicroKernel(kc, ap, bp, cp, ldc, !first);
+                                }
+                                else
+                                {
+                                    MicroKernel(kc, ap, bp, tile, NR, false);
+                                    for (int r = 0; r < mr; r++)
+                                    {
+                                        float* dst = cp + (long)r * ldc;
+                                        float* src = tile + r * NR;
+                                        if (first) for (int q = 0; q < nr; q++) dst[q] = src[q];
+                                        else for (int q = 0; q < nr; q++) dst[q] += src[q];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                if (k == 0 && !accumulate)
+                {
+                    for (int i = i0; i < i1; i++) new Span<float>(c + (long)i * ldc + jc, nc).Clear();
+                }
+            }
+        }
+
+        private float A(int i, int p) => transA ? a[(long)p * lda + i] : a[(long)i * lda + p];
+
+        private float B(int p, int j) => transB ? b[(long)j * ldb + p] : b[(long)p * ldb + j];
+
+        /// <summary>Products too small to pay for packing: dot products or row updates, in the same p order.</summary>
+        public void Small(int i0, int i1, int j0, int j1)
+        {
+            int cols = j1 - j0;
+            for (int i = i0; i < i1; i++)
+            {
+                float* crow = c + (long)i * ldc + j0;
+                if (!transB && !transA)
+                {
+                    // Row update: C[i, :] += A[i, p] * B[p, :], vectorised over j.
+                    var dst = new Span<float>(crow, cols);
+                    if (!accumulate) dst.Clear();
+                    for (int p = 0; p < k; p++)
+                    {
+                        var row = new ReadOnlySpan<float>(b + (long)p * ldb + j0, cols);
+                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(row, a[(long)i * lda + p], dst, dst);
+                    }
+                }
+                else if (transB && !transA)
+                {
+                    // Dot products of contiguous rows: C[i, j] = A[i, :] . B[j, :].
+                    var arow = new ReadOnlySpan<float>(a + (long)i * lda, k);
+                    for (int j = j0; j < j1; j++)
+                    {
+                        float d = System.Numerics.Tensors.TensorPrimitives.Dot(arow, new ReadOnlySpan<float>(b + (long)j * ldb, k));
+                        crow[j - j0] = accumulate ? crow[j - j0] + d : d;
+                    }
+                }
+                else
+                {
+                    for (int j = j0; j < j1; j++)
+                    {
+                        float s = 0;
+                        for (int p = 0; p < k; p++) s += A(i, p) * B(p, j);
+                        crow[j - j0] = accumulate ? crow[j - j0] + s : s;
+                    }
+                }
+            }
+        }
+
+        /// <summary>Packs op(A)[ic..ic+mc, pc..pc+kc] into MR-row micro-panels: panel r holds kc steps of MR values, zero-padded.</summary>
+        private void PackA(float* dst, int ic, int mc, int pc, int kc)
+        {
+            for (int ir = 0; ir < mc; ir += MR)
+            {
+                int mr = Math.Min(MR, mc - ir);
+                float* panel = dst + ir * kc;
+                if (transA)
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        float* src = a + (long)(pc + p) * lda + ic + ir;
+                        float* d = panel + p * MR;
+                        int r = 0;
+                        for (; r < mr; r++) d[r] = src[r];
+                        for (; r < MR; r++) d[r] = 0f;
+                    }
+                }
+                else
+                {
+                    for (int r = 0; r < MR; r++)
+                    {
+                        if (r < mr)
+                        {
+                            float* src = a + (long)(ic + ir + r) * lda + pc;
+                            for (int p = 0; p < kc; p++) panel[p * MR + r] = src[p];
+                        }
+                        else
+                        {
+                            for (int p = 0; p < kc; p++) panel[p * MR + r] = 0f;
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>Packs op(B)[pc..pc+kc, jc..jc+nc] into NR-column micro-panels: panel j holds kc rows of NR values, zero-padded.</summary>
+        private void PackB(float* dst, int pc, int kc, int jc, int nc)
+        {
+            for (int jr = 0; jr < nc; jr += NR)
+            {
+                int nr = Math.Min(NR, nc - jr);
+                float* panel = dst + jr * kc;
+                if (!transB)
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        float* src = b + (long)(pc + p) * ldb + jc + jr;
+                        float* d = panel + p * NR;
+                        if (nr == NR && UseAvx2)
+                        {
+                            Avx.Store(d, Avx.LoadVector256(src));
+                            Avx.Store(d + 8, Avx.LoadVector256(src + 8));
+                            continue;
+                        }
+                        int q = 0;
+                        for (; q < nr; q++) d[q] = src[q];
+                        for (; q < NR; q++) d[q] = 0f;
+                    }
+                }
+                else
+                {
+                    for (int q = 0; q < NR; q++)
+                    {
+                        if (q < nr)
+                        {
+                            float* src = b + (long)(jc + jr + q) * ldb + pc;
+                            for (int p = 0; p < kc; p++) panel[p * NR + q] = src[p];
+                        }
+                        else
+                        {
+                            for (int p = 0; p < kc; p++) panel[p * NR + q] = 0f;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>C[6, 16] (row stride ldc) = or += A-panel x B-panel over kc steps.</summary>
+    private static void MicroKernel(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
+    {
+        if (UseAvx2) MicroKernelAvx2(kc, a, b, c, ldc, accumulate);
+        else MicroKernelScalar(kc, a, b, c, ldc, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MicroKernelAvx2(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector256<float> b0 = Avx.LoadAlignedVector256(b);
+            Vector256<float> b1 = Avx.LoadAlignedVector256(b + 8);
+            Vector256<float> av = Avx.BroadcastScalarToVector256(a);
+            c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
+            av = Avx.BroadcastScalarToVector256(a + 1);
+            c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11);
+            av = Avx.BroadcastScalarToVector256(a + 2);
+            c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21);
+            av = Avx.BroadcastScalarToVector256(a + 3);
+            c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31);
+            av = Avx.BroadcastScalarToVector256(a + 4);
+            c40 = Fma.MultiplyAdd(av, b0, c40); c41 = Fma.MultiplyAdd(av, b1, c41);
+            av = Avx.BroadcastScalarToVector256(a + 5);
+            c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
+            a += MR;
+            b += NR;
+        }
+        Store(c, c00, c01, accumulate); c += ldc;
+        Store(c, c10, c11, accumulate); c += ldc;
+        Store(c, c20, c21, accumulate); c += ldc;
+        Store(c, c30, c31, accumulate); c += ldc;
+        Store(c, c40, c41, accumulate); c += ldc;
+        Store(c, c50, c51, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* c, Vector256<float> lo, Vector256<float> hi, bool accumulate)
+    {
+        if (accumulate)
+        {
+            lo = Avx.Add(lo, Avx.LoadVector256(c));
+            hi = Avx.Add(hi, Avx.LoadVector256(c + 8));
+        }
+        Avx.Store(c, lo);
+        Avx.Store(c + 8, hi);
+    }
+
+    private static void MicroKernelScalar(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
+    {
+        float* acc = stackalloc float[MR * NR];
+        new Span<float>(acc, MR * NR).Clear();
+        for (int p = 0; p < kc; p++)
+        {
+            for (int r = 0; r < MR; r++)
+            {
+                float av = a[p * MR + r];
+                float* row = acc + r * NR;
+                float* bp = b + p * NR;
+                for (int q = 0; q < NR; q++) row[q] = MathF.FusedMultiplyAdd(av, bp[q], row[q]);
+            }
+        }
+        for (int r = 0; r < MR; r++)
+        {
+            for (int q = 0; q < NR; q++) c[(long)r * ldc + q] = accumulate ? c[(long)r * ldc + q] + acc[r * NR + q] : acc[r * NR + q];
+        }
+    }
+}

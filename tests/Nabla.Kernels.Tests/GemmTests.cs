@@ -1,0 +1,130 @@
+namespace Nabla.Kernels.Tests;
+
+public class GemmTests
+{
+    private static float[] Random(int n, int seed)
+    {
+        var r = new System.Random(seed);
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float)(r.NextDouble() * 2 - 1);
+        return a;
+    }
+
+    /// <summary>op(A) x op(B) in double, from the stored layouts.</summary>
+    private static double[] Reference(bool ta, bool tb, int m, int n, int k, float[] a, int lda, float[] b, int ldb)
+    {
+        var c = new double[m * n];
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (int p = 0; p < k; p++)
+                    s += (ta ? a[p * lda + i] : a[i * lda + p]) * (double)(tb ? b[j * ldb + p] : b[p * ldb + j]);
+                c[i * n + j] = s;
+            }
+        }
+        return c;
+    }
+
+    public static IEnumerable<object[]> Sizes()
+    {
+        int[] dims = [1, 3, 17, 63, 65, 129];
+        foreach (int m in dims)
+        {
+            foreach (int n in new[] { 1, 16, 17, 65, 129 })
+            {
+                foreach (int k in new[] { 1, 7, 65, 300 })
+                {
+                    if ((m * 7 + n * 3 + k) % 4 == 0 || (m == 129 && n == 129)) yield return [m, n, k];
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void Matches_the_reference_for_every_transpose_and_thread_count(int m, int n, int k)
+    {
+        int saved = Threading.NumThreads;
+        try
+        {
+            foreach (bool ta in new[] { false, true })
+            {
+                foreach (bool tb in new[] { false, true })
+                {
+                    // Leading dimensions larger than needed, to catch stride mistakes.
+                    int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 2, ldc = n + 1;
+                    float[] a = Random((ta ? k : m) * lda, m + k), b = Random((tb ? n : k) * ldb, n + k + 1);
+                    double[] expected = Reference(ta, tb, m, n, k, a, lda, b, ldb);
+                    float[]? first = null;
+                    foreach (int threads in new[] { 1, 2, 3 })
+                    {
+                        Threading.NumThreads = threads;
+                        var c = new float[m * ldc];
+                        Gemm.Multiply(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
+                        for (int i = 0; i < m; i++)
+                        {
+                            for (int j = 0; j < n; j++)
+                            {
+                                double e = expected[i * n + j];
+                                Assert.True(Math.Abs(c[i * ldc + j] - e) <= 1e-4 * (Math.Sqrt(k) + Math.Abs(e)),
+                                    $"ta={ta} tb={tb} threads={threads} at ({i},{j}): {c[i * ldc + j]} vs {e}");
+                            }
+                            Assert.Equal(0f, c[i * ldc + n]); // the padding column is untouched
+                        }
+                        if (first is null) first = c;
+                        else Assert.Equal(first, c); // bit-identical across thread counts
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Threading.NumThreads = saved;
+        }
+    }
+
+    [Theory]
+    [InlineData(7, 33, 20)]
+    [InlineData(70, 40, 300)]
+    public void Accumulate_adds_to_c(int m, int n, int k)
+    {
+        float[] a = Random(m * k, 1), b = Random(k * n, 2), c0 = Random(m * n, 3);
+        var c = (float[])c0.Clone();
+        Gemm.Multiply(false, false, m, n, k, a, k, b, n, c, n, accumulate: true);
+        double[] e = Reference(false, false, m, n, k, a, k, b, n);
+        for (int i = 0; i < c.Length; i++) Assert.True(Math.Abs(c0[i] + e[i] - c[i]) < 1e-3, $"element {i}");
+    }
+
+    [Fact]
+    public void Scalar_fallback_agrees_with_the_simd_kernel()
+    {
+        int m = 50, n = 70, k = 90;
+        float[] a = Random(m * k, 4), b = Random(k * n, 5);
+        var simd = new float[m * n];
+        var scalar = new float[m * n];
+        Gemm.Multiply(false, true, m, n, k, a, k, b, k, simd, n);
+        bool saved = Gemm.UseAvx2;
+        try
+        {
+            Gemm.UseAvx2 = false;
+            Gemm.Multiply(false, true, m, n, k, a, k, b, k, scalar, n);
+        }
+        finally
+        {
+            Gemm.UseAvx2 = saved;
+        }
+        for (int i = 0; i < simd.Length; i++) Assert.True(Math.Abs(simd[i] - scalar[i]) < 1e-4, $"element {i}");
+    }
+
+    [Fact]
+    public void Zero_k_gives_zeros_and_bad_extents_are_refused()
+    {
+        var c = Enumerable.Repeat(5f, 12).ToArray();
+        Gemm.Multiply(false, false, 3, 4, 0, [], 0, [], 4, c, 4);
+        Assert.All(c, v => Assert.Equal(0f, v));
+        var ex = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, false, 3, 4, 5, new float[14], 5, new float[20], 4, new float[12], 4));
+        Assert.Contains("A", ex.Message);
+    }
+}
