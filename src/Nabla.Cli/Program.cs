@@ -15,6 +15,7 @@ public static class Program
             {
                 "example" => RunExample(args[1..]),
                 "tour" => Tour.Run(Console.Out),
+                "bench" => Bench.Run(args[1..]),
                 "--help" or "-h" or "help" => Help(0),
                 _ => Fail($"unknown command '{args[0]}'."),
             };
@@ -62,6 +63,8 @@ public static class Program
               (none), tour                        the textbook XOR networks: why the naive one fails, then one that learns
               example NAME [--epochs N] [--seed S] [--json]
                                                   run a built-in example: {string.Join(", ", Example.All.Select(e => e.Name))}
+              bench [--threads N] [--only a,b] [--quick]
+                                                  the benchmark workloads, as JSON lines on stdout
               help                                show this text
             """);
         return code;

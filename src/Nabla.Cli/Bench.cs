@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Globalization;
+using Nabla.Kernels;
+using Nabla.Layers;
+using Nabla.Losses;
+using Nabla.Optimizers;
+
+namespace Nabla.Cli;
+
+/// <summary>
+/// <c>nabla bench</c>: the workloads of the shared WORKLOADS.md, as JSON lines on stdout
+/// (notes on stderr), timed by its rule: warm up at least 5 repetitions and 1 s, then time
+/// at least 20 repetitions and 3 s, and report the median.
+/// </summary>
+internal sealed class Bench(bool quick, TextWriter output, TextWriter notes)
+{
+    public static readonly string[] Workloads =
+        ["gemm-128", "gemm-512", "gemm-1024", "gemm-2048", "mlp-train", "mlp-train-b32", "cnn-train", "lstm-train", "xor-train", "mlp-infer-b1", "mlp-train-alloc"];
+
+    private int _reps;
+
+    public static int Run(string[] args)
+    {
+        var options = Options.Parse(args, ["--threads", "--only"], ["--quick"]);
+        if (options.Positional.Count > 0) throw new ArgumentException($"bench takes no positional arguments, got '{options.Positional[0]}'.");
+        var only = (options.Values.GetValueOrDefault("--only") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
+        foreach (string w in only)
+        {
+            if (!Workloads.Contains(w)) throw new ArgumentException($"unknown workload '{w}'. Known: {string.Join(", ", Workloads)}.");
+        }
+        int? threads = options.Int("--threads");
+        int[] counts = threads is int t ? [Math.Max(t, 1)] : [.. new[] { 1, Environment.ProcessorCount }.Distinct()];
+        var bench = new Bench(options.Flags.Contains("--quick"), Console.Out, Console.Error);
+        foreach (int n in counts) bench.RunAll(n, only);
+        return 0;
+    }
+
+    private void RunAll(int threads, HashSet<string> only)
+    {
+        Threading.NumThreads = threads;
+        notes.WriteLine($"# nabla: .NET {Environment.Version}, threads={threads}, AVX2/FMA GEMM {(Gemm.UseAvx2 ? "on" : "off")}{(quick ? ", QUICK run" : "")}");
+        bool Want(string w) => only.Count == 0 || only.Contains(w);
+        foreach (int n in new[] { 128, 512, 1024, 2048 })
+        {
+            if (Want($"gemm-{n}")) Emit($"gemm-{n}", threads, 2.0 * n * n * n / GemmSeconds(n) / 1e9, "GFLOP/s");
+        }
+        if (Want("mlp-train")) Emit("mlp-train", threads, 128 / TrainStep(128, out _), "samples/s");
+        if (Want("mlp-train-b32")) Emit("mlp-train-b32", threads, 32 / TrainStep(32, out _), "samples/s");
+        if (Want("mlp-train-alloc"))
+        {
+            TrainStep(128, out double bytes);
+            Emit("mlp-train-alloc", threads, bytes, "bytes/step");
+        }
+        foreach (string w in new[] { "cnn-train", "lstm-train" })
+        {
+            if (Want(w) && only.Contains(w)) notes.WriteLine($"#   {w}: not implemented yet (needs the Conv2D and LSTM layers)");
+        }
+        if (Want("xor-train"))
+        {
+            float loss = 0;
+            double ms = XorSeconds(ref loss) * 1e3;
+            Emit("xor-train", threads, ms, "ms");
+            Emit("xor-final-loss", threads, loss, "loss", note: false);
+        }
+        if (Want("mlp-infer-b1")) Emit("mlp-infer-b1", threads, InferSeconds() * 1e6, "us");
+    }
+
+    private void Emit(string workload, int threads, double value, string unit, bool note = true)
+    {
+        string v = value.ToString("G7", CultureInfo.InvariantCulture);
+        output.WriteLine($"{{\"impl\":\"nabla\",\"workload\":\"{workload}\",\"threads\":{threads},\"value\":{v},\"unit\":\"{unit}\"}}");
+        output.Flush();
+        notes.WriteLine($"#   {workload,-16} threads={threads} {value,12:G6} {unit,-10}{(note ? $" (median of {_reps} reps)" : "")}");
+    }
+
+    /// <summary>The median seconds of <paramref name="step"/> by the workloads' timing rule.</summary>
+    private double Median(Action step, Action? setup = null, int minWarm = 5, int minReps = 20)
+    {
+        double warmS = quick ? 0.1 : 1.0, timeS = quick ? 0.3 : 3.0;
+        if (quick) { minWarm = Math.Min(minWarm, 2); minReps = Math.Min(minReps, 3); }
+        var clock = Stopwatch.StartNew();
+        for (int n = 0; n < minWarm || clock.Elapsed.TotalSeconds < warmS; n++)
+        {
+            setup?.Invoke();
+            step();
+        }
+        var times = new List<double>();
+        double timed = 0;
+        while (times.Count < minReps || timed < timeS)
+        {
+            setup?.Invoke();
+            long start = Stopwatch.GetTimestamp();
+            step();
+            double e = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            times.Add(e);
+            timed += e;
+        }
+        _reps = times.Count;
+        times.Sort();
+        int k = times.Count / 2;
+        return times.Count % 2 == 1 ? times[k] : 0.5 * (times[k - 1] + times[k]);
+    }
+
+    private double GemmSeconds(int n)
+    {
+        var g = new Generator(0);
+        float[] a = Tensor.RandN([n, n], g).ToArray(), b = Tensor.RandN([n, n], g).ToArray(), c = new float[n * n];
+        return Median(() => Gemm.Multiply(false, false, n, n, n, a, n, b, n, c, n));
+    }
+
+    private static Sequential Mlp()
+    {
+        Generator.ManualSeed(0);
+        return new Sequential(new Dense(512, "relu", inputFeatures: 784), new Dense(256, "relu"), new Dense(10));
+    }
+
+    /// <summary>Median seconds of one MLP training step at <paramref name="batch"/>; also managed bytes allocated per timed step.</summary>
+    private double TrainStep(int batch, out double bytesPerStep)
+    {
+        Sequential model = Mlp();
+        var g = new Generator(1);
+        Tensor x = Tensor.RandN([batch, 784], g);
+        var labels = new float[batch];
+        for (int i = 0; i < batch; i++) labels[i] = g.NextInt(10);
+        Tensor y = Tensor.FromArray(labels);
+        var loss = new SparseCategoricalCrossEntropy(fromLogits: true);
+        var optimizer = new Adam(1e-3f, parameters: model.Parameters());
+        void Step()
+        {
+            optimizer.ZeroGrad();
+            loss.Compute(model.Forward(x), y).Backward();
+            optimizer.Step();
+        }
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        int stepsBefore = 0;
+        double seconds = Median(() => { Step(); stepsBefore++; });
+        long after = GC.GetTotalAllocatedBytes(precise: true);
+        bytesPerStep = (after - before) / (double)Math.Max(stepsBefore, 1);
+        return seconds;
+    }
+
+    private double XorSeconds(ref float finalLoss)
+    {
+        Tensor x = Tensor.FromArray([0f, 0f, 0f, 1f, 1f, 0f, 1f, 1f], 4, 2);
+        Tensor y = Tensor.FromArray([0f, 1f, 1f, 0f], 4, 1);
+        Sequential? model = null;
+        Adam? optimizer = null;
+        var bce = new BinaryCrossEntropy();
+        float last = 0;
+        double seconds = Median(
+            () =>
+            {
+                Tensor l = Tensor.Scalar(0f);
+                for (int i = 0; i < 1000; i++)
+                {
+                    optimizer!.ZeroGrad();
+                    l = bce.Compute(model!.Forward(x), y);
+                    l.Backward();
+                    optimizer.Step();
+                }
+                last = l.Item();
+            },
+            setup: () =>
+            {
+                Generator.ManualSeed(0);
+                model = new Sequential(new Dense(8, "tanh", inputFeatures: 2), new Dense(1, "sigmoid"));
+                optimizer = new Adam(0.05f, parameters: model.Parameters());
+            },
+            minWarm: 2, minReps: 10);
+        finalLoss = last;
+        return seconds;
+    }
+
+    private double InferSeconds()
+    {
+        Sequential model = Mlp();
+        model.Eval();
+        Tensor x = Tensor.RandN([1, 784], new Generator(2));
+        return Median(() =>
+        {
+            using var noGrad = Tensor.NoGrad();
+            model.Forward(x);
+        });
+    }
+}
