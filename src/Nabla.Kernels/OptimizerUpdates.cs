@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Nabla.Kernels;
 
 /// <summary>
@@ -37,7 +39,31 @@ public static class OptimizerUpdates
         float c2 = 1f - MathF.Pow(beta2, step);
         float stepSize = lr / c1;
         float invSqrtC2 = 1f / MathF.Sqrt(c2);
-        for (int i = 0; i < p.Length; i++)
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vb1 = Vector256.Create(beta1);
+            var vb1c = Vector256.Create(1f - beta1);
+            var vb2 = Vector256.Create(beta2);
+            var vb2c = Vector256.Create(1f - beta2);
+            var vstep = Vector256.Create(stepSize);
+            var vinv = Vector256.Create(invSqrtC2);
+            var veps = Vector256.Create(epsilon);
+            var vdecay = Vector256.Create(decoupled ? 1f - lr * weightDecay : 1f);
+            var vl2 = Vector256.Create(decoupled ? 0f : weightDecay);
+            for (; i <= p.Length - 8; i += 8)
+            {
+                var pv = Vector256.Create(p.Slice(i, 8));
+                var g = Vector256.Create(grad.Slice(i, 8)) + vl2 * pv;
+                pv *= vdecay;
+                var mi = vb1 * Vector256.Create(m.Slice(i, 8)) + vb1c * g;
+                var vi = vb2 * Vector256.Create(v.Slice(i, 8)) + vb2c * g * g;
+                mi.CopyTo(m.Slice(i, 8));
+                vi.CopyTo(v.Slice(i, 8));
+                (pv - vstep * mi / (Vector256.Sqrt(vi) * vinv + veps)).CopyTo(p.Slice(i, 8));
+            }
+        }
+        for (; i < p.Length; i++)
         {
             float g = grad[i];
             if (decoupled) p[i] *= 1f - lr * weightDecay;

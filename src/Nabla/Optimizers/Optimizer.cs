@@ -43,7 +43,7 @@ public abstract class Optimizer
     /// <summary>Number of steps taken.</summary>
     public int Iterations { get; private set; }
 
-    /// <summary>The global gradient norm measured by the last step (before clipping).</summary>
+    /// <summary>The global gradient norm measured by the last step, before clipping (measured only when <see cref="ClipNorm"/> is set; NaN otherwise).</summary>
     public float LastGradientNorm { get; private set; }
 
     /// <summary>The parameters being optimised.</summary>
@@ -73,7 +73,7 @@ public abstract class Optimizer
         if (_parameters.Length == 0) throw new InvalidOperationException($"{GetType().Name}.Step: no parameters; pass them to the constructor or compile a model with this optimizer.");
         float lr = CurrentLearningRate;
         Iterations++;
-        LastGradientNorm = GlobalNorm();
+        LastGradientNorm = ClipNorm is null ? float.NaN : GlobalNorm();
         float scale = ClipNorm is float max && LastGradientNorm > max ? max / (LastGradientNorm + 1e-6f) : 1f;
         using var noGrad = Tensor.NoGrad();
         for (int i = 0; i < _parameters.Length; i++)

@@ -1,0 +1,32 @@
+namespace Nabla.Kernels.Tests;
+
+public class OptimizerUpdateTests
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Adam_vector_path_matches_the_formula_for_every_length(bool decoupled)
+    {
+        for (int n = 0; n <= 40; n++)
+        {
+            var r = new System.Random(n);
+            float[] p = Enumerable.Range(0, n).Select(_ => (float)r.NextDouble() - 0.5f).ToArray();
+            float[] g = Enumerable.Range(0, n).Select(_ => (float)r.NextDouble() - 0.5f).ToArray();
+            float[] m = Enumerable.Range(0, n).Select(_ => (float)r.NextDouble() * 0.1f).ToArray();
+            float[] v = Enumerable.Range(0, n).Select(_ => (float)r.NextDouble() * 0.01f).ToArray();
+            float[] p0 = (float[])p.Clone(), m0 = (float[])m.Clone(), v0 = (float[])v.Clone();
+            const float lr = 0.01f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, wd = 0.1f;
+            const int step = 3;
+            OptimizerUpdates.Adam(p, g, m, v, lr, b1, b2, eps, wd, decoupled, step);
+            for (int i = 0; i < n; i++)
+            {
+                double pi = p0[i], gi = g[i];
+                if (decoupled) pi *= 1 - lr * wd; else gi += wd * pi;
+                double mi = b1 * m0[i] + (1 - b1) * gi, vi = b2 * v0[i] + (1 - b2) * gi * gi;
+                double expected = pi - lr * (mi / (1 - Math.Pow(b1, step))) / (Math.Sqrt(vi / (1 - Math.Pow(b2, step))) + eps);
+                Assert.True(Math.Abs(expected - p[i]) < 1e-6, $"n={n} i={i}: {p[i]} vs {expected}");
+                Assert.True(Math.Abs(mi - m[i]) < 1e-6 && Math.Abs(vi - v[i]) < 1e-7, $"n={n} i={i}: moments");
+            }
+        }
+    }
+}
