@@ -263,21 +263,58 @@ public static unsafe class Gemm
                 }
                 else
                 {
+                    int p = 0;
+                    if (nr == NR && UseAvx2)
+                    {
+                        // 8 x 8 register transposes: 8 rows of B (columns of op(B)) become 8 packed rows.
+                        float* src0 = b + (long)(jc + jr) * ldb + pc;
+                        for (; p + 8 <= kc; p += 8)
+                        {
+                            Transpose8x8(src0 + p, ldb, panel + p * NR, NR);
+                            Transpose8x8(src0 + 8L * ldb + p, ldb, panel + p * NR + 8, NR);
+                        }
+                    }
                     for (int q = 0; q < NR; q++)
                     {
                         if (q < nr)
                         {
                             float* src = b + (long)(jc + jr + q) * ldb + pc;
-                            for (int p = 0; p < kc; p++) panel[p * NR + q] = src[p];
+                            for (int pp = p; pp < kc; pp++) panel[pp * NR + q] = src[pp];
                         }
                         else
                         {
-                            for (int p = 0; p < kc; p++) panel[p * NR + q] = 0f;
+                            for (int pp = p; pp < kc; pp++) panel[pp * NR + q] = 0f;
                         }
                     }
                 }
             }
         }
+    }
+
+    /// <summary>dst[c * ldd + r] = src[r * lds + c] for an 8 x 8 block (AVX: unpack, shuffle, lane permute).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, int lds, float* dst, int ldd)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + lds);
+        Vector256<float> r2 = Avx.LoadVector256(src + 2 * lds), r3 = Avx.LoadVector256(src + 3 * lds);
+        Vector256<float> r4 = Avx.LoadVector256(src + 4 * lds), r5 = Avx.LoadVector256(src + 5 * lds);
+        Vector256<float> r6 = Avx.LoadVector256(src + 6 * lds), r7 = Avx.LoadVector256(src + 7 * lds);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+        Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+        Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE);
+        Vector256<float> s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE);
+        Vector256<float> s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(dst + 2 * ldd, Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(dst + 3 * ldd, Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(dst + 4 * ldd, Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(dst + 5 * ldd, Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(dst + 6 * ldd, Avx.Permute2x128(s2, s6, 0x31));
+        Avx.Store(dst + 7 * ldd, Avx.Permute2x128(s3, s7, 0x31));
     }
 
     /// <summary>C[6, 16] (row stride ldc) = or += A-panel x B-panel over kc steps.</summary>

@@ -73,15 +73,32 @@ public sealed partial class Tensor
 
     private sealed class MatMulBackward(Tensor a, Tensor b) : Node([a, b])
     {
-        // dA = G x B^T, dB = A^T x G, each summed back over broadcast batch dimensions.
+        // dA = G x B^T, dB = A^T x G, each summed back over broadcast batch dimensions. When an
+        // input is stored column-major (a transposed view, as a Dense weight is), its gradient is
+        // computed transposed, (B G^T)^T or (G^T A)^T, so it comes out in the input's own layout
+        // and flows back through the transpose without a strided copy.
         protected internal override Tensor?[] Backward(Tensor grad)
         {
             Tensor a = Input(0), b = Input(1);
-            return
-            [
-                NeedsGrad(0) ? MatMulForward(grad, b.Transpose(-1, -2)).SumTo(a.ShapeArray) : null,
-                NeedsGrad(1) ? MatMulForward(a.Transpose(-1, -2), grad).SumTo(b.ShapeArray) : null,
-            ];
+            Tensor? ga = null, gb = null;
+            if (NeedsGrad(0))
+            {
+                ga = IsColumnMajor(a)
+                    ? MatMulForward(b, grad.Transpose(-1, -2)).Transpose(-1, -2)
+                    : MatMulForward(grad, b.Transpose(-1, -2));
+                ga = ga.SumTo(a.ShapeArray);
+            }
+            if (NeedsGrad(1))
+            {
+                gb = IsColumnMajor(b)
+                    ? MatMulForward(grad.Transpose(-1, -2), a).Transpose(-1, -2)
+                    : MatMulForward(a.Transpose(-1, -2), grad);
+                gb = gb.SumTo(b.ShapeArray);
+            }
+            return [ga, gb];
         }
+
+        private static bool IsColumnMajor(Tensor x) =>
+            x.ShapeArray[^2] > 1 && x.ShapeArray[^1] > 1 && x.Strides[^2] == 1 && x.Strides[^1] >= x.ShapeArray[^2];
     }
 }
