@@ -329,22 +329,19 @@ public static unsafe class Gemm
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int p = 0; p < kc; p++)
+        int p = 0;
+        for (; p + 4 <= kc; p += 4)
         {
-            Vector256<float> b0 = Avx.LoadAlignedVector256(b);
-            Vector256<float> b1 = Avx.LoadAlignedVector256(b + 8);
-            Vector256<float> av = Avx.BroadcastScalarToVector256(a);
-            c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
-            av = Avx.BroadcastScalarToVector256(a + 1);
-            c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11);
-            av = Avx.BroadcastScalarToVector256(a + 2);
-            c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21);
-            av = Avx.BroadcastScalarToVector256(a + 3);
-            c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31);
-            av = Avx.BroadcastScalarToVector256(a + 4);
-            c40 = Fma.MultiplyAdd(av, b0, c40); c41 = Fma.MultiplyAdd(av, b1, c41);
-            av = Avx.BroadcastScalarToVector256(a + 5);
-            c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
+            Step(a, b, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step(a + MR, b + NR, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step(a + 2 * MR, b + 2 * NR, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            Step(a + 3 * MR, b + 3 * NR, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
+            a += 4 * MR;
+            b += 4 * NR;
+        }
+        for (; p < kc; p++)
+        {
+            Step(a, b, ref c00, ref c01, ref c10, ref c11, ref c20, ref c21, ref c30, ref c31, ref c40, ref c41, ref c50, ref c51);
             a += MR;
             b += NR;
         }
@@ -354,6 +351,29 @@ public static unsafe class Gemm
         Store(c, c30, c31, accumulate); c += ldc;
         Store(c, c40, c41, accumulate); c += ldc;
         Store(c, c50, c51, accumulate);
+    }
+
+    /// <summary>One k step of the 6 x 16 tile: two loads of B, six broadcasts of A, twelve FMAs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step(float* a, float* b,
+        ref Vector256<float> c00, ref Vector256<float> c01, ref Vector256<float> c10, ref Vector256<float> c11,
+        ref Vector256<float> c20, ref Vector256<float> c21, ref Vector256<float> c30, ref Vector256<float> c31,
+        ref Vector256<float> c40, ref Vector256<float> c41, ref Vector256<float> c50, ref Vector256<float> c51)
+    {
+        Vector256<float> b0 = Avx.LoadAlignedVector256(b);
+        Vector256<float> b1 = Avx.LoadAlignedVector256(b + 8);
+        Vector256<float> av = Avx.BroadcastScalarToVector256(a);
+        c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
+        av = Avx.BroadcastScalarToVector256(a + 1);
+        c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11);
+        av = Avx.BroadcastScalarToVector256(a + 2);
+        c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21);
+        av = Avx.BroadcastScalarToVector256(a + 3);
+        c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31);
+        av = Avx.BroadcastScalarToVector256(a + 4);
+        c40 = Fma.MultiplyAdd(av, b0, c40); c41 = Fma.MultiplyAdd(av, b1, c41);
+        av = Avx.BroadcastScalarToVector256(a + 5);
+        c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
