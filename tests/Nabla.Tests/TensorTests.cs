@@ -248,6 +248,54 @@ public class TensorTests
     }
 
     [Fact]
+    public void Conv2d_and_pooling_match_direct_definitions()
+    {
+        var g = new Generator(5);
+        var x = Tensor.RandN([2, 3, 7, 6], g);
+        var w = Tensor.RandN([4, 3, 3, 2], g);
+        var b = Tensor.RandN([4], g);
+        (int sh, int sw, int pt, int pl, int dh, int dw) = (2, 1, 1, 0, 1, 2);
+        var y = Tensor.Conv2d(x, w, b, (sh, sw), new Padding2D(pt, 1, pl, 2), (dh, dw));
+        int oh = (7 + 2 - 2 - 1) / 2 + 1, ow = (6 + 2 - 2 - 1) / 1 + 1;
+        Assert.Equal([2, 4, oh, ow], y.Shape.ToArray());
+        for (int n = 0; n < 2; n++)
+        {
+            for (int co = 0; co < 4; co++)
+            {
+                for (int i = 0; i < oh; i++)
+                {
+                    for (int j = 0; j < ow; j++)
+                    {
+                        double s = b[co];
+                        for (int c = 0; c < 3; c++)
+                        {
+                            for (int ki = 0; ki < 3; ki++)
+                            {
+                                for (int kj = 0; kj < 2; kj++)
+                                {
+                                    int ih = i * sh - pt + ki * dh, iw = j * sw - pl + kj * dw;
+                                    if (ih >= 0 && ih < 7 && iw >= 0 && iw < 6) s += x[n, c, ih, iw] * (double)w[co, c, ki, kj];
+                                }
+                            }
+                        }
+                        Assert.True(Math.Abs(s - y[n, co, i, j]) < 1e-4, $"({n},{co},{i},{j})");
+                    }
+                }
+            }
+        }
+        var img = Tensor.FromArray([1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f, 11f, 12f, 13f, 14f, 15f, 16f], 1, 1, 4, 4);
+        Equal([6, 8, 14, 16], Tensor.MaxPool2d(img, (2, 2)));
+        Equal([3.5f, 5.5f, 11.5f, 13.5f], Tensor.AvgPool2d(img, (2, 2)));
+        // 3x3 windows, stride 2, padding 1: corners average only the valid positions.
+        Equal([(1 + 2 + 5 + 6) / 4f, (2 + 3 + 4 + 6 + 7 + 8) / 6f, (5 + 6 + 9 + 10 + 13 + 14) / 6f, (6 + 7 + 8 + 10 + 11 + 12 + 14 + 15 + 16) / 9f],
+            Tensor.AvgPool2d(img, (3, 3), (2, 2), 1));
+        Equal([6, 8, 14, 16], Tensor.MaxPool2d(img, (3, 3), (2, 2), 1));
+        var ex = Assert.Throws<ArgumentException>(() => Tensor.Conv2d(x, Tensor.Ones(4, 2, 3, 3)));
+        Assert.Contains("3 channels", ex.Message);
+        Assert.Contains("does not fit", Assert.Throws<ArgumentException>(() => Tensor.Conv2d(Tensor.Ones(1, 1, 2, 2), Tensor.Ones(1, 1, 3, 3))).Message);
+    }
+
+    [Fact]
     public void ToString_prints_values_and_grad_state()
     {
         var x = Tensor.FromArray([1f, 2.5f, 3f, 4f], 2, 2);

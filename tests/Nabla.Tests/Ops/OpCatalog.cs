@@ -36,8 +36,8 @@ public static class OpCatalog
     private static float Any(float u, int i) => 2f * u;
     private static float AwayFromZero(float u, int i) => u >= 0 ? 0.2f + 1.5f * u : -0.2f + 1.5f * u;
     private static float Positive(float u, int i) => 0.5f + 1.5f * (u + 1f) / 2f;
-    // Distinct values (no ties), for max/min and sorting-like ops.
-    private static float Distinct(float u, int i) => 0.37f * i - 3f + 0.1f * u;
+    // Distinct values in [-2, 2) (no ties; gaps well above the finite-difference step), for max/min and pooling.
+    private static float Distinct(float u, int i) => -2f + 4f * (float)(i * 0.6180339887 % 1.0) + 0.001f * u;
     private static float Label4(float u, int i) => (float)(Math.Abs(i * 7 + (int)(u * 10)) % 4);
     private static float Label3(float u, int i) => (float)(Math.Abs(i * 5 + (int)(u * 10)) % 3);
 
@@ -131,6 +131,15 @@ public static class OpCatalog
         Op("select", x => x[0].Select(1, 2), In(3, 4, 2)),
         Op("concat", x => Tensor.Concat([x[0], x[1], x[2]], 1), In(2, 3), In(2, 1), In(2, 4)),
         Op("stack", x => Tensor.Stack([x[0], x[1]], 1), In(3, 2), In(3, 2)),
+
+        // Convolution and pooling.
+        Op("conv2d", x => Tensor.Conv2d(x[0], x[1], x[2]), In(2, 3, 5, 5), In(4, 3, 3, 3), In(4)),
+        Op("conv2d.stride-pad-dilation", x => Tensor.Conv2d(x[0], x[1], null, (2, 1), new Padding2D(1, 0, 2, 1), (1, 2)), In(2, 2, 6, 7), In(3, 2, 2, 3)),
+        Op("conv2d.1x1", x => Tensor.Conv2d(x[0], x[1], x[2]), In(1, 4, 3, 3), In(2, 4, 1, 1), In(2)),
+        Op("maxpool2d", x => Tensor.MaxPool2d(x[0], (2, 2)), In(Distinct, 2, 2, 4, 4)),
+        Op("maxpool2d.stride-pad", x => Tensor.MaxPool2d(x[0], (3, 3), (2, 2), 1), In(Distinct, 1, 2, 5, 5)),
+        Op("avgpool2d", x => Tensor.AvgPool2d(x[0], (2, 2)), In(2, 2, 4, 4)),
+        Op("avgpool2d.stride-pad", x => Tensor.AvgPool2d(x[0], (3, 2), (2, 1), new Padding2D(1, 1, 0, 1)), In(1, 2, 5, 4)),
 
         // Indexing.
         Op("index_select", x => x[0].IndexSelect(0, Tensor.FromArray([2f, 0f, 2f, 1f], 2, 2)), In(3, 4)),

@@ -1,0 +1,224 @@
+namespace Nabla.Kernels;
+
+/// <summary>
+/// The geometry of a 2-D convolution over channels-first images [N, C, H, W]: kernel KH x KW,
+/// strides, zero padding (top and left; bottom and right follow from the output size) and
+/// dilation. OH and OW are the output's height and width.
+/// </summary>
+public readonly record struct ConvGeometry(int C, int H, int W, int KH, int KW, int StrideH, int StrideW,
+    int PadTop, int PadLeft, int DilationH, int DilationW, int OH, int OW)
+{
+    /// <summary>Rows of the lowered matrix: C * KH * KW.</summary>
+    public int Rows => C * KH * KW;
+
+    /// <summary>Output positions per image: OH * OW.</summary>
+    public int Positions => OH * OW;
+}
+
+/// <summary>
+/// Lowering of convolutions to GEMM (im2col) and its adjoint (col2im). The lowered matrix of a
+/// batch is [C * KH * KW, N * OH * OW]: row (c, ki, kj), column (image, oh, ow), so one GEMM
+/// with the [Cout, C * KH * KW] weight gives every output of the batch.
+/// </summary>
+public static class Conv
+{
+    /// <summary>Fills <paramref name="cols"/> [C*KH*KW, N*OH*OW] from <paramref name="x"/> [N, C, H, W]; padding reads as zero.</summary>
+    public static void Im2Col(float[] x, int n, ConvGeometry g, float[] cols)
+    {
+        int positions = g.Positions, total = n * positions;
+        Threading.For(g.Rows, (long)total, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                int c = r / (g.KH * g.KW), ki = r / g.KW % g.KH, kj = r % g.KW;
+                for (int b = 0; b < n; b++)
+                {
+                    var dst = cols.AsSpan(r * total + b * positions, positions);
+                    var plane = x.AsSpan((b * g.C + c) * g.H * g.W, g.H * g.W);
+                    LowerPlane(plane, g, ki, kj, dst);
+                }
+            }
+        });
+    }
+
+    private static void LowerPlane(ReadOnlySpan<float> plane, ConvGeometry g, int ki, int kj, Span<float> dst)
+    {
+        for (int oh = 0; oh < g.OH; oh++)
+        {
+            int ih = oh * g.StrideH - g.PadTop + ki * g.DilationH;
+            Span<float> row = dst.Slice(oh * g.OW, g.OW);
+            if (ih < 0 || ih >= g.H)
+            {
+                row.Clear();
+                continue;
+            }
+            ReadOnlySpan<float> src = plane.Slice(ih * g.W, g.W);
+            int offset = kj * g.DilationW - g.PadLeft;
+            if (g.StrideW == 1)
+            {
+                // Valid outputs ow have 0 <= ow + offset < W: one contiguous copy between zero edges.
+                int lo = Math.Clamp(-offset, 0, g.OW), hi = Math.Clamp(g.W - offset, lo, g.OW);
+                row[..lo].Clear();
+                src.Slice(lo + offset, hi - lo).CopyTo(row[lo..hi]);
+                row[hi..].Clear();
+            }
+            else
+            {
+                for (int ow = 0; ow < g.OW; ow++)
+                {
+                    int iw = ow * g.StrideW + offset;
+                    row[ow] = (uint)iw < (uint)g.W ? src[iw] : 0f;
+                }
+            }
+        }
+    }
+
+    /// <summary>Adds each entry of <paramref name="cols"/> back to the input position it was read from (the adjoint of <see cref="Im2Col"/>); <paramref name="dx"/> [N, C, H, W] is accumulated into.</summary>
+    public static void Col2Im(float[] cols, int n, ConvGeometry g, float[] dx)
+    {
+        int positions = g.Positions, total = n * positions;
+        // Split over (image, channel) planes: every plane is written by one thread, in a fixed order.
+        Threading.For(n * g.C, (long)g.KH * g.KW * positions, (p0, p1) =>
+        {
+            for (int p = p0; p < p1; p++)
+            {
+                int b = p / g.C, c = p % g.C;
+                Span<float> plane = dx.AsSpan(p * g.H * g.W, g.H * g.W);
+                for (int ki = 0; ki < g.KH; ki++)
+                {
+                    for (int kj = 0; kj < g.KW; kj++)
+                    {
+                        int r = (c * g.KH + ki) * g.KW + kj;
+                        ReadOnlySpan<float> src = cols.AsSpan(r * total + b * positions, positions);
+                        for (int oh = 0; oh < g.OH; oh++)
+                        {
+                            int ih = oh * g.StrideH - g.PadTop + ki * g.DilationH;
+                            if (ih < 0 || ih >= g.H) continue;
+                            Span<float> dst = plane.Slice(ih * g.W, g.W);
+                            int offset = kj * g.DilationW - g.PadLeft;
+                            for (int ow = 0; ow < g.OW; ow++)
+                            {
+                                int iw = ow * g.StrideW + offset;
+                                if ((uint)iw < (uint)g.W) dst[iw] += src[oh * g.OW + ow];
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>
+    /// Max pooling over windows of KH x KW (geometry with C channels); writes the maxima and the
+    /// index within the input plane of each maximum (the first on ties); padding never wins.
+    /// </summary>
+    public static void MaxPool(float[] x, int n, ConvGeometry g, float[] y, int[] argmax)
+    {
+        Threading.For(n * g.C, (long)g.Positions * g.KH * g.KW, (p0, p1) =>
+        {
+            for (int p = p0; p < p1; p++)
+            {
+                ReadOnlySpan<float> plane = x.AsSpan(p * g.H * g.W, g.H * g.W);
+                int o = p * g.Positions;
+                for (int oh = 0; oh < g.OH; oh++)
+                {
+                    for (int ow = 0; ow < g.OW; ow++, o++)
+                    {
+                        float best = float.NegativeInfinity;
+                        int bestIndex = -1;
+                        for (int ki = 0; ki < g.KH; ki++)
+                        {
+                            int ih = oh * g.StrideH - g.PadTop + ki * g.DilationH;
+                            if ((uint)ih >= (uint)g.H) continue;
+                            for (int kj = 0; kj < g.KW; kj++)
+                            {
+                                int iw = ow * g.StrideW - g.PadLeft + kj * g.DilationW;
+                                if ((uint)iw >= (uint)g.W) continue;
+                                float v = plane[ih * g.W + iw];
+                                if (v > best || bestIndex < 0 || float.IsNaN(v))
+                                {
+                                    best = v;
+                                    bestIndex = ih * g.W + iw;
+                                    if (float.IsNaN(v)) goto done;
+                                }
+                            }
+                        }
+                    done:
+                        y[o] = best;
+                        argmax[o] = bestIndex;
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>Sends each output gradient to the input position that won the max (accumulating into <paramref name="dx"/>).</summary>
+    public static void MaxPoolBackward(float[] dy, int[] argmax, int n, ConvGeometry g, float[] dx)
+    {
+        Threading.For(n * g.C, g.Positions, (p0, p1) =>
+        {
+            for (int p = p0; p < p1; p++)
+            {
+                int plane = p * g.H * g.W, o = p * g.Positions;
+                for (int i = 0; i < g.Positions; i++)
+                {
+                    int k = argmax[o + i];
+                    if (k >= 0) dx[plane + k] += dy[o + i];
+                }
+            }
+        });
+    }
+
+    /// <summary>Average pooling: the mean of the window's positions inside the image (padding is not counted, as Keras's "same").</summary>
+    public static void AvgPool(float[] x, int n, ConvGeometry g, float[] y) => AvgPoolCore(x, n, g, y, backward: false);
+
+    /// <summary>The adjoint of <see cref="AvgPool"/>: each output gradient shared equally by its window's valid positions, accumulated into <paramref name="dx"/>.</summary>
+    public static void AvgPoolBackward(float[] dy, int n, ConvGeometry g, float[] dx) => AvgPoolCore(dy, n, g, dx, backward: true);
+
+    private static void AvgPoolCore(float[] src, int n, ConvGeometry g, float[] dst, bool backward)
+    {
+        Threading.For(n * g.C, (long)g.Positions * g.KH * g.KW, (p0, p1) =>
+        {
+            for (int p = p0; p < p1; p++)
+            {
+                int plane = p * g.H * g.W, o = p * g.Positions;
+                for (int oh = 0; oh < g.OH; oh++)
+                {
+                    int h0 = Math.Max(oh * g.StrideH - g.PadTop, 0), h1 = Math.Min(oh * g.StrideH - g.PadTop + (g.KH - 1) * g.DilationH + 1, g.H);
+                    for (int ow = 0; ow < g.OW; ow++, o++)
+                    {
+                        int w0 = Math.Max(ow * g.StrideW - g.PadLeft, 0), w1 = Math.Min(ow * g.StrideW - g.PadLeft + (g.KW - 1) * g.DilationW + 1, g.W);
+                        int count = 0;
+                        float sum = 0f;
+                        for (int ih = h0; ih < h1; ih++)
+                        {
+                            if ((ih - (oh * g.StrideH - g.PadTop)) % g.DilationH != 0) continue;
+                            for (int iw = w0; iw < w1; iw++)
+                            {
+                                if ((iw - (ow * g.StrideW - g.PadLeft)) % g.DilationW != 0) continue;
+                                count++;
+                                if (!backward) sum += src[plane + ih * g.W + iw];
+                            }
+                        }
+                        if (!backward)
+                        {
+                            dst[o] = count == 0 ? 0f : sum / count;
+                            continue;
+                        }
+                        if (count == 0) continue;
+                        float share = src[o] / count;
+                        for (int ih = h0; ih < h1; ih++)
+                        {
+                            if ((ih - (oh * g.StrideH - g.PadTop)) % g.DilationH != 0) continue;
+                            for (int iw = w0; iw < w1; iw++)
+                            {
+                                if ((iw - (ow * g.StrideW - g.PadLeft)) % g.DilationW != 0) continue;
+                                dst[plane + ih * g.W + iw] += share;
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+}

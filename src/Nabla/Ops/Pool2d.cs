@@ -1,0 +1,65 @@
+using Nabla.Autograd;
+using Nabla.Kernels;
+
+namespace Nabla;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Max pooling of [N, C, H, W] over <paramref name="kernel"/> windows (stride defaults to the
+    /// kernel size); padded positions never win. The gradient goes to each window's maximum.
+    /// </summary>
+    public static Tensor MaxPool2d(Tensor input, (int H, int W) kernel, (int H, int W)? stride = null, Padding2D padding = default)
+    {
+        ConvGeometry g = PoolGeometry("MaxPool2d", input, kernel, stride, padding);
+        int n = input.ShapeArray[0];
+        var y = new Tensor([n, g.C, g.OH, g.OW]);
+        var argmax = new int[y.Size];
+        Conv.MaxPool(input.DenseArray(), n, g, y.Storage, argmax);
+        return ShouldRecord(input) ? y.Record(new MaxPool2dBackward(input, argmax, g)) : y;
+    }
+
+    /// <summary>
+    /// Average pooling of [N, C, H, W] over <paramref name="kernel"/> windows (stride defaults to the
+    /// kernel size); each window averages only its positions inside the image.
+    /// </summary>
+    public static Tensor AvgPool2d(Tensor input, (int H, int W) kernel, (int H, int W)? stride = null, Padding2D padding = default)
+    {
+        ConvGeometry g = PoolGeometry("AvgPool2d", input, kernel, stride, padding);
+        int n = input.ShapeArray[0];
+        var y = new Tensor([n, g.C, g.OH, g.OW]);
+        Conv.AvgPool(input.DenseArray(), n, g, y.Storage);
+        return ShouldRecord(input) ? y.Record(new AvgPool2dBackward(input, g)) : y;
+    }
+
+    private static ConvGeometry PoolGeometry(string op, Tensor input, (int H, int W) kernel, (int H, int W)? stride, Padding2D padding)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank != 4) throw new ArgumentException($"{op}: input must be [N, C, H, W], got {input.ShapeString}.");
+        if (padding.Top >= kernel.H || padding.Bottom >= kernel.H || padding.Left >= kernel.W || padding.Right >= kernel.W)
+            throw new ArgumentException($"{op}: padding {padding} must be smaller than the {kernel.H}x{kernel.W} window.");
+        return Geometry(op, input, kernel.H, kernel.W, stride ?? kernel, padding, (1, 1));
+    }
+
+    private sealed class MaxPool2dBackward(Tensor input, int[] argmax, ConvGeometry g) : Node([input])
+    {
+        protected internal override Tensor?[] Backward(Tensor grad)
+        {
+            Tensor x = Input(0);
+            var dx = new Tensor((int[])x.ShapeArray.Clone());
+            Conv.MaxPoolBackward(grad.DenseArray(), argmax, x.ShapeArray[0], g, dx.Storage);
+            return [dx];
+        }
+    }
+
+    private sealed class AvgPool2dBackward(Tensor input, ConvGeometry g) : Node([input])
+    {
+        protected internal override Tensor?[] Backward(Tensor grad)
+        {
+            Tensor x = Input(0);
+            var dx = new Tensor((int[])x.ShapeArray.Clone());
+            Conv.AvgPoolBackward(grad.DenseArray(), x.ShapeArray[0], g, dx.Storage);
+            return [dx];
+        }
+    }
+}
