@@ -10,15 +10,14 @@ namespace Nabla.Layers;
 /// </summary>
 public sealed class Embedding : Layer
 {
-    private readonly Initializer _initializer;
-
     /// <summary>Creates an embedding of <paramref name="inputDim"/> ids into <paramref name="outputDim"/> dimensions.</summary>
     /// <param name="inputDim">Vocabulary size.</param>
     /// <param name="outputDim">Vector size.</param>
     /// <param name="paddingIndex">An id whose vector is fixed at zero.</param>
     /// <param name="initializer">Keras's default: uniform in [-0.05, 0.05).</param>
+    /// <param name="inputLength">Sequence length of the input [N, inputLength], to fix the model's input shape at once.</param>
     /// <param name="name">Display name.</param>
-    public Embedding(int inputDim, int outputDim, int? paddingIndex = null, Initializer? initializer = null, string? name = null) : base(name)
+    public Embedding(int inputDim, int outputDim, int? paddingIndex = null, Initializer? initializer = null, int? inputLength = null, string? name = null) : base(name)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(inputDim, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(outputDim, 1);
@@ -27,8 +26,11 @@ public sealed class Embedding : Layer
         InputDim = inputDim;
         OutputDim = outputDim;
         PaddingIndex = paddingIndex;
-        _initializer = initializer ?? new RandomUniform(-0.05f, 0.05f);
-        EnsureBuilt([]);
+        // The table does not depend on the input's shape, so it exists from the start.
+        Tensor w = (initializer ?? new RandomUniform(-0.05f, 0.05f)).Create([InputDim, OutputDim], Generator.Default);
+        if (PaddingIndex is int pad) w.Storage.AsSpan(pad * OutputDim, OutputDim).Clear();
+        Weight = AddParameter("weight", w);
+        if (inputLength is int length) EnsureBuilt([length]);
     }
 
     /// <summary>Vocabulary size.</summary>
@@ -41,15 +43,7 @@ public sealed class Embedding : Layer
     public int? PaddingIndex { get; }
 
     /// <summary>The table [inputDim, outputDim].</summary>
-    public Parameter? Weight { get; private set; }
-
-    /// <inheritdoc/>
-    protected override void Build(ReadOnlySpan<int> inputShape)
-    {
-        Tensor w = _initializer.Create([InputDim, OutputDim], Generator.Default);
-        if (PaddingIndex is int p) w.Storage.AsSpan(p * OutputDim, OutputDim).Clear();
-        Weight = AddParameter("weight", w);
-    }
+    public Parameter Weight { get; }
 
     /// <inheritdoc/>
     protected override Tensor Call(Tensor input)
@@ -58,7 +52,7 @@ public sealed class Embedding : Layer
         Tensor vectors;
         try
         {
-            vectors = Weight!.Value.IndexSelect(0, ids);
+            vectors = Weight.Value.IndexSelect(0, ids);
         }
         catch (IndexOutOfRangeException e)
         {

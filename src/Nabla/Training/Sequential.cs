@@ -82,7 +82,25 @@ public class Sequential : Module
     {
         if (_layers.Count == 0) throw new InvalidOperationException($"Model '{Name}' has no layers.");
         Tensor x = input;
-        foreach (var layer in _layers) x = layer.Forward(x);
+        Tensor? mask = null;
+        foreach (var layer in _layers)
+        {
+            Tensor layerInput = x;
+            x = (layer, mask) switch
+            {
+                (RecurrentLayer r, not null) => r.Forward(x, mask),
+                (Bidirectional b, not null) => b.Forward(x, mask),
+                _ => layer.Forward(x),
+            };
+            // An Embedding with a padding index masks its padded ids for the next recurrent
+            // layer; layers that keep the time axis as it is pass the mask on.
+            mask = layer switch
+            {
+                Embedding { PaddingIndex: int pad } => layerInput.Ne(pad),
+                Dropout or Activation => mask,
+                _ => null,
+            };
+        }
         return x;
     }
 

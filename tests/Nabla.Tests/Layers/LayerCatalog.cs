@@ -24,6 +24,13 @@ public static class LayerCatalog
         return t;
     }
 
+    private static Tensor DistinctValues(Generator g, int[] shape)
+    {
+        int n = shape.Aggregate(1, (a, b) => a * b);
+        var values = Enumerable.Range(0, n).Select(i => -2f + 4f * (float)(i * 0.6180339887 % 1.0)).ToArray();
+        return Tensor.FromArray(values, shape);
+    }
+
     public static readonly Entry[] All =
     [
         new("Dense", () => new Dense(5), [3, 4], [3, 5], 4 * 5 + 5),
@@ -37,6 +44,27 @@ public static class LayerCatalog
         new("BatchNormalization.images", () => new BatchNormalization(momentum: 0.9f, epsilon: 1e-5f), [2, 3, 2, 2], [2, 3, 2, 2], 6),
         new("LayerNormalization", () => new LayerNormalization(), [3, 5], [3, 5], 10),
         new("Embedding", () => new Embedding(7, 3), [2, 4], [2, 4, 3], 21, (g, s) => Ids(g, s, 7), Differentiable: false),
+        new("Conv2D", () => new Conv2D(3, 3), [2, 2, 5, 5], [2, 3, 3, 3], 3 * 2 * 9 + 3),
+        new("Conv2D.same-stride-relu", () => new Conv2D(2, (3, 2), strides: 2, padding: "same", activation: "relu"), [2, 3, 5, 4], [2, 2, 3, 2], 2 * 3 * 6 + 2,
+            (g, s) => Tensor.RandN(s, g) + 0.1f),
+        new("Conv2D.dilated-nobias", () => new Conv2D(2, 2, dilation: 2, useBias: false), [1, 2, 5, 5], [1, 2, 3, 3], 16),
+        new("Conv1D", () => new Conv1D(4, 3, padding: "same"), [2, 3, 6], [2, 4, 6], 4 * 3 * 3 + 4),
+        new("MaxPooling2D", () => new MaxPooling2D(2), [2, 2, 4, 5], [2, 2, 2, 2], 0, DistinctValues),
+        new("MaxPooling2D.same", () => new MaxPooling2D(3, strides: 2, padding: "same"), [1, 2, 5, 5], [1, 2, 3, 3], 0, DistinctValues),
+        new("AveragePooling2D", () => new AveragePooling2D(2, padding: "same"), [2, 2, 5, 4], [2, 2, 3, 2], 0),
+        new("MaxPooling1D", () => new MaxPooling1D(2), [2, 3, 6], [2, 3, 3], 0, DistinctValues),
+        new("AveragePooling1D", () => new AveragePooling1D(3, strides: 1), [2, 3, 6], [2, 3, 4], 0),
+        new("GlobalAveragePooling2D", () => new GlobalAveragePooling2D(), [2, 3, 4, 4], [2, 3], 0),
+        new("GlobalMaxPooling2D", () => new GlobalMaxPooling2D(), [2, 3, 4, 4], [2, 3], 0, DistinctValues),
+        new("GlobalAveragePooling1D", () => new GlobalAveragePooling1D(), [2, 3, 5], [2, 3], 0),
+        new("GlobalMaxPooling1D", () => new GlobalMaxPooling1D(), [2, 3, 5], [2, 3], 0, DistinctValues),
+        new("UpSampling2D", () => new UpSampling2D((2, 3)), [2, 2, 2, 3], [2, 2, 4, 9], 0),
+        new("SimpleRNN", () => new SimpleRNN(4), [2, 3, 3], [2, 4], 4 * 3 + 4 * 4 + 8),
+        new("LSTM", () => new LSTM(3), [2, 4, 2], [2, 3], 12 * 2 + 12 * 3 + 24),
+        new("LSTM.sequences", () => new LSTM(2, returnSequences: true), [2, 3, 3], [2, 3, 2], 8 * 3 + 8 * 2 + 16),
+        new("GRU", () => new GRU(3), [2, 4, 2], [2, 3], 9 * 2 + 9 * 3 + 18),
+        new("GRU.sequences", () => new GRU(2, returnSequences: true), [2, 3, 3], [2, 3, 2], 6 * 3 + 6 * 2 + 12),
+        new("Bidirectional", () => new Bidirectional(new LSTM(2, returnSequences: true)), [2, 3, 2], [2, 3, 4], 2 * (8 * 2 + 8 * 2 + 16)),
         new("Embedding.padding", () => new Embedding(5, 2, paddingIndex: 0), [3, 4], [3, 4, 2], 10, (g, s) => Ids(g, s, 5), Differentiable: false),
     ];
 

@@ -1,0 +1,239 @@
+using Nabla.Initializers;
+
+namespace Nabla.Layers;
+
+/// <summary>
+/// The common part of SimpleRNN, LSTM and GRU over batch-first sequences [N, T, F]. Parameters
+/// have PyTorch's names and layouts (weight_ih_l0 [G*units, F], weight_hh_l0 [G*units, units],
+/// bias_ih_l0, bias_hh_l0, with G gates), so weights cross over. The input projection of all
+/// time steps is one matrix product; each step then adds the recurrent product. A mask [N, T]
+/// (1 = real step, 0 = padding) makes padded steps carry the state over unchanged, as Keras does.
+/// </summary>
+public abstract class RecurrentLayer : Layer
+{
+    private readonly Initializer _kernelInitializer, _recurrentInitializer;
+
+    /// <summary>Sets the size and output mode.</summary>
+    protected RecurrentLayer(int units, bool returnSequences, Initializer? kernelInitializer, Initializer? recurrentInitializer, int[]? inputShape, string? name)
+        : base(name)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(units, 1);
+        Units = units;
+        ReturnSequences = returnSequences;
+        _kernelInitializer = kernelInitializer ?? new GlorotUniform();
+        _recurrentInitializer = recurrentInitializer ?? new Orthogonal();
+        if (inputShape is not null) EnsureBuilt(inputShape);
+    }
+
+    /// <summary>Size of the hidden state.</summary>
+    public int Units { get; }
+
+    /// <summary>Return the hidden state of every step [N, T, units] rather than the last [N, units].</summary>
+    public bool ReturnSequences { get; }
+
+    /// <summary>Gates per unit: 1 (SimpleRNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n).</summary>
+    protected abstract int Gates { get; }
+
+    /// <summary>States carried between steps: 1 (h), or 2 for LSTM (h, c).</summary>
+    protected virtual int StateCount => 1;
+
+    /// <summary>Input-to-hidden weight [G*units, F].</summary>
+    public Parameter? WeightIh { get; private set; }
+    /// <summary>Hidden-to-hidden weight [G*units, units].</summary>
+    public Parameter? WeightHh { get; private set; }
+    /// <summary>Input bias [G*units].</summary>
+    public Parameter? BiasIh { get; private set; }
+    /// <summary>Hidden bias [G*units].</summary>
+    public Parameter? BiasHh { get; private set; }
+
+    /// <summary>A new, unbuilt layer with the same settings (used by <see cref="Bidirectional"/>).</summary>
+    public abstract RecurrentLayer CloneSettings();
+
+    /// <summary>The starting value of the input bias; LSTM sets its forget gate to 1, as Keras's unit_forget_bias.</summary>
+    protected virtual Tensor InitialInputBias() => Tensor.Zeros(Gates * Units);
+
+    /// <inheritdoc/>
+    protected override void Build(ReadOnlySpan<int> inputShape)
+    {
+        if (inputShape.Length != 2) throw new ArgumentException($"{Label} needs inputs [N, T, features], got [batch, {string.Join(", ", inputShape.ToArray())}].");
+        int g = Gates * Units;
+        WeightIh = AddParameter("weight_ih_l0", _kernelInitializer.Create([g, inputShape[1]], Generator.Default));
+        WeightHh = AddParameter("weight_hh_l0", _recurrentInitializer.Create([g, Units], Generator.Default));
+        BiasIh = AddParameter("bias_ih_l0", InitialInputBias());
+        BiasHh = AddParameter("bias_hh_l0", Tensor.Zeros(g));
+    }
+
+    /// <summary>One step: the projected input of this step [N, G*units] (input bias included) and the states; returns the new states (h first).</summary>
+    protected abstract Tensor[] Step(Tensor projectedInput, Tensor[] states);
+
+    /// <summary>The recurrent product h W_hh^T + b_hh [N, G*units].</summary>
+    protected Tensor Recurrent(Tensor h) => h.MatMul(WeightHh!.Value.T) + BiasHh!;
+
+    /// <inheritdoc/>
+    protected override Tensor Call(Tensor input) => Run(input).Output;
+
+    /// <summary>Runs with a mask [N, T] of real (1) and padded (0) steps.</summary>
+    public Tensor Forward(Tensor input, Tensor? mask)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Rank != 3) throw new ArgumentException($"{Label} expects inputs [N, T, features], but got shape {input.ShapeString}.");
+        EnsureBuilt(input.Shape[1..]);
+        return Run(input, null, mask).Output;
+    }
+
+    /// <summary>
+    /// Runs the sequence from <paramref name="initialStates"/> (zeros when null; LSTM takes h and c),
+    /// honouring <paramref name="mask"/>; returns the output and the final states.
+    /// </summary>
+    public (Tensor Output, Tensor[] States) Run(Tensor input, Tensor[]? initialStates = null, Tensor? mask = null)
+    {
+        if (input.Rank != 3) throw new ArgumentException($"{Label} expects inputs [N, T, features], but got shape {input.ShapeString}.");
+        EnsureBuilt(input.Shape[1..]);
+        int n = input.Shape[0], t = input.Shape[1], f = input.Shape[2];
+        if (f != WeightIh!.Shape[1])
+            throw new ArgumentException($"{Label} expects {WeightIh.Shape[1]} features per step, but got shape {input.ShapeString}.");
+        if (mask is not null && (mask.Rank != 2 || mask.Shape[0] != n || mask.Shape[1] != t))
+            throw new ArgumentException($"{Label}: mask must be [{n}, {t}], got {mask.ShapeString}.");
+        Tensor[] states = initialStates ?? Enumerable.Range(0, StateCount).Select(_ => Tensor.Zeros(n, Units)).ToArray();
+        if (states.Length != StateCount || states.Any(s => s.Rank != 2 || s.Shape[0] != n || s.Shape[1] != Units))
+            throw new ArgumentException($"{Label}: expects {StateCount} initial state(s) of shape [{n}, {Units}].");
+        // All steps' input projections in one product: [N*T, F] x [F, G*units].
+        Tensor projected = (input.Reshape(n * t, f).MatMul(WeightIh.Value.T) + BiasIh!).Reshape(n, t, Gates * Units);
+        var outputs = ReturnSequences ? new List<Tensor>(t) : null;
+        for (int step = 0; step < t; step++)
+        {
+            Tensor[] next = Step(projected.Select(1, step), states);
+            if (mask is not null)
+            {
+                Tensor m = mask.Select(1, step).Unsqueeze(1);
+                for (int i = 0; i < next.Length; i++) next[i] = Tensor.Where(m, next[i], states[i]);
+            }
+            states = next;
+            outputs?.Add(states[0]);
+        }
+        Tensor output = outputs is null ? states[0] : Tensor.Stack(outputs, 1);
+        return (output, states);
+    }
+}
+
+/// <summary>The plain recurrent layer: h' = activation(x W_ih^T + b_ih + h W_hh^T + b_hh) (tanh by default), as PyTorch's RNN.</summary>
+public sealed class SimpleRNN : RecurrentLayer
+{
+    /// <summary>Creates a SimpleRNN layer.</summary>
+    public SimpleRNN(int units, ActivationFunction? activation = null, bool returnSequences = false,
+        Initializer? kernelInitializer = null, Initializer? recurrentInitializer = null, int[]? inputShape = null, string? name = null)
+        : base(units, returnSequences, kernelInitializer, recurrentInitializer, inputShape, name) => Activation = activation ?? Activations.Tanh;
+
+    /// <summary>Applied to the new state.</summary>
+    public ActivationFunction Activation { get; }
+
+    /// <inheritdoc/>
+    protected override int Gates => 1;
+
+    /// <inheritdoc/>
+    public override RecurrentLayer CloneSettings() => new SimpleRNN(Units, Activation, ReturnSequences);
+
+    /// <inheritdoc/>
+    protected override Tensor[] Step(Tensor projectedInput, Tensor[] states) => [Activation.Apply(projectedInput + Recurrent(states[0]))];
+}
+
+/// <summary>
+/// Long short-term memory, PyTorch's formulation with gates i, f, g, o:
+/// c' = f c + i g, h' = o tanh(c'). States (h, c); the forget gate's input bias starts at 1.
+/// </summary>
+public sealed class LSTM(int units, bool returnSequences = false, Initializer? kernelInitializer = null, Initializer? recurrentInitializer = null,
+    int[]? inputShape = null, string? name = null) : RecurrentLayer(units, returnSequences, kernelInitializer, recurrentInitializer, inputShape, name)
+{
+    /// <inheritdoc/>
+    protected override int Gates => 4;
+
+    /// <inheritdoc/>
+    protected override int StateCount => 2;
+
+    /// <inheritdoc/>
+    public override RecurrentLayer CloneSettings() => new LSTM(Units, ReturnSequences);
+
+    /// <inheritdoc/>
+    protected override Tensor InitialInputBias()
+    {
+        var b = Tensor.Zeros(4 * Units);
+        b.Storage.AsSpan(Units, Units).Fill(1f);
+        return b;
+    }
+
+    /// <inheritdoc/>
+    protected override Tensor[] Step(Tensor projectedInput, Tensor[] states)
+    {
+        int h = Units;
+        Tensor gates = projectedInput + Recurrent(states[0]);
+        Tensor i = gates.Slice(1, 0, h).Sigmoid();
+        Tensor f = gates.Slice(1, h, 2 * h).Sigmoid();
+        Tensor g = gates.Slice(1, 2 * h, 3 * h).Tanh();
+        Tensor o = gates.Slice(1, 3 * h, 4 * h).Sigmoid();
+        Tensor c = f * states[1] + i * g;
+        return [o * c.Tanh(), c];
+    }
+}
+
+/// <summary>
+/// Gated recurrent unit, PyTorch's formulation with gates r, z, n and the reset gate applied
+/// after the hidden product: n = tanh(x_n + r (h W_hn^T + b_hn)), h' = (1 - z) n + z h.
+/// </summary>
+public sealed class GRU(int units, bool returnSequences = false, Initializer? kernelInitializer = null, Initializer? recurrentInitializer = null,
+    int[]? inputShape = null, string? name = null) : RecurrentLayer(units, returnSequences, kernelInitializer, recurrentInitializer, inputShape, name)
+{
+    /// <inheritdoc/>
+    protected override int Gates => 3;
+
+    /// <inheritdoc/>
+    public override RecurrentLayer CloneSettings() => new GRU(Units, ReturnSequences);
+
+    /// <inheritdoc/>
+    protected override Tensor[] Step(Tensor projectedInput, Tensor[] states)
+    {
+        int u = Units;
+        Tensor h = states[0];
+        Tensor hp = Recurrent(h);
+        Tensor r = (projectedInput.Slice(1, 0, u) + hp.Slice(1, 0, u)).Sigmoid();
+        Tensor z = (projectedInput.Slice(1, u, 2 * u) + hp.Slice(1, u, 2 * u)).Sigmoid();
+        Tensor candidate = (projectedInput.Slice(1, 2 * u, 3 * u) + r * hp.Slice(1, 2 * u, 3 * u)).Tanh();
+        return [(1f - z) * candidate + z * h];
+    }
+}
+
+/// <summary>
+/// Runs a recurrent layer forwards and a copy of it backwards over the sequence and concatenates
+/// their outputs on the last axis ([N, 2*units] or [N, T, 2*units]).
+/// </summary>
+public sealed class Bidirectional : Layer
+{
+    /// <summary>Wraps <paramref name="layer"/>; the backward copy has the same settings.</summary>
+    public Bidirectional(RecurrentLayer layer, string? name = null) : base(name)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        Forwards = AddModule("forward_layer", layer);
+        Backwards = AddModule("backward_layer", layer.CloneSettings());
+    }
+
+    /// <summary>The layer reading the sequence in order.</summary>
+    public RecurrentLayer Forwards { get; }
+
+    /// <summary>The layer reading the sequence reversed.</summary>
+    public RecurrentLayer Backwards { get; }
+
+    /// <inheritdoc/>
+    protected override Tensor Call(Tensor input) => Forward(input, null);
+
+    /// <summary>Runs both directions with a mask [N, T] of real steps.</summary>
+    public Tensor Forward(Tensor input, Tensor? mask)
+    {
+        if (input.Rank != 3) throw new ArgumentException($"{Label} expects inputs [N, T, features], but got shape {input.ShapeString}.");
+        EnsureBuilt(input.Shape[1..]);
+        int t = input.Shape[1];
+        Tensor reversed = Tensor.FromArray(Enumerable.Range(0, t).Reverse().Select(i => (float)i).ToArray());
+        Tensor ahead = Forwards.Forward(input, mask);
+        Tensor behind = Backwards.Forward(input.IndexSelect(1, reversed), mask?.IndexSelect(1, reversed));
+        if (Forwards.ReturnSequences) behind = behind.IndexSelect(1, reversed);
+        return Tensor.Concat([ahead, behind], -1);
+    }
+}

@@ -1,0 +1,113 @@
+using Nabla.Layers;
+
+namespace Nabla.Tests.Layers;
+
+public class RecurrentTests
+{
+    private static float Sig(float x) => 1f / (1f + MathF.Exp(-x));
+
+    private static void Set(Parameter p, params float[] values)
+    {
+        using var _ = Tensor.NoGrad();
+        p.Value.CopyFrom(Tensor.FromArray(values, p.Shape.ToArray()));
+    }
+
+    [Fact]
+    public void Lstm_follows_pytorch_gate_order_i_f_g_o()
+    {
+        var lstm = new LSTM(1, inputShape: [2, 1]);
+        Set(lstm.WeightIh!, 0.5f, -0.3f, 0.8f, 0.2f);
+        Set(lstm.WeightHh!, 0.1f, 0.4f, -0.6f, 0.7f);
+        Set(lstm.BiasIh!, 0.01f, 0.02f, 0.03f, 0.04f);
+        Set(lstm.BiasHh!, -0.05f, 0.06f, -0.07f, 0.08f);
+        float h = 0f, c = 0f;
+        foreach (float x in new[] { 1.5f, -0.7f })
+        {
+            float i = Sig(0.5f * x + 0.1f * h + 0.01f - 0.05f);
+            float f = Sig(-0.3f * x + 0.4f * h + 0.02f + 0.06f);
+            float g = MathF.Tanh(0.8f * x - 0.6f * h + 0.03f - 0.07f);
+            float o = Sig(0.2f * x + 0.7f * h + 0.04f + 0.08f);
+            c = f * c + i * g;
+            h = o * MathF.Tanh(c);
+        }
+        var (output, states) = lstm.Run(Tensor.FromArray([1.5f, -0.7f], 1, 2, 1));
+        Assert.Equal(h, output.Item(), 6);
+        Assert.Equal(c, states[1].Item(), 6);
+        Assert.Equal(["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"], lstm.NamedParameters().Select(p => p.Name).ToArray());
+    }
+
+    [Fact]
+    public void Gru_applies_the_reset_gate_after_the_hidden_product()
+    {
+        var gru = new GRU(1, inputShape: [2, 1]);
+        Set(gru.WeightIh!, 0.5f, -0.3f, 0.8f);
+        Set(gru.WeightHh!, 0.1f, 0.4f, -0.6f);
+        Set(gru.BiasIh!, 0.01f, 0.02f, 0.03f);
+        Set(gru.BiasHh!, -0.05f, 0.06f, -0.07f);
+        float h = 0.3f;
+        foreach (float x in new[] { 1.5f, -0.7f })
+        {
+            float r = Sig(0.5f * x + 0.01f + 0.1f * h - 0.05f);
+            float z = Sig(-0.3f * x + 0.02f + 0.4f * h + 0.06f);
+            float n = MathF.Tanh(0.8f * x + 0.03f + r * (-0.6f * h - 0.07f));
+            h = (1 - z) * n + z * h;
+        }
+        var (output, _) = gru.Run(Tensor.FromArray([1.5f, -0.7f], 1, 2, 1), [Tensor.FromArray([0.3f], 1, 1)]);
+        Assert.Equal(h, output.Item(), 6);
+    }
+
+    [Fact]
+    public void Masked_steps_carry_the_state_so_padding_does_not_change_the_result()
+    {
+        Generator.ManualSeed(3);
+        var lstm = new LSTM(4, inputShape: [5, 3]);
+        var g = new Generator(4);
+        Tensor full = Tensor.RandN([1, 5, 3], g);
+        Tensor firstThree = full.Slice(1, 0, 3);
+        Tensor mask = Tensor.FromArray([1f, 1f, 1f, 0f, 0f], 1, 5);
+        Assert.Equal(lstm.Forward(firstThree, null).ToArray(), lstm.Forward(full, mask).ToArray());
+        Assert.NotEqual(lstm.Forward(firstThree, null).ToArray(), lstm.Forward(full, null).ToArray());
+    }
+
+    [Fact]
+    public void Embedding_padding_masks_the_next_recurrent_layer_in_a_model()
+    {
+        Generator.ManualSeed(5);
+        var model = new Sequential(new Embedding(10, 4, paddingIndex: 0), new GRU(3));
+        Tensor padded = Tensor.FromArray([4f, 7f, 2f, 0f, 0f], 1, 5);
+        Tensor unpadded = Tensor.FromArray([4f, 7f, 2f], 1, 3);
+        Tensor a = model.Forward(padded), b = model.Forward(unpadded);
+        for (int i = 0; i < 3; i++) Assert.Equal(b[0, i], a[0, i], 6);
+    }
+
+    [Fact]
+    public void Bidirectional_concatenates_the_forward_and_reversed_runs()
+    {
+        Generator.ManualSeed(6);
+        var bi = new Bidirectional(new SimpleRNN(2, returnSequences: true));
+        Tensor x = Tensor.RandN([1, 4, 3], new Generator(7));
+        Tensor y = bi.Forward(x);
+        Assert.Equal([1, 4, 4], y.Shape.ToArray());
+        Tensor reversed = x.IndexSelect(1, Tensor.FromArray([3f, 2f, 1f, 0f]));
+        Tensor back = bi.Backwards.Forward(reversed, null);
+        // The backward half at time t is the reversed run's output at T - 1 - t.
+        for (int t = 0; t < 4; t++)
+        {
+            for (int u = 0; u < 2; u++) Assert.Equal(back[0, 3 - t, u], y[0, t, 2 + u], 6);
+        }
+        Assert.Contains("forward_layer.weight_ih_l0", bi.NamedParameters().Select(p => p.Name));
+        Assert.Contains("backward_layer.weight_ih_l0", bi.NamedParameters().Select(p => p.Name));
+    }
+
+    [Fact]
+    public void Wrong_shapes_are_named()
+    {
+        var lstm = new LSTM(2, inputShape: [3, 4]);
+        var ex = Assert.Throws<ArgumentException>(() => lstm.Forward(Tensor.Ones(2, 3, 5)));
+        Assert.Contains("4 features", ex.Message);
+        Assert.Contains("[2, 3, 5]", ex.Message);
+        Assert.Contains("[N, T, features]", Assert.Throws<ArgumentException>(() => lstm.Forward(Tensor.Ones(2, 3))).Message);
+        var conv = new Conv2D(2, 3, inputShape: [1, 8, 8]);
+        Assert.Contains("[N, 1, H, W]", Assert.Throws<ArgumentException>(() => conv.Forward(Tensor.Ones(2, 3, 8, 8))).Message);
+    }
+}
