@@ -44,17 +44,15 @@ internal sealed class Bench(bool quick, TextWriter output, TextWriter notes)
         {
             if (Want($"gemm-{n}")) Emit($"gemm-{n}", threads, 2.0 * n * n * n / GemmSeconds(n) / 1e9, "GFLOP/s");
         }
-        if (Want("mlp-train")) Emit("mlp-train", threads, 128 / TrainStep(128, out _), "samples/s");
-        if (Want("mlp-train-b32")) Emit("mlp-train-b32", threads, 32 / TrainStep(32, out _), "samples/s");
+        if (Want("mlp-train")) Emit("mlp-train", threads, 128 / TrainStep(Mlp(), [128, 784], 128, out _), "samples/s");
+        if (Want("mlp-train-b32")) Emit("mlp-train-b32", threads, 32 / TrainStep(Mlp(), [32, 784], 32, out _), "samples/s");
         if (Want("mlp-train-alloc"))
         {
-            TrainStep(128, out double bytes);
+            TrainStep(Mlp(), [128, 784], 128, out double bytes);
             Emit("mlp-train-alloc", threads, bytes, "bytes/step");
         }
-        foreach (string w in new[] { "cnn-train", "lstm-train" })
-        {
-            if (Want(w) && only.Contains(w)) notes.WriteLine($"#   {w}: not implemented yet (needs the Conv2D and LSTM layers)");
-        }
+        if (Want("cnn-train")) Emit("cnn-train", threads, 64 / TrainStep(Cnn(), [64, 1, 28, 28], 64, out _), "samples/s");
+        if (Want("lstm-train")) Emit("lstm-train", threads, 32 / TrainStep(LstmNet(), [32, 32, 64], 32, out _), "samples/s");
         if (Want("xor-train"))
         {
             float loss = 0;
@@ -114,12 +112,28 @@ internal sealed class Bench(bool quick, TextWriter output, TextWriter notes)
         return new Sequential(new Dense(512, "relu", inputFeatures: 784), new Dense(256, "relu"), new Dense(10));
     }
 
-    /// <summary>Median seconds of one MLP training step at <paramref name="batch"/>; also managed bytes allocated per timed step.</summary>
-    private double TrainStep(int batch, out double bytesPerStep)
+    /// <summary>The cnn-train model: two 3x3 convolutions with ReLU and 2x2 max pooling, then 3136 -> 128 -> 10.</summary>
+    private static Sequential Cnn()
     {
-        Sequential model = Mlp();
+        Generator.ManualSeed(0);
+        return new Sequential(
+            new Conv2D(32, 3, padding: 1, activation: "relu", inputShape: [1, 28, 28]), new MaxPooling2D(2),
+            new Conv2D(64, 3, padding: 1, activation: "relu"), new MaxPooling2D(2),
+            new Flatten(), new Dense(128, "relu"), new Dense(10));
+    }
+
+    /// <summary>The lstm-train model: LSTM 64 -> 128 over 32 steps, the last hidden state -> Dense 10.</summary>
+    private static Sequential LstmNet()
+    {
+        Generator.ManualSeed(0);
+        return new Sequential(new LSTM(128, inputShape: [32, 64]), new Dense(10));
+    }
+
+    /// <summary>Median seconds of one training step (forward, cross-entropy, backward, Adam) on random inputs of <paramref name="shape"/>; also managed bytes allocated per timed step.</summary>
+    private double TrainStep(Sequential model, int[] shape, int batch, out double bytesPerStep)
+    {
         var g = new Generator(1);
-        Tensor x = Tensor.RandN([batch, 784], g);
+        Tensor x = Tensor.RandN(shape, g);
         var labels = new float[batch];
         for (int i = 0; i < batch; i++) labels[i] = g.NextInt(10);
         Tensor y = Tensor.FromArray(labels);
