@@ -100,6 +100,43 @@ public static class Strided
         }
     }
 
+    /// <summary>
+    /// Adds a strided source into a strided destination of the same shape:
+    /// <c>dst[...] += src[...]</c>. The destination must not overlap itself (no stride 0).
+    /// </summary>
+    public static void AddInto(ReadOnlySpan<float> src, int srcOffset, ReadOnlySpan<int> srcStrides,
+        Span<float> dst, int dstOffset, ReadOnlySpan<int> dstStrides, ReadOnlySpan<int> shape)
+    {
+        int rank = shape.Length;
+        if (Size(shape) == 0) return;
+        if (rank == 0) { dst[dstOffset] += src[srcOffset]; return; }
+        Span<int> sh = stackalloc int[rank];
+        Span<int> sd = stackalloc int[rank];
+        Span<int> ss = stackalloc int[rank];
+        Span<int> unused = stackalloc int[rank];
+        shape.CopyTo(sh); dstStrides.CopyTo(sd); srcStrides.CopyTo(ss); unused.Clear();
+        int r = Coalesce(sh, sd, ss, unused);
+        sh = sh[..r]; sd = sd[..r]; ss = ss[..r];
+        int n = sh[r - 1], dIn = sd[r - 1], sIn = ss[r - 1];
+        Span<int> idx = stackalloc int[r];
+        idx.Clear();
+        int outer = Size(sh[..(r - 1)]);
+        int dOff = dstOffset, sOff = srcOffset;
+        for (int o = 0; o < outer; o++)
+        {
+            if (dIn == 1 && sIn == 1)
+            {
+                Span<float> d = dst.Slice(dOff, n);
+                System.Numerics.Tensors.TensorPrimitives.Add(d, src.Slice(sOff, n), d);
+            }
+            else
+            {
+                for (int i = 0, d = dOff, s = sOff; i < n; i++, d += dIn, s += sIn) dst[d] += src[s];
+            }
+            Advance(idx, sh, sd, ss, ref dOff, ref sOff);
+        }
+    }
+
     /// <summary>Steps a multi-index over all dimensions but the last, updating two running offsets.</summary>
     internal static void Advance(Span<int> idx, ReadOnlySpan<int> shape, ReadOnlySpan<int> s0, ReadOnlySpan<int> s1, ref int off0, ref int off1)
     {

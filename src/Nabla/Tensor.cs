@@ -24,6 +24,8 @@ public sealed partial class Tensor
     // Scratch state used only while Backward walks the graph.
     internal int VisitStamp;
     internal Tensor? PendingGrad;
+    // True when PendingGrad is a buffer the engine made for this tensor alone (so it may add into it).
+    internal bool PendingOwned;
 
     internal Tensor(float[] storage, int offset, int[] shape, int[] strides)
     {

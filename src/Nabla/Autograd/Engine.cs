@@ -23,6 +23,7 @@ internal static class Engine
                 Tensor t = order[i];
                 Tensor? g = t.PendingGrad;
                 t.PendingGrad = null;
+                t.PendingOwned = false;
                 if (g is null) continue;
                 Node? node = t.GradFn;
                 if (node is null)
@@ -32,8 +33,13 @@ internal static class Engine
                 }
                 if (node.IsReleased)
                     throw new InvalidOperationException($"Backward: the graph through {node.Name} was already freed by an earlier backward; pass retainGraph: true to the first Backward call to go through it twice.");
-                Tensor?[] grads = node.Backward(g);
                 IReadOnlyList<Tensor> inputs = node.Inputs;
+                if (inputs.Count == 1 && inputs[0].RequiresGrad && node.AccumulatesInPlace)
+                {
+                    AccumulateSparse(node, inputs[0], g);
+                    continue;
+                }
+                Tensor?[] grads = node.Backward(g);
                 for (int k = 0; k < inputs.Count; k++)
                 {
                     Tensor input = inputs[k];
@@ -41,18 +47,62 @@ internal static class Engine
                     if (gi is null || !input.RequiresGrad) continue;
                     if (!Shapes.Equal(gi.Shape, input.Shape))
                         throw new InvalidOperationException($"{node.Name} returned a gradient of shape {gi.ShapeString} for input {k} of shape {input.ShapeString}.");
-                    input.PendingGrad = input.PendingGrad is null ? gi : input.PendingGrad + gi;
+                    AddPending(input, gi);
                 }
             }
         }
         finally
         {
-            foreach (Tensor t in order) t.PendingGrad = null;
+            foreach (Tensor t in order)
+            {
+                t.PendingGrad = null;
+                t.PendingOwned = false;
+            }
         }
         if (!retainGraph)
         {
             foreach (Tensor t in order) t.GradFn?.Release();
         }
+    }
+
+    /// <summary>
+    /// Sums a gradient into a tensor's pending gradient. The first one is kept as it is (it may be
+    /// shared with other tensors); later ones are added into a buffer owned by this tensor alone.
+    /// </summary>
+    private static void AddPending(Tensor input, Tensor gi)
+    {
+        Tensor? pending = input.PendingGrad;
+        if (pending is null)
+        {
+            input.PendingGrad = gi;
+            input.PendingOwned = false;
+        }
+        else if (input.PendingOwned)
+        {
+            Kernels.Strided.AddInto(gi.Storage, gi.Offset, gi.Strides, pending.Storage, pending.Offset, pending.Strides, gi.ShapeArray);
+        }
+        else
+        {
+            input.PendingGrad = pending + gi;
+            input.PendingOwned = true;
+        }
+    }
+
+    /// <summary>Lets a slice-like node add its gradient straight into the input's own pending buffer.</summary>
+    private static void AccumulateSparse(Node node, Tensor input, Tensor g)
+    {
+        Tensor target;
+        if (input.PendingOwned)
+        {
+            target = input.PendingGrad!;
+        }
+        else
+        {
+            target = input.PendingGrad is { } shared ? shared.ContiguousCopy() : new Tensor((int[])input.ShapeArray.Clone());
+        }
+        node.AccumulateInto(target, g);
+        input.PendingGrad = target;
+        input.PendingOwned = true;
     }
 
     /// <summary>Post-order of every tensor that requires grad and is reachable from <paramref name="root"/>.</summary>

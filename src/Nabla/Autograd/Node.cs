@@ -42,6 +42,20 @@ public abstract class Node
     /// </summary>
     protected internal abstract Tensor?[] Backward(Tensor grad);
 
+    /// <summary>
+    /// True for ops whose gradient touches only part of their single input (slices): the engine
+    /// then calls <see cref="AccumulateInto"/> instead of <see cref="Backward"/>, so that T slices
+    /// of one tensor do not cost T full-size gradients.
+    /// </summary>
+    protected internal virtual bool AccumulatesInPlace => false;
+
+    /// <summary>
+    /// Adds <paramref name="grad"/> straight into <paramref name="target"/>, a gradient buffer of
+    /// the input's shape (zeros or partly summed) that the engine owns. Only called when
+    /// <see cref="AccumulatesInPlace"/> is true.
+    /// </summary>
+    protected internal virtual void AccumulateInto(Tensor target, Tensor grad) => throw new NotSupportedException($"{Name} does not accumulate in place.");
+
     /// <summary>Frees the saved tensors and the links to the inputs, so the graph can be collected.</summary>
     internal void Release()
     {

@@ -38,6 +38,17 @@ public sealed partial class Tensor
 
     private sealed class SliceBackward(Tensor x, int axis, int start, int step) : Node([x])
     {
+        protected internal override bool AccumulatesInPlace => true;
+
+        protected internal override void AccumulateInto(Tensor target, Tensor grad)
+        {
+            if (grad.Size == 0) return;
+            int[] strides = (int[])target.Strides.Clone();
+            int offset = target.Offset + start * target.Strides[axis];
+            strides[axis] *= step;
+            Kernels.Strided.AddInto(grad.Storage, grad.Offset, grad.Strides, target.Storage, offset, strides, grad.ShapeArray);
+        }
+
         // Scatter the gradient into a zero tensor of the input's shape at the sliced positions.
         protected internal override Tensor?[] Backward(Tensor grad)
         {
