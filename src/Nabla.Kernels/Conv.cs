@@ -1,3 +1,6 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace Nabla.Kernels;
 
 /// <summary>
@@ -114,6 +117,11 @@ public static class Conv
     /// </summary>
     public static void MaxPool(float[] x, int n, ConvGeometry g, float[] y, int[] argmax)
     {
+        if (g.KH == 2 && g.KW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadTop == 0 && g.PadLeft == 0 && g.DilationH == 1 && g.DilationW == 1)
+        {
+            MaxPool2x2(x, n, g, y, argmax);
+            return;
+        }
         Threading.For(n * g.C, (long)g.Positions * g.KH * g.KW, (p0, p1) =>
         {
             for (int p = p0; p < p1; p++)
@@ -150,6 +158,72 @@ public static class Conv
                 }
             }
         });
+    }
+
+    /// <summary>The common 2 x 2, stride 2, unpadded case: every window lies inside the image. (NaN does not win here.)</summary>
+    private static void MaxPool2x2(float[] x, int n, ConvGeometry g, float[] y, int[] argmax)
+    {
+        Threading.For(n * g.C, (long)g.Positions * 4, (p0, p1) =>
+        {
+            for (int p = p0; p < p1; p++)
+            {
+                int plane = p * g.H * g.W, o = p * g.Positions;
+                for (int oh = 0; oh < g.OH; oh++)
+                {
+                    int r0 = 2 * oh * g.W, r1 = r0 + g.W;
+                    int ow = 0;
+                    if (Avx2.IsSupported)
+                    {
+                        // Eight outputs at a time, branch-free: even and odd columns of the two rows.
+                        var lane = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+                        for (; ow + 8 <= g.OW; ow += 8, o += 8)
+                        {
+                            int c0 = 2 * ow;
+                            var (a, b) = Deinterleave(x.AsSpan(plane + r0 + c0, 16));
+                            var (c, d) = Deinterleave(x.AsSpan(plane + r1 + c0, 16));
+                            Vector256<int> ia = lane + Vector256.Create(r0 + c0), ic = lane + Vector256.Create(r1 + c0);
+                            Vector256<float> best = a;
+                            Vector256<int> index = ia;
+                            Vector256<float> m = Vector256.GreaterThan(b, best);
+                            best = Vector256.ConditionalSelect(m, b, best);
+                            index = Vector256.ConditionalSelect(m.AsInt32(), ia + Vector256<int>.One, index);
+                            m = Vector256.GreaterThan(c, best);
+                            best = Vector256.ConditionalSelect(m, c, best);
+                            index = Vector256.ConditionalSelect(m.AsInt32(), ic, index);
+                            m = Vector256.GreaterThan(d, best);
+                            best = Vector256.ConditionalSelect(m, d, best);
+                            index = Vector256.ConditionalSelect(m.AsInt32(), ic + Vector256<int>.One, index);
+                            best.CopyTo(y.AsSpan(o, 8));
+                            index.CopyTo(argmax.AsSpan(o, 8));
+                        }
+                    }
+                    for (; ow < g.OW; ow++, o++)
+                    {
+                        int c0 = 2 * ow;
+                        int bestIndex = r0 + c0;
+                        float best = x[plane + bestIndex];
+                        float v = x[plane + r0 + c0 + 1];
+                        if (v > best) { best = v; bestIndex = r0 + c0 + 1; }
+                        v = x[plane + r1 + c0];
+                        if (v > best) { best = v; bestIndex = r1 + c0; }
+                        v = x[plane + r1 + c0 + 1];
+                        if (v > best) { best = v; bestIndex = r1 + c0 + 1; }
+                        y[o] = best;
+                        argmax[o] = bestIndex;
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>Splits 16 consecutive floats into their even- and odd-indexed halves.</summary>
+    private static (Vector256<float> Even, Vector256<float> Odd) Deinterleave(ReadOnlySpan<float> s)
+    {
+        var lo = Vector256.Create(s[..8]);
+        var hi = Vector256.Create(s.Slice(8, 8));
+        var even = Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0x88).AsDouble(), 0xD8).AsSingle();
+        var odd = Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0xDD).AsDouble(), 0xD8).AsSingle();
+        return (even, odd);
     }
 
     /// <summary>Sends each output gradient to the input position that won the max (accumulating into <paramref name="dx"/>).</summary>

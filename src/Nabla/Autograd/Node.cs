@@ -62,6 +62,12 @@ public abstract class Node
         IsReleased = true;
         _inputs = [];
         _saved = [];
+        ReleaseBuffers();
+    }
+
+    /// <summary>Returns pooled scratch buffers the rule kept (see Kernels.BufferPool); called once, when the graph is freed.</summary>
+    protected virtual void ReleaseBuffers()
+    {
     }
 
     /// <inheritdoc/>

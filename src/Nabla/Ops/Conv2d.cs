@@ -37,9 +37,9 @@ public sealed partial class Tensor
             throw new ArgumentException($"Conv2d: bias must be [{cout}], got {bias.ShapeString}.");
         ConvGeometry g = Geometry("Conv2d", input, weight.ShapeArray[2], weight.ShapeArray[3], stride ?? (1, 1), padding, dilation ?? (1, 1));
         int n = input.ShapeArray[0], np = n * g.Positions;
-        var cols = new float[g.Rows * np];
+        float[] cols = BufferPool.RentFloats(g.Rows * np);
         Conv.Im2Col(input.DenseArray(), n, g, cols);
-        var product = new float[cout * np];
+        float[] product = BufferPool.RentFloats(cout * np);
         Gemm.Multiply(false, false, cout, np, g.Rows, weight.DenseArray(), g.Rows, cols, np, product, np);
         var y = new Tensor([n, cout, g.OH, g.OW]);
         float[]? b = bias?.DenseArray();
@@ -53,8 +53,11 @@ public sealed partial class Tensor
                 else System.Numerics.Tensors.TensorPrimitives.Add(src, b[co], dst);
             }
         }
+        BufferPool.Return(product);
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
-        return ShouldRecord(inputs) ? y.Record(new Conv2dBackward(inputs, new Tensor(cols, [g.Rows, np]), g)) : y;
+        if (ShouldRecord(inputs)) return y.Record(new Conv2dBackward(inputs, cols, g));
+        BufferPool.Return(cols);
+        return y;
     }
 
     /// <summary>The output geometry of a window operation, or an error naming the op and the sizes.</summary>
@@ -75,15 +78,23 @@ public sealed partial class Tensor
     /// <summary>The elements as a row-major array of exactly <see cref="Size"/> values: the storage itself when it is that, else a copy.</summary>
     internal float[] DenseArray() => IsContiguous && Offset == 0 && Storage.Length == Size ? Storage : ContiguousCopy().Storage;
 
-    private sealed class Conv2dBackward(Tensor[] inputs, Tensor cols, ConvGeometry g) : Node(inputs, cols)
+    private sealed class Conv2dBackward(Tensor[] inputs, float[] cols, ConvGeometry g) : Node(inputs)
     {
+        private float[]? _cols = cols;
+
+        protected override void ReleaseBuffers()
+        {
+            if (_cols is not null) BufferPool.Return(_cols);
+            _cols = null;
+        }
+
         protected internal override Tensor?[] Backward(Tensor grad)
         {
             Tensor input = Input(0), weight = Input(1);
             int n = input.ShapeArray[0], cout = weight.ShapeArray[0], np = n * g.Positions;
             float[] dy = grad.DenseArray();
             // [N, Cout, P] -> [Cout, N * P], the layout of the forward GEMM's output.
-            var dyt = new float[cout * np];
+            float[] dyt = BufferPool.RentFloats(cout * np);
             for (int i = 0; i < n; i++)
             {
                 for (int co = 0; co < cout; co++)
@@ -93,7 +104,7 @@ public sealed partial class Tensor
             if (NeedsGrad(1))
             {
                 var dw = new Tensor((int[])weight.ShapeArray.Clone());
-                Gemm.Multiply(false, true, cout, g.Rows, np, dyt, np, Saved[0].Storage, np, dw.Storage, g.Rows);
+                Gemm.Multiply(false, true, cout, g.Rows, np, dyt, np, _cols!, np, dw.Storage, g.Rows);
                 grads[1] = dw;
             }
             if (Inputs.Count == 3 && NeedsGrad(2))
@@ -104,12 +115,14 @@ public sealed partial class Tensor
             }
             if (NeedsGrad(0))
             {
-                var dcols = new float[g.Rows * np];
+                float[] dcols = BufferPool.RentFloats(g.Rows * np);
                 Gemm.Multiply(true, false, g.Rows, np, cout, weight.DenseArray(), g.Rows, dyt, np, dcols, np);
                 var dx = new Tensor((int[])input.ShapeArray.Clone());
                 Conv.Col2Im(dcols, n, g, dx.Storage);
+                BufferPool.Return(dcols);
                 grads[0] = dx;
             }
+            BufferPool.Return(dyt);
             return grads;
         }
     }

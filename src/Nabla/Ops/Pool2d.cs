@@ -14,9 +14,11 @@ public sealed partial class Tensor
         ConvGeometry g = PoolGeometry("MaxPool2d", input, kernel, stride, padding);
         int n = input.ShapeArray[0];
         var y = new Tensor([n, g.C, g.OH, g.OW]);
-        var argmax = new int[y.Size];
+        int[] argmax = BufferPool.RentInts(y.Size);
         Conv.MaxPool(input.DenseArray(), n, g, y.Storage, argmax);
-        return ShouldRecord(input) ? y.Record(new MaxPool2dBackward(input, argmax, g)) : y;
+        if (ShouldRecord(input)) return y.Record(new MaxPool2dBackward(input, argmax, g));
+        BufferPool.Return(argmax);
+        return y;
     }
 
     /// <summary>
@@ -43,11 +45,19 @@ public sealed partial class Tensor
 
     private sealed class MaxPool2dBackward(Tensor input, int[] argmax, ConvGeometry g) : Node([input])
     {
+        private int[]? _argmax = argmax;
+
+        protected override void ReleaseBuffers()
+        {
+            if (_argmax is not null) BufferPool.Return(_argmax);
+            _argmax = null;
+        }
+
         protected internal override Tensor?[] Backward(Tensor grad)
         {
             Tensor x = Input(0);
             var dx = new Tensor((int[])x.ShapeArray.Clone());
-            Conv.MaxPoolBackward(grad.DenseArray(), argmax, x.ShapeArray[0], g, dx.Storage);
+            Conv.MaxPoolBackward(grad.DenseArray(), _argmax!, x.ShapeArray[0], g, dx.Storage);
             return [dx];
         }
     }

@@ -1,0 +1,44 @@
+namespace Nabla.Kernels.Tests;
+
+public class PoolTests
+{
+    [Theory]
+    [InlineData(2, 2, 2, 0)]  // the vectorised 2x2 path (OW = 10: one block of 8 and a tail)
+    [InlineData(3, 3, 2, 1)]  // the general path with padding
+    [InlineData(2, 3, 1, 0)]
+    public void Max_pooling_matches_a_naive_scan(int kh, int kw, int stride, int pad)
+    {
+        int n = 2, c = 3, h = 7, w = 20;
+        var r = new System.Random(kh * 10 + kw);
+        var x = Enumerable.Range(0, n * c * h * w).Select(_ => (float)r.NextDouble()).ToArray();
+        int oh = (h + 2 * pad - kh) / stride + 1, ow = (w + 2 * pad - kw) / stride + 1;
+        var g = new ConvGeometry(c, h, w, kh, kw, stride, stride, pad, pad, 1, 1, oh, ow);
+        var y = new float[n * c * oh * ow];
+        var arg = new int[y.Length];
+        Conv.MaxPool(x, n, g, y, arg);
+        int o = 0;
+        for (int p = 0; p < n * c; p++)
+        {
+            for (int i = 0; i < oh; i++)
+            {
+                for (int j = 0; j < ow; j++, o++)
+                {
+                    float best = float.NegativeInfinity;
+                    int bi = -1;
+                    for (int a = 0; a < kh; a++)
+                    {
+                        for (int b = 0; b < kw; b++)
+                        {
+                            int ih = i * stride - pad + a, iw = j * stride - pad + b;
+                            if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+                            float v = x[p * h * w + ih * w + iw];
+                            if (v > best) { best = v; bi = ih * w + iw; }
+                        }
+                    }
+                    Assert.Equal(best, y[o]);
+                    Assert.Equal(bi, arg[o]);
+                }
+            }
+        }
+    }
+}
