@@ -29,7 +29,7 @@ public static class Program
 
     private static int RunExample(string[] args)
     {
-        var options = Options.Parse(args, ["--epochs", "--seed"], ["--json"]);
+        var options = Options.Parse(args, ["--epochs", "--seed", "--data", "--limit"], ["--json"]);
         if (options.Positional.Count != 1)
             return Fail($"example needs one name: {string.Join(", ", Example.All.Select(e => e.Name))}.");
         Example example = Example.Get(options.Positional[0]);
@@ -37,7 +37,9 @@ public static class Program
         var settings = new ExampleOptions(
             Epochs: options.Int("--epochs"),
             Seed: (ulong)(options.Int("--seed") ?? 42),
-            Verbose: json ? 0 : 2);
+            Verbose: json ? 0 : 2,
+            DataPath: options.Values.GetValueOrDefault("--data"),
+            Limit: options.Int("--limit"));
         // With --json, progress goes to stderr and stdout ends with one JSON line.
         TextWriter log = json ? Console.Error : Console.Out;
         log.WriteLine($"example {example.Name}: {example.Description}");
@@ -61,7 +63,7 @@ public static class Program
 
             commands:
               (none), tour                        the textbook XOR networks: why the naive one fails, then one that learns
-              example NAME [--epochs N] [--seed S] [--json]
+              example NAME [--epochs N] [--seed S] [--data DIR] [--limit N] [--json]
                                                   run a built-in example: {string.Join(", ", Example.All.Select(e => e.Name))}
               bench [--threads N] [--only a,b] [--quick]
                                                   the benchmark workloads, as JSON lines on stdout

@@ -8,7 +8,9 @@ namespace Nabla.Examples;
 /// <param name="Epochs">Epochs to train; null for the example's default.</param>
 /// <param name="Seed">Seed of every random choice (weights, data, shuffling).</param>
 /// <param name="Verbose">0 silent, 1 progress bars, 2 one line per epoch.</param>
-public sealed record ExampleOptions(int? Epochs = null, ulong Seed = 42, int Verbose = 2);
+/// <param name="DataPath">Where the example's dataset is, when not in its usual places.</param>
+/// <param name="Limit">Use at most this many training samples (for quick runs and tests).</param>
+public sealed record ExampleOptions(int? Epochs = null, ulong Seed = 42, int Verbose = 2, string? DataPath = null, int? Limit = null);
 
 /// <summary>What an example measured: named values in order, plus how long it took.</summary>
 public sealed class ExampleResult(string example)
@@ -59,7 +61,7 @@ public abstract class Example
     protected abstract ExampleResult Execute(ExampleOptions options, TextWriter log);
 
     /// <summary>Every built-in example.</summary>
-    public static IReadOnlyList<Example> All { get; } = [new XorExample(), new SpiralsExample(), new SineExample()];
+    public static IReadOnlyList<Example> All { get; } = [new XorExample(), new SpiralsExample(), new SineExample(), new FashionMlpExample(), new FashionCnnExample()];
 
     /// <summary>The example called <paramref name="name"/>, or an error listing the known ones.</summary>
     public static Example Get(string name) =>

@@ -36,6 +36,7 @@ public static class LayerCatalog
         new("Dense", () => new Dense(5), [3, 4], [3, 5], 4 * 5 + 5),
         new("Dense.relu-nobias", () => new Dense(3, "relu", useBias: false), [2, 6], [2, 3], 18, (g, s) => Tensor.RandN(s, g) + 0.05f),
         new("Dense.sequence", () => new Dense(2, "tanh"), [2, 3, 4], [2, 3, 2], 10),
+        new("Input", () => new Input(3, 4), [2, 3, 4], [2, 3, 4], 0),
         new("Activation", () => new Activation("softmax"), [3, 4], [3, 4], 0),
         new("Dropout", () => new Dropout(0.5f), [3, 4], [3, 4], 0),
         new("Flatten", () => new Flatten(), [2, 3, 4], [2, 12], 0),
