@@ -51,7 +51,7 @@ public sealed class FashionMlpExample : FashionExample
     public override string Description => "Fashion-MNIST clothing images with a 784-256-128-10 dense network";
 
     /// <inheritdoc/>
-    protected override int DefaultEpochs => 12;
+    protected override int DefaultEpochs => 15;
 
     /// <inheritdoc/>
     protected override Sequential CreateModel() => new(
@@ -60,7 +60,8 @@ public sealed class FashionMlpExample : FashionExample
         new Dense(256, "relu", kernelInitializer: "he_uniform"),
         new Dropout(0.2f),
         new Dense(128, "relu", kernelInitializer: "he_uniform"),
-        new Dense(10)) { Name = "fashion_mlp" };
+        new Dense(10))
+    { Name = "fashion_mlp" };
 }
 
 /// <summary>Fashion-MNIST with a small CNN: two 3x3 convolutions (16 and 32 filters) with max pooling, then 128 dense units.</summary>
@@ -73,7 +74,7 @@ public sealed class FashionCnnExample : FashionExample
     public override string Description => "Fashion-MNIST clothing images with a small convolutional network";
 
     /// <inheritdoc/>
-    protected override int DefaultEpochs => 6;
+    protected override int DefaultEpochs => 10;
 
     /// <inheritdoc/>
     protected override Sequential CreateModel() => new(
@@ -84,5 +85,6 @@ public sealed class FashionCnnExample : FashionExample
         new Flatten(),
         new Dense(128, "relu", kernelInitializer: "he_uniform"),
         new Dropout(0.3f),
-        new Dense(10)) { Name = "fashion_cnn" };
+        new Dense(10))
+    { Name = "fashion_cnn" };
 }

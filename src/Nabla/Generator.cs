@@ -13,13 +13,17 @@ public sealed class Generator
     /// <summary>Creates a generator from a seed.</summary>
     public Generator(ulong seed) => Seed(seed);
 
-    /// <summary>
-    /// The generator used when none is passed. <see cref="ManualSeed"/> re-seeds it; it starts
-    /// from seed 0 so that a program that never seeds is still repeatable.
-    /// </summary>
-    public static Generator Default { get; } = new(0);
+    [ThreadStatic] private static Generator? t_default;
 
-    /// <summary>Re-seeds <see cref="Default"/>, as torch.manual_seed does.</summary>
+    /// <summary>
+    /// The generator used when none is passed (weights, shuffling, dropout). There is one per
+    /// thread, so trainings on different threads never disturb each other's sequence;
+    /// <see cref="ManualSeed"/> re-seeds the calling thread's. It starts from seed 0, so a
+    /// program that never seeds is still repeatable.
+    /// </summary>
+    public static Generator Default => t_default ??= new Generator(0);
+
+    /// <summary>Re-seeds the calling thread's <see cref="Default"/>, as torch.manual_seed does.</summary>
     public static void ManualSeed(ulong seed) => Default.Seed(seed);
 
     /// <summary>Resets the state from a seed.</summary>

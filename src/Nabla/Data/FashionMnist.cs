@@ -14,10 +14,11 @@ public sealed record LabelledImages(Tensor Images, Tensor Labels)
 
 /// <summary>
 /// Fashion-MNIST (Zalando, MIT licence): 60 000 training and 10 000 test images of 28 x 28
-/// pixels in 10 classes of clothing. <see cref="Load"/> looks in an explicit folder, then
-/// the folder named by the <c>NABLA_DATA</c> environment variable (or its fashion-mnist
-/// subfolder), then where Debian's <c>dataset-fashion-mnist</c> package installs it, then the
-/// user cache (~/.cache/nabla/fashion-mnist); each holds the four IDX files, gzipped or not.
+/// pixels in 10 classes of clothing. <see cref="Load"/> reads an explicit folder when given
+/// (and only that one); otherwise it looks in the folder named by the <c>NABLA_DATA</c>
+/// environment variable (or its fashion-mnist subfolder), then where Debian's
+/// <c>dataset-fashion-mnist</c> package installs it, then the user cache
+/// (~/.cache/nabla/fashion-mnist). A folder holds the four IDX files, gzipped or not.
 /// </summary>
 public static class FashionMnist
 {
@@ -29,10 +30,14 @@ public static class FashionMnist
 
     private static readonly string[] Files = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
 
-    /// <summary>The folders searched, in order, for the given explicit folder.</summary>
+    /// <summary>The folders searched, in order: just the explicit folder when one is given.</summary>
     public static IEnumerable<string> SearchPath(string? folder = null)
     {
-        if (folder is not null) yield return folder;
+        if (folder is not null)
+        {
+            yield return folder;
+            yield break;
+        }
         if (Environment.GetEnvironmentVariable("NABLA_DATA") is { Length: > 0 } env)
         {
             yield return Path.Combine(env, "fashion-mnist");

@@ -41,6 +41,14 @@ public class ExampleTests
     }
 
     [Fact]
+    public void Lstm_and_gru_remember_a_signal_across_twenty_noisy_steps()
+    {
+        var result = new SequenceExample().Run(new ExampleOptions(Epochs: 8, Verbose: 0, Limit: 2000), TextWriter.Null);
+        Assert.True(result["lstm_test_accuracy"] >= 0.95, result.ToJson());
+        Assert.True(result["gru_test_accuracy"] >= 0.95, result.ToJson());
+    }
+
+    [Fact]
     public void Json_result_is_one_object_with_example_metrics_and_seconds()
     {
         var result = new XorExample().Run(new ExampleOptions(Epochs: 5, Verbose: 0), TextWriter.Null);
