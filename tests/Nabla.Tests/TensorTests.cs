@@ -296,6 +296,22 @@ public class TensorTests
     }
 
     [Fact]
+    public void Conv_transpose2d_is_the_adjoint_of_conv2d()
+    {
+        // <conv(x), y> = <x, conv_transpose(y)> for the same weight, stride and padding.
+        var g = new Generator(8);
+        var x = Tensor.RandN([2, 3, 7, 6], g);
+        var w = Tensor.RandN([4, 3, 3, 3], g);
+        Tensor cx = Tensor.Conv2d(x, w, null, (2, 2), 1);
+        var y = Tensor.RandN(cx.Shape.ToArray(), g);
+        // 7 = (4 - 1) * 2 - 2 + 2 + 1 + 0 and 6 = (3 - 1) * 2 - 2 + 2 + 1 + 1.
+        Tensor ty = Tensor.ConvTranspose2d(y, w, null, (2, 2), (1, 1), (0, 1));
+        Assert.Equal(x.Shape.ToArray(), ty.Shape.ToArray());
+        Assert.Equal((cx * y).Sum().Item(), (x * ty).Sum().Item(), 2);
+        Assert.Contains("channels", Assert.Throws<ArgumentException>(() => Tensor.ConvTranspose2d(y, Tensor.Ones(3, 2, 3, 3))).Message);
+    }
+
+    [Fact]
     public void ToString_prints_values_and_grad_state()
     {
         var x = Tensor.FromArray([1f, 2.5f, 3f, 4f], 2, 2);

@@ -86,20 +86,24 @@ public class IdxTests : IDisposable
         Assert.Contains("dataset-fashion-mnist", ex.Message);
     }
 
-    [Fact]
-    public void Fashion_mnist_loader_reads_a_folder_of_small_files()
+    [Theory]
+    [InlineData("fashion-mnist")]
+    [InlineData("mnist")]
+    public void Mnist_layout_loaders_read_a_folder_of_small_files(string dataset)
     {
+        MnistLayoutDataset loader = dataset == "mnist" ? Mnist.Dataset : FashionMnist.Dataset;
         byte[] pixels = Enumerable.Range(0, 3 * 28 * 28).Select(i => (byte)(i % 256)).ToArray();
         Write("train-images-idx3-ubyte", Encode(8, [3, 28, 28], pixels), gzip: true);
         Write("train-labels-idx1-ubyte", Encode(8, [3], [0, 9, 4]));
         Write("t10k-images-idx3-ubyte", Encode(8, [1, 28, 28], new byte[784]));
         Write("t10k-labels-idx1-ubyte", Encode(8, [1], [7]));
-        var (train, test) = FashionMnist.Load(_dir);
+        var (train, test) = loader.Load(_dir);
         Assert.Equal([3, 1, 28, 28], train.Images.Shape.ToArray());
         Assert.Equal([0f, 9f, 4f], train.Labels.ToArray());
         Assert.Equal(255f / 255f, train.Images[0, 0, 9, 3]);
         Assert.Equal(1, test.Count);
         Write("t10k-labels-idx1-ubyte", Encode(8, [1], [12]));
-        Assert.Contains("label 12", Assert.Throws<InvalidDataException>(() => FashionMnist.Load(_dir)).Message);
+        Assert.Contains("label 12", Assert.Throws<InvalidDataException>(() => loader.Load(_dir)).Message);
+        Assert.Contains(dataset + " not found", Assert.Throws<FileNotFoundException>(() => loader.Load(Path.Combine(_dir, "empty"))).Message);
     }
 }

@@ -49,6 +49,8 @@ public static class LayerCatalog
         new("Conv2D.same-stride-relu", () => new Conv2D(2, (3, 2), strides: 2, padding: "same", activation: "relu"), [2, 3, 5, 4], [2, 2, 3, 2], 2 * 3 * 6 + 2,
             (g, s) => Tensor.RandN(s, g) + 0.1f),
         new("Conv2D.dilated-nobias", () => new Conv2D(2, 2, dilation: 2, useBias: false), [1, 2, 5, 5], [1, 2, 3, 3], 16),
+        new("Conv2DTranspose", () => new Conv2DTranspose(2, 3, strides: 2, padding: "same"), [2, 3, 4, 4], [2, 2, 8, 8], 3 * 2 * 9 + 2),
+        new("Conv2DTranspose.valid", () => new Conv2DTranspose(2, (2, 3), activation: "tanh"), [1, 2, 3, 3], [1, 2, 4, 5], 2 * 2 * 6 + 2),
         new("Conv1D", () => new Conv1D(4, 3, padding: "same"), [2, 3, 6], [2, 4, 6], 4 * 3 * 3 + 4),
         new("MaxPooling2D", () => new MaxPooling2D(2), [2, 2, 4, 5], [2, 2, 2, 2], 0, DistinctValues),
         new("MaxPooling2D.same", () => new MaxPooling2D(3, strides: 2, padding: "same"), [1, 2, 5, 5], [1, 2, 3, 3], 0, DistinctValues),
