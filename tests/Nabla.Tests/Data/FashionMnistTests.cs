@@ -34,4 +34,13 @@ public class FashionMnistTests
         var result = new FashionCnnExample().Run(new ExampleOptions(Epochs: 1, Verbose: 0, Limit: 3000), TextWriter.Null);
         Assert.True(result["test_accuracy"] >= 0.65, result.ToJson());
     }
+
+    [Fact]
+    public void Autoencoder_reconstructs_and_its_error_detects_other_classes()
+    {
+        var result = new AutoencoderExample().Run(new ExampleOptions(Epochs: 3, Verbose: 0, Limit: 20000), TextWriter.Null);
+        // Predicting the mean pixel everywhere gives an MSE near 0.1; a working autoencoder gets far below.
+        Assert.True(result["test_reconstruction_mse"] < 0.01, result.ToJson());
+        Assert.True(result["anomaly_auc"] >= 0.9, result.ToJson());
+    }
 }
