@@ -50,7 +50,7 @@ public sealed class AutoencoderExample : Example
         if (options.Verbose > 0) model.Summary(log);
         log.WriteLine($"dataset: Fashion-MNIST, {train.Count} training images, {test.Count} test images, seed {options.Seed}");
         model.Fit(train.Images, train.Images, epochs: epochs, batchSize: 64, verbose: options.Verbose, output: log);
-        result.Metrics.Add("test_reconstruction_mse", model.Evaluate(test.Images, test.Images, batchSize: 256)["loss"]);
+        result.Metrics.Add("reconstruction_mse", model.Evaluate(test.Images, test.Images, batchSize: 256)["loss"]);
 
         // Anomaly detection: learn only trousers, then score every test image by how badly it is rebuilt.
         float[] labels = train.Labels.ToArray();

@@ -109,5 +109,17 @@ public class RecurrentTests
         Assert.Contains("[N, T, features]", Assert.Throws<ArgumentException>(() => lstm.Forward(Tensor.Ones(2, 3))).Message);
         var conv = new Conv2D(2, 3, inputShape: [1, 8, 8]);
         Assert.Contains("[N, 1, H, W]", Assert.Throws<ArgumentException>(() => conv.Forward(Tensor.Ones(2, 3, 8, 8))).Message);
+        // [N, H, W] instead of [N, C, H, W].
+        var ex2 = Assert.Throws<ArgumentException>(() => new Conv2D(2, 3).Forward(Tensor.Ones(2, 8, 8)));
+        Assert.Contains("Conv2D", ex2.Message);
+        Assert.Contains("[N, C, H, W]", ex2.Message);
+        // A kernel larger than the padded input.
+        var ex3 = Assert.Throws<ArgumentException>(() => new Conv2D(2, 5).Forward(Tensor.Ones(1, 1, 3, 3)));
+        Assert.Contains("5x5", ex3.Message);
+        Assert.Contains("[1, 1, 3, 3]", ex3.Message);
+        // Sequences of uneven length cannot be batched without padding.
+        var ex4 = Assert.Throws<ArgumentException>(() => Tensor.Stack([Tensor.Ones(4, 3), Tensor.Ones(5, 3)]));
+        Assert.Contains("[5, 3]", ex4.Message);
+        Assert.Contains("[4, 3]", ex4.Message);
     }
 }
