@@ -16,9 +16,19 @@ public sealed record LabelledImages(Tensor Images, Tensor Labels)
 /// A dataset in MNIST's layout: four IDX files (train and t10k, images and labels, gzipped or
 /// not) of 28 x 28 images in 10 classes. <see cref="Load"/> reads an explicit folder when given
 /// (and only that one); otherwise it looks in <c>$NABLA_DATA/NAME</c>, <c>$NABLA_DATA</c>, the
-/// Debian folder (if any) and the user cache <c>~/.cache/nabla/NAME</c>.
+/// Debian folder (if any) and the user cache <c>~/.cache/nabla/NAME</c>. When none has it and
+/// the dataset has a canonical source, <see cref="Load"/> downloads the gzipped files into the
+/// cache and verifies their SHA-256 digests.
 /// </summary>
-public sealed class MnistLayoutDataset(string name, string? debianFolder, string installHint, string[] classNames)
+/// <param name="name">Folder name, e.g. fashion-mnist.</param>
+/// <param name="debianFolder">Where a Debian package installs it, if one does.</param>
+/// <param name="installHint">What to tell a user who has none.</param>
+/// <param name="classNames">Class names by label.</param>
+/// <param name="source">Canonical address of the four .gz files, if downloads are allowed.</param>
+/// <param name="digests">SHA-256 of each .gz file, by file name.</param>
+/// <param name="cacheFolder">The cache folder (default ~/.cache/nabla/NAME).</param>
+public sealed class MnistLayoutDataset(string name, string? debianFolder, string installHint, string[] classNames,
+    Uri? source = null, IReadOnlyList<RemoteFile>? digests = null, string? cacheFolder = null)
 {
     private static readonly string[] Files = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
 
@@ -42,8 +52,11 @@ public sealed class MnistLayoutDataset(string name, string? debianFolder, string
             yield return env;
         }
         if (debianFolder is not null) yield return debianFolder;
-        yield return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "nabla", Name);
+        yield return CacheFolder;
     }
+
+    /// <summary>Where downloads go.</summary>
+    public string CacheFolder { get; } = cacheFolder ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "nabla", name);
 
     /// <summary>The first folder on the search path holding all four files, or null.</summary>
     public string? Find(string? folder = null) => SearchPath(folder).FirstOrDefault(d => Files.All(f => Resolve(d, f) is not null));
@@ -57,11 +70,27 @@ public sealed class MnistLayoutDataset(string name, string? debianFolder, string
         return null;
     }
 
-    /// <summary>Loads the training and test sets, or throws naming every place searched and how to get the data.</summary>
-    public (LabelledImages Train, LabelledImages Test) Load(string? folder = null)
+    /// <summary>
+    /// Loads the training and test sets. When no folder on the search path has them and
+    /// <paramref name="download"/> is true, fetches them from the canonical source into the cache
+    /// first; otherwise throws naming every place searched and how to get the data.
+    /// </summary>
+    public (LabelledImages Train, LabelledImages Test) Load(string? folder = null, bool download = true)
     {
-        string found = Find(folder) ?? throw new FileNotFoundException(
-            $"{Name} not found. Searched: {string.Join(", ", SearchPath(folder))}. {installHint}");
+        string? found = Find(folder);
+        if (found is null && folder is null && download && source is not null && digests is not null)
+        {
+            try
+            {
+                Downloader.Fetch(source, digests, CacheFolder);
+                found = Find();
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException)
+            {
+                throw new FileNotFoundException($"{Name} not found in {string.Join(", ", SearchPath(folder))}, and downloading it failed: {e.Message} {installHint}", e);
+            }
+        }
+        if (found is null) throw new FileNotFoundException($"{Name} not found. Searched: {string.Join(", ", SearchPath(folder))}. {installHint}");
         return (Read(found, 0), Read(found, 2));
     }
 
@@ -99,7 +128,14 @@ public static class FashionMnist
     /// <summary>The dataset and its search rules.</summary>
     public static MnistLayoutDataset Dataset { get; } = new("fashion-mnist", DebianFolder,
         "On Debian: apt-get install dataset-fashion-mnist (or bash scripts/install-data.sh); or put the four IDX files in one of those folders.",
-        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]);
+        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+        new Uri("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"),
+        [
+            new("train-images-idx3-ubyte.gz", "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7"),
+            new("train-labels-idx1-ubyte.gz", "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056"),
+            new("t10k-images-idx3-ubyte.gz", "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa"),
+            new("t10k-labels-idx1-ubyte.gz", "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05"),
+        ]);
 
     /// <summary>The class names, by label.</summary>
     public static IReadOnlyList<string> ClassNames => Dataset.ClassNames;
@@ -107,7 +143,7 @@ public static class FashionMnist
     /// <summary>The folder it would be read from, or null.</summary>
     public static string? Find(string? folder = null) => Dataset.Find(folder);
 
-    /// <summary>Loads the training and test sets.</summary>
+    /// <summary>Loads the training and test sets (downloading them into the cache if no folder has them).</summary>
     public static (LabelledImages Train, LabelledImages Test) Load(string? folder = null) => Dataset.Load(folder);
 }
 
