@@ -164,14 +164,9 @@ public sealed class LSTM(int units, bool returnSequences = false, Initializer? k
     /// <inheritdoc/>
     protected override Tensor[] Step(Tensor projectedInput, Tensor[] states)
     {
-        int h = Units;
-        Tensor gates = projectedInput + Recurrent(states[0]);
-        Tensor i = gates.Slice(1, 0, h).Sigmoid();
-        Tensor f = gates.Slice(1, h, 2 * h).Sigmoid();
-        Tensor g = gates.Slice(1, 2 * h, 3 * h).Tanh();
-        Tensor o = gates.Slice(1, 3 * h, 4 * h).Sigmoid();
-        Tensor c = f * states[1] + i * g;
-        return [o * c.Tanh(), c];
+        // The gate nonlinearities and the cell update in one fused op.
+        Tensor hc = Tensor.LstmCell(projectedInput + Recurrent(states[0]), states[1]);
+        return [hc.Slice(1, 0, Units), hc.Slice(1, Units, 2 * Units)];
     }
 }
 

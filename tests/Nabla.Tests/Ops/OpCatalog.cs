@@ -132,6 +132,9 @@ public static class OpCatalog
         Op("concat", x => Tensor.Concat([x[0], x[1], x[2]], 1), In(2, 3), In(2, 1), In(2, 4)),
         Op("stack", x => Tensor.Stack([x[0], x[1]], 1), In(3, 2), In(3, 2)),
 
+        // Recurrent cells.
+        Op("lstm_cell", x => Tensor.LstmCell(x[0], x[1]), In(3, 8), In(3, 2)),
+
         // Convolution and pooling.
         Op("conv2d", x => Tensor.Conv2d(x[0], x[1], x[2]), In(2, 3, 5, 5), In(4, 3, 3, 3), In(4)),
         Op("conv2d.stride-pad-dilation", x => Tensor.Conv2d(x[0], x[1], null, (2, 1), new Padding2D(1, 0, 2, 1), (1, 2)), In(2, 2, 6, 7), In(3, 2, 2, 3)),
