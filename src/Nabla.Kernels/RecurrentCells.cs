@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Nabla.Kernels;
 
 /// <summary>
@@ -6,8 +8,6 @@ namespace Nabla.Kernels;
 /// </summary>
 public static class RecurrentCells
 {
-    private static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
-
     /// <summary>
     /// LSTM cell with PyTorch's gate order: <paramref name="gates"/> [n, 4h] pre-activations
     /// (i, f, g, o), <paramref name="c"/> [n, h] the previous cell. Writes [n, 2h] = (h', c') to
@@ -19,18 +19,17 @@ public static class RecurrentCells
         for (int b = 0; b < n; b++)
         {
             ReadOnlySpan<float> g = gates.Slice(b * 4 * h, 4 * h);
-            ReadOnlySpan<float> cPrev = c.Slice(b * h, h);
-            Span<float> outH = hc.Slice(b * 2 * h, h), outC = hc.Slice(b * 2 * h + h, h);
             Span<float> s = saved.Slice(b * 5 * h, 5 * h);
-            for (int j = 0; j < h; j++)
-            {
-                float i = Sigmoid(g[j]), f = Sigmoid(g[h + j]), gg = MathF.Tanh(g[2 * h + j]), o = Sigmoid(g[3 * h + j]);
-                float cNew = f * cPrev[j] + i * gg;
-                float tc = MathF.Tanh(cNew);
-                outC[j] = cNew;
-                outH[j] = o * tc;
-                s[j] = i; s[h + j] = f; s[2 * h + j] = gg; s[3 * h + j] = o; s[4 * h + j] = tc;
-            }
+            // Activated gates, vectorised: sigmoid for i and f, tanh for g, sigmoid for o.
+            TensorPrimitives.Sigmoid(g[..(2 * h)], s[..(2 * h)]);
+            TensorPrimitives.Tanh(g.Slice(2 * h, h), s.Slice(2 * h, h));
+            TensorPrimitives.Sigmoid(g.Slice(3 * h, h), s.Slice(3 * h, h));
+            Span<float> outH = hc.Slice(b * 2 * h, h), outC = hc.Slice(b * 2 * h + h, h);
+            // c' = f c + i g; h' = o tanh(c').
+            TensorPrimitives.Multiply(s[..h], s.Slice(2 * h, h), outC);
+            TensorPrimitives.MultiplyAdd(s.Slice(h, h), c.Slice(b * h, h), outC, outC);
+            TensorPrimitives.Tanh(outC, s.Slice(4 * h, h));
+            TensorPrimitives.Multiply(s.Slice(3 * h, h), s.Slice(4 * h, h), outH);
         }
     }
 
