@@ -121,6 +121,7 @@ public sealed partial class Tensor
     {
         GradFn = node;
         _requiresGrad = true;
+        if (AnomalyMode.IsEnabled) AnomalyMode.CheckForward(this, node);
         return this;
     }
 

@@ -40,6 +40,7 @@ internal static class Engine
                     continue;
                 }
                 Tensor?[] grads = node.Backward(g);
+                if (AnomalyMode.IsEnabled) AnomalyMode.CheckBackward(node, grads);
                 for (int k = 0; k < inputs.Count; k++)
                 {
                     Tensor input = inputs[k];

@@ -16,7 +16,18 @@ public abstract class Node
     {
         _inputs = inputs;
         _saved = saved;
+        if (AnomalyMode.IsEnabled)
+        {
+            Layer = AnomalyMode.CurrentLayer;
+            Step = AnomalyMode.CurrentStep;
+        }
     }
+
+    /// <summary>The layer that ran this op, recorded while <see cref="AnomalyMode"/> is on.</summary>
+    public string? Layer { get; }
+
+    /// <summary>The training step that ran this op, recorded while <see cref="AnomalyMode"/> is on.</summary>
+    public string? Step { get; }
 
     /// <summary>The op's name, e.g. <c>MatMulBackward</c>.</summary>
     public virtual string Name => GetType().Name;

@@ -196,6 +196,35 @@ public sealed class CsvLogger(string path, bool append = false) : Callback
     }
 }
 
+/// <summary>
+/// Stops training at the end of the first batch whose loss is NaN or infinite (Keras's
+/// TerminateOnNaN), for use with <c>Fit(..., terminateOnNaN: false)</c> when you want the
+/// history so far instead of an exception.
+/// </summary>
+public sealed class TerminateOnNaN : Callback
+{
+    /// <summary>The epoch and batch at which a non-finite loss was seen, if one was.</summary>
+    public (int Epoch, int Batch)? StoppedAt { get; private set; }
+
+    private int _epoch;
+
+    /// <inheritdoc/>
+    public override void OnTrainBegin() => StoppedAt = null;
+
+    /// <inheritdoc/>
+    public override void OnEpochBegin(int epoch) => _epoch = epoch;
+
+    /// <inheritdoc/>
+    public override void OnBatchEnd(int batch, IReadOnlyDictionary<string, float> logs)
+    {
+        if (StoppedAt is null && logs.TryGetValue("loss", out float loss) && !float.IsFinite(loss))
+        {
+            StoppedAt = (_epoch, batch);
+            Model!.StopTraining = true;
+        }
+    }
+}
+
 /// <summary>A callback made of delegates, for one-off hooks.</summary>
 public sealed class LambdaCallback(
     Action<int, IReadOnlyDictionary<string, float>>? onEpochEnd = null,

@@ -49,7 +49,17 @@ public abstract class Layer : Module
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank == 0) throw new ArgumentException($"{Label}: input must have a batch dimension, got a scalar.");
         EnsureBuilt(input.Shape[1..]);
-        return Call(input);
+        if (!Autograd.AnomalyMode.IsEnabled) return Call(input);
+        string? outer = Autograd.AnomalyMode.CurrentLayer;
+        Autograd.AnomalyMode.CurrentLayer = Label;
+        try
+        {
+            return Call(input);
+        }
+        finally
+        {
+            Autograd.AnomalyMode.CurrentLayer = outer;
+        }
     }
 
     /// <summary>Throws unless the last dimension of <paramref name="input"/> is <paramref name="expected"/>.</summary>

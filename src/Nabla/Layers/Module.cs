@@ -11,8 +11,41 @@ public abstract class Module
     private readonly List<KeyValuePair<string, Tensor>> _buffers = [];
     private readonly List<KeyValuePair<string, Module>> _children = [];
 
-    /// <summary>True in training mode (dropout active, batch statistics), false in evaluation mode.</summary>
-    public bool IsTraining { get; private set; } = true;
+    private bool _training = true;
+    [ThreadStatic] private static int t_inferenceDepth;
+
+    /// <summary>
+    /// True in training mode (dropout active, batch statistics), false in evaluation mode or
+    /// while the current thread is inside <see cref="InferenceScope"/>.
+    /// </summary>
+    public bool IsTraining => _training && t_inferenceDepth == 0;
+
+    /// <summary>
+    /// Until disposed, every module behaves as in evaluation mode on the calling thread only,
+    /// without changing any module's own mode, so many threads can predict with one model at once.
+    /// </summary>
+    public static InferenceModeScope InferenceScope() => new();
+
+    /// <summary>The scope returned by <see cref="InferenceScope"/>.</summary>
+    public struct InferenceModeScope : IDisposable
+    {
+        private bool _active;
+
+        /// <summary>Enters inference mode on this thread.</summary>
+        public InferenceModeScope()
+        {
+            t_inferenceDepth++;
+            _active = true;
+        }
+
+        /// <summary>Leaves inference mode (once).</summary>
+        public void Dispose()
+        {
+            if (!_active) return;
+            _active = false;
+            t_inferenceDepth--;
+        }
+    }
 
     /// <summary>Computes the module's output for <paramref name="input"/>.</summary>
     public abstract Tensor Forward(Tensor input);
@@ -40,7 +73,7 @@ public abstract class Module
         ArgumentNullException.ThrowIfNull(module);
         CheckNewName(name);
         _children.Add(new(name, module));
-        module.Train(IsTraining);
+        module.Train(_training);
         return module;
     }
 
@@ -81,7 +114,7 @@ public abstract class Module
     /// <summary>Sets training mode on this module and its descendants.</summary>
     public void Train(bool training = true)
     {
-        IsTraining = training;
+        _training = training;
         foreach (var c in _children) c.Value.Train(training);
     }
 

@@ -116,9 +116,7 @@ public class Sequential : Module
     /// <summary>The output shape of each layer for one sample of <paramref name="inputShape"/>; builds layers as needed.</summary>
     private List<int[]> OutputShapes(int[] inputShape)
     {
-        bool training = IsTraining;
-        Eval();
-        try
+        using var inference = InferenceScope();
         {
             using var noGrad = Tensor.NoGrad();
             Tensor x = Tensor.Zeros([1, .. inputShape]);
@@ -129,10 +127,6 @@ public class Sequential : Module
                 shapes.Add(x.Shape[1..].ToArray());
             }
             return shapes;
-        }
-        finally
-        {
-            Train(training);
         }
     }
 
@@ -244,6 +238,7 @@ public class Sequential : Module
                     for (int i = 0; i < count; i++) batchIds[i] = order[start + i];
                     Tensor ids = Tensor.FromSpan(batchIds.AsSpan(0, count));
                     Tensor xb = trainX.IndexSelect(0, ids), yb = trainY.IndexSelect(0, ids);
+                    if (Autograd.AnomalyMode.IsEnabled) Autograd.AnomalyMode.CurrentStep = $"epoch {epoch}, batch {step + 1}";
                     Tensor prediction = Forward(xb);
                     Tensor loss = Loss!.Compute(prediction, yb);
                     float lossValue = loss.Item();
@@ -258,6 +253,7 @@ public class Sequential : Module
                     foreach (var m in _metrics) logs[m.Name] = m.Result();
                     progress.Batch(step + 1, logs);
                     foreach (var cb in cbs) cb.OnBatchEnd(step + 1, logs);
+                    if (StopTraining) break;
                 }
                 if (valX is not null)
                 {
@@ -270,6 +266,7 @@ public class Sequential : Module
         }
         finally
         {
+            Autograd.AnomalyMode.CurrentStep = null;
             foreach (var cb in cbs) cb.OnTrainEnd();
             Train();
         }
@@ -284,9 +281,7 @@ public class Sequential : Module
         foreach (var m in _metrics) m.Reset();
         double lossSum = 0;
         int n = x.Shape[0];
-        bool training = IsTraining;
-        Eval();
-        try
+        using (InferenceScope())
         {
             using var noGrad = Tensor.NoGrad();
             for (int start = 0; start < n; start += batchSize)
@@ -298,35 +293,28 @@ public class Sequential : Module
                 foreach (var m in _metrics) m.Update(prediction, yb);
             }
         }
-        finally
-        {
-            Train(training);
-        }
         var result = new Dictionary<string, float> { ["loss"] = (float)(lossSum / n) };
         foreach (var m in _metrics) result[m.Name] = m.Result();
         return result;
     }
 
-    /// <summary>The model's outputs for x, in evaluation mode and without recording, computed in batches.</summary>
+    /// <summary>
+    /// The model's outputs for x, in evaluation mode and without recording, computed in batches.
+    /// Safe to call from many threads at once on one trained model.
+    /// </summary>
     public Tensor Predict(Tensor x, int batchSize = 32)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         if (x.Rank == 0 || x.Shape[0] == 0) throw new ArgumentException($"Predict: x must have at least one sample, got {x.ShapeString}.");
         if (!IsBuilt) Build(x.Shape[1..].ToArray());
-        bool training = IsTraining;
-        Eval();
-        try
+        using (InferenceScope())
         {
             using var noGrad = Tensor.NoGrad();
             var parts = new List<Tensor>();
             for (int start = 0; start < x.Shape[0]; start += batchSize)
                 parts.Add(Forward(x.Slice(0, start, start + batchSize)));
             return parts.Count == 1 ? parts[0] : Tensor.Concat(parts, 0);
-        }
-        finally
-        {
-            Train(training);
         }
     }
 
