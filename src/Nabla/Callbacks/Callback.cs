@@ -21,6 +21,9 @@ public abstract class Callback
     /// <summary>Called at the end of each epoch with its logs.</summary>
     public virtual void OnEpochEnd(int epoch, IReadOnlyDictionary<string, float> logs) { }
 
+    /// <summary>Called before each training batch (1-based within the epoch).</summary>
+    public virtual void OnBatchBegin(int batch) { }
+
     /// <summary>Called after each training batch with the running loss and metrics.</summary>
     public virtual void OnBatchEnd(int batch, IReadOnlyDictionary<string, float> logs) { }
 

@@ -234,6 +234,7 @@ public class Sequential : Module
                 var logs = new Dictionary<string, float>();
                 for (int step = 0; step < steps; step++)
                 {
+                    foreach (var cb in cbs) cb.OnBatchBegin(step + 1);
                     int start = step * batchSize, count = Math.Min(batchSize, samples - start);
                     for (int i = 0; i < count; i++) batchIds[i] = order[start + i];
                     Tensor ids = Tensor.FromSpan(batchIds.AsSpan(0, count));
