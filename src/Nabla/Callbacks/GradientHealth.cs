@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using Nabla.Layers;
 
 namespace Nabla.Callbacks;
@@ -117,33 +115,9 @@ public sealed class GradientHealth(int every = 10, double vanishingRatio = 1e-4,
     /// <summary>Writes a line chart (SVG) of each layer's gradient norm, log scale, over the measured steps.</summary>
     public void WriteSvg(string path)
     {
-        const int width = 720, height = 360, left = 70, right = 170, top = 20, bottom = 40;
-        var layers = _samples.Select(s => s.Layer).Distinct().ToList();
         var steps = _samples.Select(s => (s.Epoch, s.Batch)).Distinct().ToList();
-        var finite = _samples.Where(s => s.GradientNorm > 0 && double.IsFinite(s.GradientNorm)).Select(s => Math.Log10(s.GradientNorm)).ToList();
-        double lo = finite.Count > 0 ? Math.Floor(finite.Min()) : -1, hi = finite.Count > 0 ? Math.Ceiling(finite.Max()) : 1;
-        if (hi <= lo) hi = lo + 1;
-        string[] colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
-        var inv = CultureInfo.InvariantCulture;
-        double X(int i) => left + (steps.Count <= 1 ? 0 : (width - left - right) * i / (double)(steps.Count - 1));
-        double Y(double log) => top + (height - top - bottom) * (hi - log) / (hi - lo);
-        var svg = new StringBuilder();
-        svg.Append(inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"11\">\n");
-        svg.Append(inv, $"<rect width=\"{width}\" height=\"{height}\" fill=\"white\"/>\n");
-        for (double e = lo; e <= hi; e++)
-            svg.Append(inv, $"<line x1=\"{left}\" x2=\"{width - right}\" y1=\"{Y(e):F1}\" y2=\"{Y(e):F1}\" stroke=\"#ddd\"/><text x=\"{left - 6}\" y=\"{Y(e) + 4:F1}\" text-anchor=\"end\">1e{e}</text>\n");
-        svg.Append(inv, $"<text x=\"{(left + width - right) / 2}\" y=\"{height - 8}\" text-anchor=\"middle\">measured step (every {Every} batches)</text>\n");
-        svg.Append(inv, $"<text x=\"14\" y=\"{height / 2}\" transform=\"rotate(-90 14 {height / 2})\" text-anchor=\"middle\">gradient norm</text>\n");
-        for (int l = 0; l < layers.Count; l++)
-        {
-            var points = steps.Select((st, i) => (i, _samples.FirstOrDefault(s => s.Layer == layers[l] && (s.Epoch, s.Batch) == st)))
-                .Where(p => p.Item2 is { GradientNorm: > 0 } s && double.IsFinite(s.GradientNorm))
-                .Select(p => $"{X(p.i):F1},{Y(Math.Log10(p.Item2!.GradientNorm)):F1}");
-            string colour = colours[l % colours.Length];
-            svg.Append(inv, $"<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.5\" points=\"{string.Join(' ', points)}\"/>\n");
-            svg.Append(inv, $"<text x=\"{width - right + 8}\" y=\"{top + 14 * l + 10}\" fill=\"{colour}\">{System.Security.SecurityElement.Escape(layers[l])}</text>\n");
-        }
-        svg.Append("</svg>\n");
-        IO.AtomicFile.WriteText(path, svg.ToString());
+        var series = _samples.Select(s => s.Layer).Distinct().Select(layer => new IO.ChartSeries(layer,
+            steps.Select(st => _samples.FirstOrDefault(s => s.Layer == layer && (s.Epoch, s.Batch) == st)?.GradientNorm ?? double.NaN).ToList())).ToList();
+        IO.SvgChart.Write(path, "Gradient norm per layer", $"measured step (every {Every} batches)", "gradient norm", series, logY: true);
     }
 }

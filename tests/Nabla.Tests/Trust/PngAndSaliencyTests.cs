@@ -49,3 +49,23 @@ public class PngAndSaliencyTests
         }
     }
 }
+
+public class OverfittingExampleTests
+{
+    [Fact]
+    public void Dropout_weight_decay_and_early_stopping_each_close_the_gap()
+    {
+        var result = new Nabla.Examples.OverfittingExample().Run(new Nabla.Examples.ExampleOptions(Epochs: 150, Verbose: 0), TextWriter.Null);
+        try
+        {
+            Assert.True(result["none_gap"] > 0.3, result.ToJson());
+            foreach (string cure in new[] { "dropout", "weight_decay", "early_stopping" })
+                Assert.True(result[$"{cure}_gap"] < 0.5 * result["none_gap"], $"{cure}: {result.ToJson()}");
+            Assert.Contains("<polyline", File.ReadAllText(Nabla.Examples.OverfittingExample.OutputFile));
+        }
+        finally
+        {
+            File.Delete(Nabla.Examples.OverfittingExample.OutputFile);
+        }
+    }
+}
