@@ -32,7 +32,8 @@ public sealed class SaliencyExample : Example
         var model = new Sequential(
             new Conv2D(16, 3, padding: "same", activation: "relu", inputShape: [1, 28, 28]), new MaxPooling2D(2),
             new Conv2D(32, 3, padding: "same", activation: "relu"), new MaxPooling2D(2),
-            new Flatten(), new Dense(64, "relu"), new Dense(10)) { Name = "saliency_cnn" };
+            new Flatten(), new Dense(64, "relu"), new Dense(10))
+        { Name = "saliency_cnn" };
         model.Compile(new SparseCategoricalCrossEntropy(fromLogits: true), new Adam(1e-3f), "accuracy");
         model.Fit(train.Images, train.Labels, epochs: options.Epochs ?? 2, batchSize: 64, verbose: options.Verbose, output: log);
         float accuracy = model.Evaluate(test.Images, test.Labels, batchSize: 256)["accuracy"];

@@ -47,11 +47,37 @@ public static class Idx
         long header = 4 + 4L * rank;
         if (length is long len && len - header != count)
             throw Bad(source, $"the dimensions {string.Join("x", dims)} need {count} bytes of data but the file has {len - header}");
-        var data = new byte[count];
-        int got = ReadFully(stream, data);
-        if (got != count) throw Bad(source, $"the dimensions {string.Join("x", dims)} need {count} bytes of data but it ends after {got}");
+        byte[] data;
+        if (length is not null)
+        {
+            // The size was checked against the file above, so this allocation is justified.
+            data = new byte[count];
+            int got = ReadFully(stream, data);
+            if (got != count) throw Bad(source, $"the dimensions {string.Join("x", dims)} need {count} bytes of data but it ends after {got}");
+        }
+        else
+        {
+            // A compressed stream's length is unknown: grow with the data actually read, so a
+            // header that lies about its size cannot make the reader allocate what is not there.
+            data = ReadUpTo(stream, count, out long got);
+            if (got != count) throw Bad(source, $"the dimensions {string.Join("x", dims)} need {count} bytes of data but it ends after {got}");
+        }
         if (stream.ReadByte() != -1) throw Bad(source, $"it has data beyond the {count} bytes its dimensions {string.Join("x", dims)} describe");
         return (dims, data);
+    }
+
+    private static byte[] ReadUpTo(Stream s, long count, out long got)
+    {
+        var buffer = new byte[(int)Math.Min(count, 1 << 20)];
+        got = 0;
+        while (got < count)
+        {
+            if (got == buffer.Length) Array.Resize(ref buffer, (int)Math.Min(count, (long)buffer.Length * 2));
+            int n = s.Read(buffer, (int)got, buffer.Length - (int)got);
+            if (n == 0) break;
+            got += n;
+        }
+        return buffer;
     }
 
     private static int ReadFully(Stream s, Span<byte> buffer)

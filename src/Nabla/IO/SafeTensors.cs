@@ -117,7 +117,11 @@ public static class SafeTensors
             if (width == 0) throw Bad(source, $"tensor '{s.Name}' has dtype {s.Dtype}; only F32, F64, F16 and BF16 are supported");
             if (s.Shape.Any(d => d < 0)) throw Bad(source, $"tensor '{s.Name}' has a negative dimension in {Shapes.Format(s.Shape)}");
             long count = 1;
-            foreach (int d in s.Shape) count = checked(count * d);
+            foreach (int d in s.Shape)
+            {
+                count *= d;
+                if (count > int.MaxValue) throw Bad(source, $"tensor '{s.Name}' of shape {Shapes.Format(s.Shape)} has more elements than a tensor can hold");
+            }
             if (s.Begin < 0 || s.End < s.Begin || s.End > dataLength)
                 throw Bad(source, $"tensor '{s.Name}' claims bytes {s.Begin}..{s.End} but the data section has {dataLength} bytes");
             if (s.End - s.Begin != count * width)
