@@ -52,7 +52,7 @@ public sealed class BatchNormalization : Layer
         Bias = AddParameter("bias", new Zeros().Create([c], Generator.Default));
         RunningMean = AddBuffer("running_mean", Tensor.Zeros(c));
         RunningVar = AddBuffer("running_var", Tensor.Ones(c));
-        _batchesTracked = AddBuffer("num_batches_tracked", Tensor.Zeros(1));
+        _batchesTracked = AddBuffer("num_batches_tracked", Tensor.Scalar(0f));
     }
 
     /// <inheritdoc/>
@@ -75,7 +75,7 @@ public sealed class BatchNormalization : Layer
                 Tensor unbiased = variance.Reshape(c) * (count / (float)(count - 1));
                 RunningMean!.CopyFrom(RunningMean * Momentum + mean.Reshape(c) * (1f - Momentum));
                 RunningVar!.CopyFrom(RunningVar * Momentum + unbiased * (1f - Momentum));
-                _batchesTracked!.AddInPlace(Tensor.Ones(1));
+                _batchesTracked!.AddInPlace(Tensor.Scalar(1f));
             }
         }
         else
