@@ -70,16 +70,24 @@ public static class SafeTensors
     }
 
     /// <summary>Reads every tensor of a safetensors file (F32, and F64/F16/BF16 converted to float32), in file order.</summary>
-    public static OrderedDictionary<string, Tensor> Load(string path)
+    public static OrderedDictionary<string, Tensor> Load(string path) => LoadWithMetadata(path).Tensors;
+
+    /// <summary>Reads a safetensors file's tensors and its string metadata (the <c>__metadata__</c> entry).</summary>
+    public static (OrderedDictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) LoadWithMetadata(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"No such file: {path}", path);
         using var stream = File.OpenRead(path);
-        return Load(stream, path);
+        return LoadWithMetadata(stream, path);
     }
 
     /// <summary>Reads a safetensors stream; <paramref name="source"/> names it in error messages.</summary>
-    public static OrderedDictionary<string, Tensor> Load(Stream stream, string source)
+    public static OrderedDictionary<string, Tensor> Load(Stream stream, string source) => LoadWithMetadata(stream, source).Tensors;
+
+    /// <summary>Reads a safetensors stream's tensors and metadata; <paramref name="source"/> names it in error messages.</summary>
+    public static (OrderedDictionary<string, Tensor> Tensors, Dictionary<string, string> Metadata) LoadWithMetadata(Stream stream, string source)
     {
+        var metadata = new Dictionary<string, string>();
         long fileLength = stream.Length;
         Span<byte> lenBytes = stackalloc byte[8];
         if (fileLength < 8 || stream.Read(lenBytes) != 8) throw Bad(source, $"the file is {fileLength} bytes, too short for the 8-byte header length");
@@ -97,7 +105,12 @@ public static class SafeTensors
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw Bad(source, "the header is not a JSON object");
             foreach (var prop in doc.RootElement.EnumerateObject())
             {
-                if (prop.Name == "__metadata__") continue;
+                if (prop.Name == "__metadata__")
+                {
+                    if (prop.Value.ValueKind != JsonValueKind.Object) throw Bad(source, "__metadata__ is not an object");
+                    foreach (var m in prop.Value.EnumerateObject()) metadata[m.Name] = m.Value.GetString() ?? "";
+                    continue;
+                }
                 var e = prop.Value;
                 string dtype = e.GetProperty("dtype").GetString() ?? "";
                 int[] shape = e.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
@@ -156,7 +169,7 @@ public static class SafeTensors
             }
             result.Add(s.Name, Tensor.FromArray(values).Reshape(s.Shape));
         }
-        return result;
+        return (result, metadata);
     }
 
     private static InvalidDataException Bad(string source, string what) => new($"{source}: not a valid safetensors file: {what}.");

@@ -47,6 +47,8 @@ public sealed class Conv2DTranspose : Layer
 
     /// <summary>Output channels.</summary>
     public int Filters { get; }
+    /// <summary>"valid" or "same".</summary>
+    public string Padding => _same ? "same" : "valid";
     /// <summary>Window size.</summary>
     public Size2 KernelSize { get; }
     /// <summary>Upsampling step.</summary>

@@ -34,6 +34,12 @@ public readonly record struct ConvPadding
         _explicit = padding;
     }
 
+    /// <summary>"valid" or "same", or null for explicit sizes.</summary>
+    public string? Mode => _mode;
+
+    /// <summary>The explicit sizes (when <see cref="Mode"/> is null).</summary>
+    public Padding2D Explicit => _explicit;
+
     /// <summary>"valid", "same" (case-insensitive).</summary>
     public static implicit operator ConvPadding(string mode)
     {

@@ -358,6 +358,15 @@ public class Sequential : Module
 
     private static string Bytes(long b) => b < 1024 ? $"{b} B" : b < 1024 * 1024 ? $"{b / 1024.0:0.00} KB" : $"{b / (1024.0 * 1024):0.00} MB";
 
+    /// <summary>
+    /// Writes the whole model to one file (atomically): architecture, weights, compile settings
+    /// and, with <paramref name="includeOptimizer"/>, the optimizer's state. <see cref="Load"/> reads it back.
+    /// </summary>
+    public void Save(string path, bool includeOptimizer = false) => ModelFile.Save(this, path, includeOptimizer);
+
+    /// <summary>Reads a model written by <see cref="Save"/>: rebuilt, with its weights, compiled if it was.</summary>
+    public static Sequential Load(string path) => ModelFile.Load(path);
+
     /// <summary>Writes the parameters and buffers to a safetensors file with PyTorch-style names (atomically).</summary>
     public void SaveWeights(string path)
     {

@@ -57,6 +57,34 @@ public class LayerConformanceTests
         Assert.Equal(a.Forward(x).ToArray(), b.Forward(x).ToArray());
     }
 
+    [Theory]
+    [MemberData(nameof(LayerCatalog.Cases), MemberType = typeof(LayerCatalog))]
+    public void Saves_and_loads_with_its_architecture(string name)
+    {
+        var entry = LayerCatalog.Get(name);
+        Generator.ManualSeed(9);
+        var model = new Sequential(entry.Make());
+        Tensor x = entry.MakeInput(new Generator(10));
+        model.Build(x.Shape[1..].ToArray());
+        using (Tensor.NoGrad())
+        {
+            foreach (var p in model.Parameters()) p.Value.AddInPlace(Tensor.RandN(p.Shape.ToArray(), new Generator(11)) * 0.1f);
+        }
+        string path = Path.Combine(Path.GetTempPath(), $"nabla-{Guid.NewGuid():N}.nabla");
+        try
+        {
+            model.Save(path);
+            Sequential loaded = Sequential.Load(path);
+            Assert.Equal(model.Layers[0].GetType(), loaded.Layers[0].GetType());
+            Assert.Equal(model.Layers[0].Name, loaded.Layers[0].Name);
+            Assert.Equal(model.Predict(x).ToArray(), loaded.Predict(x).ToArray());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void Every_layer_type_is_in_the_catalog()
     {
