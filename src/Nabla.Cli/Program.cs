@@ -16,11 +16,12 @@ public static class Program
                 "example" => RunExample(args[1..]),
                 "tour" => Tour.Run(Console.Out),
                 "bench" => Bench.Run(args[1..]),
+                "summary" => Summary(args[1..]),
                 "--help" or "-h" or "help" => Help(0),
                 _ => Fail($"unknown command '{args[0]}'."),
             };
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or FormatException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or FormatException or InvalidDataException or NotSupportedException)
         {
             Console.Error.WriteLine($"nabla: {e.Message}");
             return 1;
@@ -49,6 +50,17 @@ public static class Program
         return 0;
     }
 
+    private static int Summary(string[] args)
+    {
+        var options = Options.Parse(args, ["--model"], []);
+        string path = options.Values.GetValueOrDefault("--model") ?? (options.Positional.Count == 1 ? options.Positional[0] : throw new ArgumentException("summary needs --model FILE."));
+        Sequential model = Sequential.Load(path);
+        model.Summary(Console.Out);
+        if (model.Loss is not null)
+            Console.Out.WriteLine($" Compiled with loss {model.Loss.Name}, optimizer {model.Optimizer!.GetType().Name} (step {model.Optimizer.Iterations}), metrics [{string.Join(", ", model.Metrics.Select(m => m.Name))}]");
+        return 0;
+    }
+
     private static int Fail(string message)
     {
         Console.Error.WriteLine($"nabla: {message}");
@@ -65,6 +77,7 @@ public static class Program
               (none), tour                        the textbook XOR networks: why the naive one fails, then one that learns
               example NAME [--epochs N] [--seed S] [--data DIR] [--limit N] [--json]
                                                   run a built-in example: {string.Join(", ", Example.All.Select(e => e.Name))}
+              summary --model FILE                layers, shapes and parameter counts of a saved model
               bench [--threads N] [--only a,b] [--quick]
                                                   the benchmark workloads, as JSON lines on stdout
               help                                show this text

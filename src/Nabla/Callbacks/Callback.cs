@@ -96,10 +96,14 @@ public sealed class EarlyStopping(string monitor = "val_loss", float minDelta = 
 }
 
 /// <summary>
-/// Saves the model's weights (safetensors) after each epoch, or only when the monitored
-/// quantity improves. "{epoch}" in the path is replaced by the epoch number. Writes are atomic.
+/// Saves the model after each epoch, or only when the monitored quantity improves. "{epoch}" in
+/// the path is replaced by the epoch number. Writes are atomic, so a crash never leaves a
+/// half-written file in place of a good one. By default it saves the weights (safetensors);
+/// with <paramref name="saveTrainingState"/> it saves a full model file with the optimizer's
+/// state, the epoch and the generator's state, from which
+/// <see cref="Nabla.IO.ModelFile.LoadCheckpoint"/> resumes training exactly.
 /// </summary>
-public sealed class ModelCheckpoint(string path, string monitor = "val_loss", bool saveBestOnly = false, string mode = "auto") : Callback
+public sealed class ModelCheckpoint(string path, string monitor = "val_loss", bool saveBestOnly = false, string mode = "auto", bool saveTrainingState = false) : Callback
 {
     private readonly bool _maximize = ResolveMaximize(mode, monitor);
     private float _best;
@@ -120,7 +124,8 @@ public sealed class ModelCheckpoint(string path, string monitor = "val_loss", bo
             _best = current;
         }
         string file = path.Replace("{epoch}", epoch.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Model!.SaveWeights(file);
+        if (saveTrainingState) Nabla.IO.ModelFile.Save(Model!, file, includeOptimizer: true, new Nabla.IO.ModelFile.TrainingState(epoch, Generator.Default.GetState()));
+        else Model!.SaveWeights(file);
         Saved.Add(file);
     }
 }

@@ -16,13 +16,18 @@ namespace Nabla.IO;
 /// </summary>
 public static class ModelFile
 {
+    /// <summary>Where training was when a checkpoint was written: the last finished epoch and the default generator's state.</summary>
+    /// <param name="Epoch">The epoch just finished (1-based).</param>
+    /// <param name="Generator">The calling thread's <see cref="Nabla.Generator.Default"/> state at that moment.</param>
+    public sealed record TrainingState(int Epoch, ulong[] Generator);
+
     /// <summary>The format version this code writes and the newest it reads.</summary>
     public const int Version = 1;
 
     private const string FormatName = "nabla-model";
 
     /// <summary>Writes <paramref name="model"/> to <paramref name="path"/>.</summary>
-    public static void Save(Sequential model, string path, bool includeOptimizer = false)
+    public static void Save(Sequential model, string path, bool includeOptimizer = false, TrainingState? training = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (!model.IsBuilt) throw new InvalidOperationException($"Save: model '{model.Name}' has no weights yet; build or fit it first.");
@@ -50,7 +55,40 @@ public static class ModelFile
                     tensors.Add(new($"optimizer.{i}.{s}", Tensor.FromArray(buffers[i][s])));
             }
         }
+        if (training is not null)
+        {
+            metadata["training"] = new JsonObject
+            {
+                ["epoch"] = training.Epoch,
+                ["generator"] = new JsonArray(training.Generator.Select(w => (JsonNode?)w.ToString(CultureInfo.InvariantCulture)).ToArray()),
+            }.ToJsonString();
+        }
         SafeTensors.Save(path, tensors, metadata);
+    }
+
+    /// <summary>
+    /// Reads a checkpoint written with a training state (ModelCheckpoint with saveTrainingState):
+    /// the model with its optimizer state, and where training was. To resume exactly, restore the
+    /// generator (<c>Generator.Default.SetState(state.Generator)</c>) and call
+    /// <c>Fit(..., epochs: total, initialEpoch: state.Epoch)</c>.
+    /// </summary>
+    public static (Sequential Model, TrainingState State) LoadCheckpoint(string path)
+    {
+        Sequential model = Load(path);
+        var (_, metadata) = SafeTensors.LoadWithMetadata(path);
+        if (!metadata.TryGetValue("training", out string? text))
+            throw new InvalidDataException($"{path}: this model file has no training state; save checkpoints with ModelCheckpoint(saveTrainingState: true).");
+        try
+        {
+            var t = JsonNode.Parse(text) as JsonObject ?? throw new FormatException("not an object");
+            int epoch = t["epoch"]!.GetValue<int>();
+            ulong[] generator = (t["generator"] as JsonArray ?? throw new FormatException("no generator state")).Select(n => ulong.Parse(n!.GetValue<string>(), CultureInfo.InvariantCulture)).ToArray();
+            return (model, new TrainingState(epoch, generator));
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException or JsonException or NullReferenceException)
+        {
+            throw new InvalidDataException($"{path}: its training state cannot be read ({e.Message}).", e);
+        }
     }
 
     /// <summary>Reads a model file: the architecture rebuilt, the weights loaded, compiled (with its optimizer state) when the file says how.</summary>

@@ -183,12 +183,14 @@ public class Sequential : Module
     /// <param name="verbose">0 silent, 1 progress bar, 2 one line per epoch.</param>
     /// <param name="terminateOnNaN">Throw <see cref="TrainingDivergedException"/> when the loss becomes NaN or infinite.</param>
     /// <param name="output">Where progress goes (default the console).</param>
+    /// <param name="initialEpoch">Epochs already done (when resuming): training runs epochs initialEpoch + 1 .. epochs, as Keras's initial_epoch.</param>
     public History Fit(Tensor x, Tensor y, int epochs = 1, int batchSize = 32, float validationSplit = 0f,
         (Tensor X, Tensor Y)? validationData = null, bool shuffle = true, IEnumerable<Callback>? callbacks = null,
-        int verbose = 1, bool terminateOnNaN = true, TextWriter? output = null)
+        int verbose = 1, bool terminateOnNaN = true, TextWriter? output = null, int initialEpoch = 0)
     {
         CheckPair(x, y, "Fit");
         ArgumentOutOfRangeException.ThrowIfLessThan(epochs, 0);
+        ArgumentOutOfRangeException.ThrowIfNegative(initialEpoch);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         if (!(validationSplit >= 0f && validationSplit < 1f))
             throw new ArgumentOutOfRangeException(nameof(validationSplit), $"Fit: validationSplit must be in [0, 1), not {validationSplit}.");
@@ -222,7 +224,7 @@ public class Sequential : Module
         var batchIds = new float[batchSize];
         try
         {
-            for (int epoch = 1; epoch <= epochs && !StopTraining; epoch++)
+            for (int epoch = initialEpoch + 1; epoch <= epochs && !StopTraining; epoch++)
             {
                 foreach (var cb in cbs) cb.OnEpochBegin(epoch);
                 progress.BeginEpoch(epoch);

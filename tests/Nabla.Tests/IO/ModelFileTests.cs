@@ -91,3 +91,46 @@ public class ModelFileTests : IDisposable
         Assert.Contains("cube", ex.Message);
     }
 }
+
+public class ResumeTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "nabla-resume-" + Guid.NewGuid().ToString("N"));
+
+    public ResumeTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void A_run_interrupted_after_epoch_two_and_resumed_ends_with_the_same_weights_bit_for_bit()
+    {
+        var g = new Generator(5);
+        var x = Tensor.RandN([48, 4], g);
+        var y = Tensor.FromArray(Enumerable.Range(0, 48).Select(i => (float)(i % 3)).ToArray());
+        Sequential Make()
+        {
+            var m = new Sequential(new Dense(16, "relu", inputFeatures: 4), new Dropout(0.3f), new BatchNormalization(), new Dense(3));
+            m.Compile(new Nabla.Losses.SparseCategoricalCrossEntropy(fromLogits: true), new Adam(0.01f), "accuracy");
+            return m;
+        }
+        Generator.ManualSeed(7);
+        var uninterrupted = Make();
+        var checkpoint = new Nabla.Callbacks.ModelCheckpoint(Path.Combine(_dir, "epoch{epoch}.nabla"), saveTrainingState: true);
+        uninterrupted.Fit(x, y, epochs: 4, batchSize: 8, verbose: 0, callbacks: [checkpoint]);
+        float[] expected = uninterrupted.Parameters().SelectMany(p => p.Value.ToArray()).ToArray();
+
+        // Another process: only the checkpoint of epoch 2 survived.
+        Generator.ManualSeed(12345);
+        var (resumed, state) = Nabla.IO.ModelFile.LoadCheckpoint(Path.Combine(_dir, "epoch2.nabla"));
+        Assert.Equal(2, state.Epoch);
+        Generator.Default.SetState(state.Generator);
+        var h = resumed.Fit(x, y, epochs: 4, batchSize: 8, verbose: 0, initialEpoch: state.Epoch);
+        Assert.Equal(2, h.Epochs);
+        Assert.Equal(expected, resumed.Parameters().SelectMany(p => p.Value.ToArray()).ToArray());
+        Assert.Contains("training state", Assert.Throws<InvalidDataException>(() =>
+        {
+            string plain = Path.Combine(_dir, "plain.nabla");
+            uninterrupted.Save(plain);
+            Nabla.IO.ModelFile.LoadCheckpoint(plain);
+        }).Message);
+    }
+}
