@@ -17,6 +17,7 @@ public static class Program
                 "tour" => Tour.Run(Console.Out),
                 "bench" => Bench.Run(args[1..]),
                 "summary" => Summary(args[1..]),
+                "export" => Export(args[1..]),
                 "--help" or "-h" or "help" => Help(0),
                 _ => Fail($"unknown command '{args[0]}'."),
             };
@@ -61,6 +62,16 @@ public static class Program
         return 0;
     }
 
+    private static int Export(string[] args)
+    {
+        var options = Options.Parse(args, ["--model", "--onnx"], []);
+        string model = options.Values.GetValueOrDefault("--model") ?? throw new ArgumentException("export needs --model FILE.");
+        string onnx = options.Values.GetValueOrDefault("--onnx") ?? throw new ArgumentException("export needs --onnx OUT.onnx.");
+        Nabla.IO.OnnxExport.Save(Sequential.Load(model), onnx);
+        Console.Out.WriteLine($"wrote {onnx} (ONNX opset {Nabla.IO.OnnxExport.Opset})");
+        return 0;
+    }
+
     private static int Fail(string message)
     {
         Console.Error.WriteLine($"nabla: {message}");
@@ -78,6 +89,7 @@ public static class Program
               example NAME [--epochs N] [--seed S] [--data DIR] [--limit N] [--json]
                                                   run a built-in example: {string.Join(", ", Example.All.Select(e => e.Name))}
               summary --model FILE                layers, shapes and parameter counts of a saved model
+              export --model FILE --onnx OUT      write a saved model as ONNX
               bench [--threads N] [--only a,b] [--quick]
                                                   the benchmark workloads, as JSON lines on stdout
               help                                show this text

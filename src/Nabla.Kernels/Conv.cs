@@ -117,7 +117,8 @@ public static class Conv
     /// </summary>
     public static void MaxPool(float[] x, int n, ConvGeometry g, float[] y, int[] argmax)
     {
-        if (g.KH == 2 && g.KW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadTop == 0 && g.PadLeft == 0 && g.DilationH == 1 && g.DilationW == 1)
+        if (g.KH == 2 && g.KW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadTop == 0 && g.PadLeft == 0 && g.DilationH == 1 && g.DilationW == 1
+            && 2 * g.OH <= g.H && 2 * g.OW <= g.W)
         {
             MaxPool2x2(x, n, g, y, argmax);
             return;

@@ -290,6 +290,10 @@ public class TensorTests
         Equal([(1 + 2 + 5 + 6) / 4f, (2 + 3 + 4 + 6 + 7 + 8) / 6f, (5 + 6 + 9 + 10 + 13 + 14) / 6f, (6 + 7 + 8 + 10 + 11 + 12 + 14 + 15 + 16) / 9f],
             Tensor.AvgPool2d(img, (3, 3), (2, 2), 1));
         Equal([6, 8, 14, 16], Tensor.MaxPool2d(img, (3, 3), (2, 2), 1));
+        // 2x2 windows over an odd size with padding only at the bottom and right ("same"): the
+        // last windows hang over the edge and must not read past it.
+        var odd = Tensor.Arange(25).Reshape(1, 1, 5, 5);
+        Equal([6, 8, 9, 16, 18, 19, 21, 23, 24], Tensor.MaxPool2d(odd, (2, 2), (2, 2), new Padding2D(0, 1, 0, 1)));
         var ex = Assert.Throws<ArgumentException>(() => Tensor.Conv2d(x, Tensor.Ones(4, 2, 3, 3)));
         Assert.Contains("3 channels", ex.Message);
         Assert.Contains("does not fit", Assert.Throws<ArgumentException>(() => Tensor.Conv2d(Tensor.Ones(1, 1, 2, 2), Tensor.Ones(1, 1, 3, 3))).Message);
