@@ -8,8 +8,8 @@ namespace Nabla.IO;
 /// Exports a Sequential model to ONNX (opset 17), written with a small protobuf encoder of our
 /// own. Supported: Input, Dense, Activation (and the activations of Dense and Conv layers),
 /// Dropout (as identity), Flatten, Reshape, Conv1D, Conv2D, MaxPooling2D, AveragePooling2D,
-/// GlobalAveragePooling2D, GlobalMaxPooling2D, BatchNormalization (inference), LayerNormalization
-/// and Embedding. Other layers are refused with an error naming them. The graph's input is
+/// GlobalAveragePooling2D, GlobalMaxPooling2D, BatchNormalization (inference), LayerNormalization,
+/// Embedding, SimpleRNN (tanh), LSTM and GRU (without masks). Other layers are refused with an error naming them. The graph's input is
 /// named "input" with a symbolic batch dimension, its output "output".
 /// </summary>
 public static class OnnxExport
@@ -162,9 +162,41 @@ public static class OnnxExport
                     }
                     return y;
                 }
+            case RecurrentLayer r:
+                return Recurrent(g, r, x);
             default:
                 throw new NotSupportedException($"OnnxExport: {layer.TypeName} '{layer.Name}' cannot be exported to ONNX yet.");
         }
+    }
+
+    /// <summary>
+    /// SimpleRNN, LSTM and GRU as ONNX's RNN, LSTM and GRU ops (time-major, so the batch-first
+    /// input and output are transposed around them). ONNX orders LSTM gates i, o, f, c and GRU
+    /// gates z, r, h, so the weight rows are reordered from PyTorch's i, f, g, o and r, z, n;
+    /// GRU uses linear_before_reset = 1, PyTorch's formulation.
+    /// </summary>
+    private static string Recurrent(GraphBuilder g, RecurrentLayer r, string x)
+    {
+        int h = r.Units;
+        (string op, int[] order) = r switch
+        {
+            LSTM => ("LSTM", new[] { 0, 3, 1, 2 }),
+            GRU => ("GRU", new[] { 1, 0, 2 }),
+            SimpleRNN s when s.Activation.Name == "tanh" => ("RNN", new[] { 0 }),
+            _ => throw new NotSupportedException($"OnnxExport: {r.TypeName} '{r.Name}' cannot be exported to ONNX (only tanh SimpleRNN, LSTM and GRU)."),
+        };
+        Tensor Reorder(Tensor t) => Tensor.Concat(order.Select(k => t.Slice(0, k * h, (k + 1) * h)).ToArray(), 0);
+        string w = g.Constant("w", Reorder(r.WeightIh!.Value).Unsqueeze(0));
+        string rr = g.Constant("r", Reorder(r.WeightHh!.Value).Unsqueeze(0));
+        string b = g.Constant("b", Tensor.Concat([Reorder(r.BiasIh!.Value), Reorder(r.BiasHh!.Value)], 0).Unsqueeze(0));
+        string timeMajor = g.Op("Transpose", [x], ("perm", new long[] { 1, 0, 2 }));
+        var attributes = new List<(string, object)> { ("hidden_size", (long)h) };
+        if (r is GRU) attributes.Add(("linear_before_reset", 1L));
+        string y = g.Name(op.ToLowerInvariant() + "_y"), yh = g.Name(op.ToLowerInvariant() + "_yh");
+        g.Nodes.Add(Node(op, [timeMajor, w, rr, b], [y, yh], g.Name(op.ToLowerInvariant()), [.. attributes]));
+        if (!r.ReturnSequences) return g.Op("Squeeze", [yh, g.Ints("axes", 0)]);
+        // Y is [T, 1, N, H]: drop the direction axis, back to batch-first.
+        return g.Op("Transpose", [g.Op("Squeeze", [y, g.Ints("axes", 1)])], ("perm", new long[] { 1, 0, 2 }));
     }
 
     private static string AddBias(GraphBuilder g, string y, Parameter? bias) => bias is null ? y : g.Op("Add", [y, g.Constant("bias", bias.Value)]);
