@@ -71,45 +71,45 @@ public static class Strided
     /// <c>dst[dstOffset + sum(i_k * dstStrides_k)] = src[srcOffset + sum(i_k * srcStrides_k)]</c>.
     /// </summary>
     public static void Copy(ReadOnlySpan<float> src, int srcOffset, ReadOnlySpan<int> srcStrides,
-        Span<float> dst, int dstOffset, ReadOnlySpan<int> dstStrides, ReadOnlySpan<int> shape)
-    {
-        int rank = shape.Length;
-        if (Size(shape) == 0) return;
-        Span<int> sh = stackalloc int[Math.Max(rank, 1)];
-        Span<int> sd = stackalloc int[Math.Max(rank, 1)];
-        Span<int> ss = stackalloc int[Math.Max(rank, 1)];
-        Span<int> unused = stackalloc int[Math.Max(rank, 1)];
-        if (rank == 0) { dst[dstOffset] = src[srcOffset]; return; }
-        shape.CopyTo(sh); dstStrides.CopyTo(sd); srcStrides.CopyTo(ss); unused.Clear();
-        int r = Coalesce(sh, sd, ss, unused);
-        sh = sh[..r]; sd = sd[..r]; ss = ss[..r];
-        int n = sh[r - 1], dIn = sd[r - 1], sIn = ss[r - 1];
-        Span<int> idx = stackalloc int[r];
-        idx.Clear();
-        int outer = Size(sh[..(r - 1)]);
-        int dOff = dstOffset, sOff = srcOffset;
-        for (int o = 0; o < outer; o++)
-        {
-            if (dIn == 1 && sIn == 1) src.Slice(sOff, n).CopyTo(dst.Slice(dOff, n));
-            else if (dIn == 1 && sIn == 0) dst.Slice(dOff, n).Fill(src[sOff]);
-            else
-            {
-                for (int i = 0, d = dOff, s = sOff; i < n; i++, d += dIn, s += sIn) dst[d] = src[s];
-            }
-            Advance(idx, sh, sd, ss, ref dOff, ref sOff);
-        }
-    }
+        Span<float> dst, int dstOffset, ReadOnlySpan<int> dstStrides, ReadOnlySpan<int> shape) =>
+        Walk<CopyInto>(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape);
 
     /// <summary>
     /// Adds a strided source into a strided destination of the same shape:
     /// <c>dst[...] += src[...]</c>. The destination must not overlap itself (no stride 0).
     /// </summary>
     public static void AddInto(ReadOnlySpan<float> src, int srcOffset, ReadOnlySpan<int> srcStrides,
-        Span<float> dst, int dstOffset, ReadOnlySpan<int> dstStrides, ReadOnlySpan<int> shape)
+        Span<float> dst, int dstOffset, ReadOnlySpan<int> dstStrides, ReadOnlySpan<int> shape) =>
+        Walk<AccumulateInto>(src, srcOffset, srcStrides, dst, dstOffset, dstStrides, shape);
+
+    /// <summary>How a strided walk writes one run: contiguous, broadcast (source stride 0) or strided.</summary>
+    private interface IRunWriter
+    {
+        static abstract void Contiguous(ReadOnlySpan<float> src, Span<float> dst);
+        static abstract void Broadcast(float src, Span<float> dst);
+        static abstract void Element(ref float dst, float src);
+    }
+
+    private readonly struct CopyInto : IRunWriter
+    {
+        public static void Contiguous(ReadOnlySpan<float> src, Span<float> dst) => src.CopyTo(dst);
+        public static void Broadcast(float src, Span<float> dst) => dst.Fill(src);
+        public static void Element(ref float dst, float src) => dst = src;
+    }
+
+    private readonly struct AccumulateInto : IRunWriter
+    {
+        public static void Contiguous(ReadOnlySpan<float> src, Span<float> dst) => System.Numerics.Tensors.TensorPrimitives.Add(dst, src, dst);
+        public static void Broadcast(float src, Span<float> dst) => System.Numerics.Tensors.TensorPrimitives.Add(dst, src, dst);
+        public static void Element(ref float dst, float src) => dst += src;
+    }
+
+    private static void Walk<TWriter>(ReadOnlySpan<float> src, int srcOffset, ReadOnlySpan<int> srcStrides,
+        Span<float> dst, int dstOffset, ReadOnlySpan<int> dstStrides, ReadOnlySpan<int> shape) where TWriter : IRunWriter
     {
         int rank = shape.Length;
         if (Size(shape) == 0) return;
-        if (rank == 0) { dst[dstOffset] += src[srcOffset]; return; }
+        if (rank == 0) { TWriter.Element(ref dst[dstOffset], src[srcOffset]); return; }
         Span<int> sh = stackalloc int[rank];
         Span<int> sd = stackalloc int[rank];
         Span<int> ss = stackalloc int[rank];
@@ -126,12 +126,15 @@ public static class Strided
         {
             if (dIn == 1 && sIn == 1)
             {
-                Span<float> d = dst.Slice(dOff, n);
-                System.Numerics.Tensors.TensorPrimitives.Add(d, src.Slice(sOff, n), d);
+                TWriter.Contiguous(src.Slice(sOff, n), dst.Slice(dOff, n));
+            }
+            else if (dIn == 1 && sIn == 0)
+            {
+                TWriter.Broadcast(src[sOff], dst.Slice(dOff, n));
             }
             else
             {
-                for (int i = 0, d = dOff, s = sOff; i < n; i++, d += dIn, s += sIn) dst[d] += src[s];
+                for (int i = 0, d = dOff, s = sOff; i < n; i++, d += dIn, s += sIn) TWriter.Element(ref dst[d], src[s]);
             }
             Advance(idx, sh, sd, ss, ref dOff, ref sOff);
         }

@@ -94,12 +94,7 @@ public sealed partial class Tensor
             int n = input.ShapeArray[0], cout = weight.ShapeArray[0], np = n * g.Positions;
             float[] dy = grad.DenseArray();
             // [N, Cout, P] -> [Cout, N * P], the layout of the forward GEMM's output.
-            float[] dyt = BufferPool.RentFloats(cout * np);
-            for (int i = 0; i < n; i++)
-            {
-                for (int co = 0; co < cout; co++)
-                    dy.AsSpan((i * cout + co) * g.Positions, g.Positions).CopyTo(dyt.AsSpan(co * np + i * g.Positions, g.Positions));
-            }
+            float[] dyt = ChannelsToRows(dy, n, cout, g.Positions);
             var grads = new Tensor?[Inputs.Count];
             if (NeedsGrad(1))
             {
