@@ -18,6 +18,7 @@ public static class Program
                 "bench" => Bench.Run(args[1..]),
                 "summary" => Summary(args[1..]),
                 "export" => Export(args[1..]),
+                "train" => Train(args[1..]),
                 "--help" or "-h" or "help" => Help(0),
                 _ => Fail($"unknown command '{args[0]}'."),
             };
@@ -62,6 +63,40 @@ public static class Program
         return 0;
     }
 
+    private static int Train(string[] args)
+    {
+        var o = Options.Parse(args, ["--csv", "--label", "--task", "--layers", "--epochs", "--batch-size", "--lr", "--optimizer", "--validation", "--test", "--seed", "--save"],
+            ["--early-stopping", "--json"]);
+        string csv = o.Values.GetValueOrDefault("--csv") ?? throw new ArgumentException("train needs --csv FILE.");
+        string label = o.Values.GetValueOrDefault("--label") ?? throw new ArgumentException("train needs --label COLUMN.");
+        float Float(string name, float fallback) => o.Values.TryGetValue(name, out string? v)
+            ? (float.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float f) ? f : throw new ArgumentException($"option {name} needs a number, not '{v}'."))
+            : fallback;
+        Nabla.Training.TabularTask? task = o.Values.GetValueOrDefault("--task")?.ToLowerInvariant() switch
+        {
+            null => null,
+            "classification" => Nabla.Training.TabularTask.Classification,
+            "regression" => Nabla.Training.TabularTask.Regression,
+            var t => throw new ArgumentException($"--task must be classification or regression, not '{t}'."),
+        };
+        int[]? layers = o.Values.TryGetValue("--layers", out string? l)
+            ? l.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(x => int.TryParse(x, out int n) && n > 0 ? n : throw new ArgumentException($"--layers needs positive sizes like 64,32, not '{l}'.")).ToArray()
+            : null;
+        var options = new Nabla.Training.TabularOptions(label, task, layers, o.Int("--epochs") ?? 100, o.Int("--batch-size") ?? 32,
+            Float("--lr", 1e-3f), o.Values.GetValueOrDefault("--optimizer") ?? "adam", Float("--validation", 0.2f), Float("--test", 0.2f),
+            (ulong)(o.Int("--seed") ?? 42), o.Flags.Contains("--early-stopping"), o.Values.GetValueOrDefault("--save"));
+        bool json = o.Flags.Contains("--json");
+        TextWriter log = json ? Console.Error : Console.Out;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = Nabla.Training.TabularTrainer.Train(Nabla.Data.CsvTable.Read(csv), options, log, verbose: json ? 0 : 2);
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        if (json)
+            Console.Out.WriteLine("{" + string.Join(",", result.Select(kv => $"\"{kv.Key}\":{kv.Value.ToString("G6", inv)}")) + $",\"seconds\":{clock.Elapsed.TotalSeconds.ToString("0.###", inv)}}}");
+        else
+            Console.Out.WriteLine(string.Join("  ", result.Select(kv => $"{kv.Key} {kv.Value.ToString("G5", inv)}")));
+        return 0;
+    }
+
     private static int Export(string[] args)
     {
         var options = Options.Parse(args, ["--model", "--onnx"], []);
@@ -90,6 +125,10 @@ public static class Program
                                                   run a built-in example: {string.Join(", ", Example.All.Select(e => e.Name))}
               summary --model FILE                layers, shapes and parameter counts of a saved model
               export --model FILE --onnx OUT      write a saved model as ONNX
+              train --csv FILE --label COLUMN [--task classification|regression] [--layers 64,32]
+                    [--epochs N] [--batch-size N] [--lr X] [--optimizer adam] [--validation 0.2]
+                    [--test 0.2] [--seed S] [--early-stopping] [--save FILE] [--json]
+                                                  train a dense network on a CSV table
               bench [--threads N] [--only a,b] [--quick]
                                                   the benchmark workloads, as JSON lines on stdout
               help                                show this text

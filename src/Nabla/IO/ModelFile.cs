@@ -27,7 +27,8 @@ public static class ModelFile
     private const string FormatName = "nabla-model";
 
     /// <summary>Writes <paramref name="model"/> to <paramref name="path"/>.</summary>
-    public static void Save(Sequential model, string path, bool includeOptimizer = false, TrainingState? training = null)
+    public static void Save(Sequential model, string path, bool includeOptimizer = false, TrainingState? training = null,
+        IReadOnlyDictionary<string, string>? extra = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (!model.IsBuilt) throw new InvalidOperationException($"Save: model '{model.Name}' has no weights yet; build or fit it first.");
@@ -54,6 +55,10 @@ public static class ModelFile
                 for (int s = 0; s < buffers[i].Length; s++)
                     tensors.Add(new($"optimizer.{i}.{s}", Tensor.FromArray(buffers[i][s])));
             }
+        }
+        foreach (var (k, v) in extra ?? new Dictionary<string, string>())
+        {
+            if (!metadata.TryAdd(k, v)) throw new ArgumentException($"ModelFile.Save: extra metadata key '{k}' is reserved.");
         }
         if (training is not null)
         {

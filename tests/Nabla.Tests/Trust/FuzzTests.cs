@@ -140,3 +140,26 @@ public class LongRunTests
         Assert.True(heap[^1] < heap[0] + (2 << 20), $"live heap grew from {heap[0]} to {heap[^1]} bytes");
     }
 }
+
+public class CsvFuzzTests
+{
+    [Fact]
+    public void Csv_reader_survives_mutations()
+    {
+        byte[] valid = System.Text.Encoding.UTF8.GetBytes("a,b,\"c, d\"\n1,2,\"x\"\"y\"\n3,4,5\n\"6\n7\",8,9\n");
+        var g = new Generator(99);
+        for (int it = 0; it < 500; it++)
+        {
+            byte[] input = (byte[])valid.Clone();
+            for (int e = 0; e < 1 + g.NextInt(3); e++) input[g.NextInt(input.Length)] = (byte)"\",\n ab1"[g.NextInt(7)];
+            try
+            {
+                var t = CsvTable.Parse(new StringReader(System.Text.Encoding.UTF8.GetString(input)), "fuzz.csv");
+                Assert.All(t.Rows, r => Assert.Equal(t.Columns.Count, r.Length));
+            }
+            catch (InvalidDataException)
+            {
+            }
+        }
+    }
+}

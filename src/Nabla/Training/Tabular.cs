@@ -1,0 +1,274 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Nabla.Callbacks;
+using Nabla.Data;
+using Nabla.IO;
+using Nabla.Layers;
+using Nabla.Losses;
+using Nabla.Optimizers;
+
+namespace Nabla.Training;
+
+/// <summary>Classification (a class per row) or regression (a number per row).</summary>
+public enum TabularTask
+{
+    /// <summary>Predict one of a set of labels.</summary>
+    Classification,
+    /// <summary>Predict a number.</summary>
+    Regression,
+}
+
+/// <summary>
+/// Turns CSV columns into model inputs, fitted on the training rows only: numeric columns are
+/// standardised (mean 0, standard deviation 1 on the training rows); other columns are one-hot
+/// encoded over the categories seen in training (an unseen category encodes as all zeros).
+/// For classification the labels map to class indices; for regression the target is
+/// standardised and predictions are mapped back. Saved with the model as JSON.
+/// </summary>
+public sealed class TabularPreprocessor
+{
+    private sealed record Column(string Name, bool Numeric, float Mean, float Std, string[] Categories);
+
+    private readonly Column[] _features;
+
+    private TabularPreprocessor(Column[] features, string label, TabularTask task, string[] classes, float targetMean, float targetStd)
+    {
+        _features = features;
+        Label = label;
+        Task = task;
+        Classes = classes;
+        TargetMean = targetMean;
+        TargetStd = targetStd;
+    }
+
+    /// <summary>The label column.</summary>
+    public string Label { get; }
+
+    /// <summary>Classification or regression.</summary>
+    public TabularTask Task { get; }
+
+    /// <summary>The class labels, by index (classification).</summary>
+    public IReadOnlyList<string> Classes { get; }
+
+    /// <summary>Mean of the training targets (regression).</summary>
+    public float TargetMean { get; }
+
+    /// <summary>Standard deviation of the training targets (regression).</summary>
+    public float TargetStd { get; }
+
+    /// <summary>Number of model inputs after encoding.</summary>
+    public int FeatureCount => _features.Sum(f => f.Numeric ? 1 : f.Categories.Length);
+
+    private static float Parse(string s) => float.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Fits on <paramref name="trainRows"/>. The task, when not given, is regression for a numeric
+    /// label with more than 10 distinct values (or any non-integer), classification otherwise.
+    /// </summary>
+    public static TabularPreprocessor Fit(CsvTable table, IReadOnlyList<int> trainRows, string label, TabularTask? task = null)
+    {
+        int labelIndex = table.ColumnIndex(label);
+        table.RequireComplete();
+        var features = new List<Column>();
+        for (int c = 0; c < table.Columns.Count; c++)
+        {
+            if (c == labelIndex) continue;
+            if (table.IsNumeric(c))
+            {
+                double[] v = trainRows.Select(r => (double)Parse(table.Rows[r][c])).ToArray();
+                double mean = v.Average(), std = Math.Sqrt(v.Average(x => (x - mean) * (x - mean)));
+                features.Add(new Column(table.Columns[c], true, (float)mean, std > 1e-12 ? (float)std : 1f, []));
+            }
+            else
+            {
+                features.Add(new Column(table.Columns[c], false, 0, 1, trainRows.Select(r => table.Rows[r][c].Trim()).Distinct().Order(StringComparer.Ordinal).ToArray()));
+            }
+        }
+        string[] labels = trainRows.Select(r => table.Rows[r][labelIndex].Trim()).ToArray();
+        bool numeric = table.IsNumeric(labelIndex);
+        TabularTask resolved = task ?? (numeric && (labels.Select(Parse).Any(v => v != MathF.Round(v)) || labels.Distinct().Count() > 10)
+            ? TabularTask.Regression : TabularTask.Classification);
+        if (resolved == TabularTask.Regression)
+        {
+            if (!numeric) throw new ArgumentException($"{table.Source}: regression needs a numeric label, but column '{label}' is not.");
+            double[] y = labels.Select(l => (double)Parse(l)).ToArray();
+            double mean = y.Average(), std = Math.Sqrt(y.Average(v => (v - mean) * (v - mean)));
+            return new TabularPreprocessor([.. features], label, resolved, [], (float)mean, std > 1e-12 ? (float)std : 1f);
+        }
+        string[] classes = numeric
+            ? labels.Distinct().OrderBy(Parse).ToArray()
+            : labels.Distinct().Order(StringComparer.Ordinal).ToArray();
+        if (classes.Length < 2) throw new ArgumentException($"{table.Source}: the training rows have only one class in column '{label}'.");
+        return new TabularPreprocessor([.. features], label, resolved, classes, 0, 1);
+    }
+
+    /// <summary>The encoded features of the given rows, [n, FeatureCount].</summary>
+    public Tensor Features(CsvTable table, IReadOnlyList<int> rows)
+    {
+        int[] index = _features.Select(f => table.ColumnIndex(f.Name)).ToArray();
+        int width = FeatureCount;
+        var x = new float[rows.Count * width];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            string[] row = table.Rows[rows[i]];
+            int o = i * width;
+            for (int f = 0; f < _features.Length; f++)
+            {
+                Column col = _features[f];
+                string value = row[index[f]].Trim();
+                if (col.Numeric)
+                {
+                    if (!float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out float v))
+                        throw new InvalidDataException($"{table.Source}: line {table.LineNumbers[rows[i]]} column '{col.Name}': '{value}' is not a number.");
+                    x[o++] = (v - col.Mean) / col.Std;
+                }
+                else
+                {
+                    int k = Array.IndexOf(col.Categories, value);
+                    if (k >= 0) x[o + k] = 1f;
+                    o += col.Categories.Length;
+                }
+            }
+        }
+        return Tensor.FromArray(x, rows.Count, width);
+    }
+
+    /// <summary>The targets of the given rows: class indices [n], or standardised values [n, 1].</summary>
+    public Tensor Targets(CsvTable table, IReadOnlyList<int> rows)
+    {
+        int c = table.ColumnIndex(Label);
+        if (Task == TabularTask.Regression)
+            return Tensor.FromArray(rows.Select(r => (Parse(table.Rows[r][c]) - TargetMean) / TargetStd).ToArray(), rows.Count, 1);
+        var y = new float[rows.Count];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            string value = table.Rows[rows[i]][c].Trim();
+            int k = Classes.ToList().IndexOf(value);
+            if (k < 0) throw new InvalidDataException($"{table.Source}: line {table.LineNumbers[rows[i]]}: class '{value}' of column '{Label}' was not in the training rows.");
+            y[i] = k;
+        }
+        return Tensor.FromArray(y);
+    }
+
+    /// <summary>The settings as JSON, to keep with a saved model.</summary>
+    public JsonObject ToJson() => new()
+    {
+        ["label"] = Label,
+        ["task"] = Task.ToString(),
+        ["classes"] = new JsonArray(Classes.Select(c => (JsonNode?)c).ToArray()),
+        ["target_mean"] = TargetMean,
+        ["target_std"] = TargetStd,
+        ["features"] = new JsonArray(_features.Select(f => (JsonNode?)new JsonObject
+        {
+            ["name"] = f.Name,
+            ["numeric"] = f.Numeric,
+            ["mean"] = f.Mean,
+            ["std"] = f.Std,
+            ["categories"] = new JsonArray(f.Categories.Select(c => (JsonNode?)c).ToArray()),
+        }).ToArray()),
+    };
+
+    /// <summary>Reads settings written by <see cref="ToJson"/>.</summary>
+    public static TabularPreprocessor FromJson(JsonObject json) => new(
+        (json["features"] as JsonArray ?? []).Select(n => new Column(n!["name"]!.GetValue<string>(), n["numeric"]!.GetValue<bool>(),
+            n["mean"]!.GetValue<float>(), n["std"]!.GetValue<float>(), (n["categories"] as JsonArray ?? []).Select(c => c!.GetValue<string>()).ToArray())).ToArray(),
+        json["label"]!.GetValue<string>(), Enum.Parse<TabularTask>(json["task"]!.GetValue<string>()),
+        (json["classes"] as JsonArray ?? []).Select(c => c!.GetValue<string>()).ToArray(),
+        json["target_mean"]!.GetValue<float>(), json["target_std"]!.GetValue<float>());
+}
+
+/// <summary>Settings of <see cref="TabularTrainer.Train"/> (the flags of <c>nabla train</c>).</summary>
+/// <param name="Label">The label column.</param>
+/// <param name="Task">Classification or regression; inferred from the label column when null.</param>
+/// <param name="Hidden">Hidden layer sizes (ReLU, He initialisation).</param>
+/// <param name="Epochs">Training epochs.</param>
+/// <param name="BatchSize">Rows per step.</param>
+/// <param name="LearningRate">Optimizer learning rate.</param>
+/// <param name="Optimizer">sgd, adam, adamw, rmsprop or adagrad.</param>
+/// <param name="Validation">Fraction of the non-test rows held out for validation.</param>
+/// <param name="Test">Fraction of all rows held out for the final test.</param>
+/// <param name="Seed">Seed of the split, the weights and the shuffling.</param>
+/// <param name="EarlyStopping">Stop when the validation loss has not improved for 20 epochs, keeping the best weights.</param>
+/// <param name="SavePath">Where to save the model (with its preprocessing), if anywhere.</param>
+public sealed record TabularOptions(string Label, TabularTask? Task = null, int[]? Hidden = null, int Epochs = 100, int BatchSize = 32,
+    float LearningRate = 1e-3f, string Optimizer = "adam", float Validation = 0.2f, float Test = 0.2f, ulong Seed = 42,
+    bool EarlyStopping = false, string? SavePath = null);
+
+/// <summary>
+/// Trains a dense network on a CSV table: split (test, then validation) from the seed,
+/// preprocessing fitted on the training rows only, a ReLU MLP, and test figures at the end.
+/// </summary>
+public static class TabularTrainer
+{
+    /// <summary>Trains and evaluates; returns the final figures in order (test_accuracy, or test_rmse and test_mae, and more).</summary>
+    public static OrderedDictionary<string, double> Train(CsvTable table, TabularOptions o, TextWriter log, int verbose = 0)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(o);
+        if (table.Rows.Count < 10) throw new ArgumentException($"{table.Source}: {table.Rows.Count} rows are too few to split into training, validation and test sets.");
+        if (!(o.Test > 0 && o.Test < 1) || !(o.Validation >= 0 && o.Validation < 1))
+            throw new ArgumentException($"Test fraction {o.Test} must be in (0, 1) and validation fraction {o.Validation} in [0, 1).");
+        var order = Enumerable.Range(0, table.Rows.Count).ToArray();
+        new Generator(o.Seed).Shuffle(order);
+        int nTest = Math.Max(1, (int)Math.Round(order.Length * o.Test));
+        int nVal = (int)Math.Round((order.Length - nTest) * o.Validation);
+        int[] test = order[..nTest], val = order[nTest..(nTest + nVal)], train = order[(nTest + nVal)..];
+        var prep = TabularPreprocessor.Fit(table, train, o.Label, o.Task);
+        Tensor xTrain = prep.Features(table, train), yTrain = prep.Targets(table, train);
+        Tensor xTest = prep.Features(table, test), yTest = prep.Targets(table, test);
+        log.WriteLine($"{table.Source}: {table.Rows.Count} rows; {prep.Task.ToString().ToLowerInvariant()} of '{o.Label}'" +
+            (prep.Task == TabularTask.Classification ? $" into {prep.Classes.Count} classes" : "") +
+            $"; {train.Length} training, {val.Length} validation, {test.Length} test rows (seed {o.Seed}); {prep.FeatureCount} inputs after encoding");
+
+        Generator.ManualSeed(o.Seed);
+        var model = new Sequential(new Input(prep.FeatureCount)) { Name = "tabular" };
+        foreach (int h in o.Hidden ?? [64, 32]) model.Add(new Dense(h, "relu", kernelInitializer: "he_uniform"));
+        bool classify = prep.Task == TabularTask.Classification;
+        model.Add(new Dense(classify ? prep.Classes.Count : 1));
+        Optimizer optimizer = o.Optimizer.ToLowerInvariant() switch
+        {
+            "sgd" => new SGD(o.LearningRate, momentum: 0.9f),
+            "adamw" => new AdamW(o.LearningRate),
+            "rmsprop" => new RMSProp(o.LearningRate),
+            "adagrad" => new Adagrad(o.LearningRate),
+            "adam" => new Adam(o.LearningRate),
+            _ => throw new ArgumentException($"Unknown optimizer '{o.Optimizer}'. Known: sgd, adam, adamw, rmsprop, adagrad."),
+        };
+        if (classify) model.Compile(new SparseCategoricalCrossEntropy(fromLogits: true), optimizer, "accuracy");
+        else model.Compile(new MeanSquaredError(), optimizer);
+        var callbacks = new List<Callback>();
+        (Tensor, Tensor)? validation = val.Length > 0 ? (prep.Features(table, val), prep.Targets(table, val)) : null;
+        if (o.EarlyStopping && validation is not null) callbacks.Add(new EarlyStopping("val_loss", patience: 20, restoreBestWeights: true));
+        var history = model.Fit(xTrain, yTrain, epochs: o.Epochs, batchSize: o.BatchSize, validationData: validation, callbacks: callbacks, verbose: verbose, output: log);
+
+        var result = new OrderedDictionary<string, double>();
+        var evaluation = model.Evaluate(xTest, yTest);
+        if (classify)
+        {
+            result["test_accuracy"] = evaluation["accuracy"];
+        }
+        else
+        {
+            float[] p = model.Predict(xTest).ToArray(), t = yTest.ToArray();
+            double se = 0, ae = 0;
+            for (int i = 0; i < p.Length; i++)
+            {
+                double d = (p[i] - t[i]) * (double)prep.TargetStd;
+                se += d * d;
+                ae += Math.Abs(d);
+            }
+            result["test_rmse"] = Math.Sqrt(se / p.Length);
+            result["test_mae"] = ae / p.Length;
+        }
+        result["test_loss"] = evaluation["loss"];
+        result["epochs"] = history.Epochs;
+        result["train_rows"] = train.Length;
+        result["test_rows"] = test.Length;
+        if (o.SavePath is not null)
+        {
+            ModelFile.Save(model, o.SavePath, extra: new Dictionary<string, string> { ["preprocessing"] = prep.ToJson().ToJsonString() });
+            log.WriteLine($"saved the model and its preprocessing to {o.SavePath}");
+        }
+        return result;
+    }
+}
