@@ -19,6 +19,7 @@ public static class Program
                 "summary" => Summary(args[1..]),
                 "export" => Export(args[1..]),
                 "train" => Train(args[1..]),
+                "predict" => Predict(args[1..]),
                 "--help" or "-h" or "help" => Help(0),
                 _ => Fail($"unknown command '{args[0]}'."),
             };
@@ -97,6 +98,32 @@ public static class Program
         return 0;
     }
 
+    private static int Predict(string[] args)
+    {
+        var o = Options.Parse(args, ["--model", "--csv", "--out"], []);
+        string model = o.Values.GetValueOrDefault("--model") ?? throw new ArgumentException("predict needs --model FILE.");
+        string csv = o.Values.GetValueOrDefault("--csv") ?? throw new ArgumentException("predict needs --csv FILE.");
+        var saved = Nabla.Training.TabularTrainer.Load(model);
+        var table = Nabla.Data.CsvTable.Read(csv);
+        var (predictions, confidence) = Nabla.Training.TabularTrainer.Predict(saved, table);
+        bool classify = saved.Preprocessing.Task == Nabla.Training.TabularTask.Classification;
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        string Quote(string v) => v.Contains(',') || v.Contains('"') || v.Contains('\n') ? "\"" + v.Replace("\"", "\"\"") + "\"" : v;
+        var lines = new List<string> { string.Join(",", table.Columns.Select(Quote)) + ",prediction" + (classify ? ",probability" : "") };
+        for (int i = 0; i < predictions.Length; i++)
+            lines.Add(string.Join(",", table.Rows[i].Select(Quote)) + "," + Quote(predictions[i]) + (classify ? "," + confidence[i].ToString("0.####", inv) : ""));
+        if (o.Values.TryGetValue("--out", out string? output))
+        {
+            Nabla.IO.AtomicFile.WriteText(output, string.Join("\n", lines) + "\n");
+            Console.Out.WriteLine($"wrote {predictions.Length} predictions to {output}");
+        }
+        else
+        {
+            foreach (string line in lines) Console.Out.WriteLine(line);
+        }
+        return 0;
+    }
+
     private static int Export(string[] args)
     {
         var options = Options.Parse(args, ["--model", "--onnx"], []);
@@ -129,6 +156,8 @@ public static class Program
                     [--epochs N] [--batch-size N] [--lr X] [--optimizer adam] [--validation 0.2]
                     [--test 0.2] [--seed S] [--early-stopping] [--save FILE] [--json]
                                                   train a dense network on a CSV table
+              predict --model FILE --csv FILE [--out FILE]
+                                                  predictions of a model saved by train, as CSV
               bench [--threads N] [--only a,b] [--quick]
                                                   the benchmark workloads, as JSON lines on stdout
               help                                show this text

@@ -271,4 +271,50 @@ public static class TabularTrainer
         }
         return result;
     }
+
+    /// <summary>A model saved by <see cref="Train"/> with its preprocessing.</summary>
+    /// <param name="Model">The network.</param>
+    /// <param name="Preprocessing">How rows become inputs.</param>
+    public sealed record SavedTabularModel(Sequential Model, TabularPreprocessor Preprocessing);
+
+    /// <summary>Loads a model saved by <see cref="Train"/>, or explains that the file has no preprocessing.</summary>
+    public static SavedTabularModel Load(string path)
+    {
+        Sequential model = ModelFile.Load(path);
+        var (_, metadata) = SafeTensors.LoadWithMetadata(path);
+        if (!metadata.TryGetValue("preprocessing", out string? text) || JsonNode.Parse(text) is not JsonObject json)
+            throw new InvalidDataException($"{path}: this model has no tabular preprocessing; it was not saved by nabla train.");
+        return new SavedTabularModel(model, TabularPreprocessor.FromJson(json));
+    }
+
+    /// <summary>
+    /// Predicts every row of <paramref name="table"/> (which needs the training columns; the label
+    /// column is not needed): the predicted class and its probability, or the predicted number.
+    /// </summary>
+    public static (string[] Predictions, float[] Confidence) Predict(SavedTabularModel saved, CsvTable table)
+    {
+        var rows = Enumerable.Range(0, table.Rows.Count).ToArray();
+        Tensor output = saved.Model.Predict(saved.Preprocessing.Features(table, rows), batchSize: 256);
+        var prep = saved.Preprocessing;
+        var predictions = new string[rows.Length];
+        var confidence = new float[rows.Length];
+        if (prep.Task == TabularTask.Regression)
+        {
+            float[] v = output.ToArray();
+            for (int i = 0; i < v.Length; i++)
+            {
+                predictions[i] = (v[i] * prep.TargetStd + prep.TargetMean).ToString("G7", CultureInfo.InvariantCulture);
+                confidence[i] = float.NaN;
+            }
+            return (predictions, confidence);
+        }
+        Tensor p = output.Softmax();
+        float[] best = p.ArgMax(1).ToArray();
+        for (int i = 0; i < rows.Length; i++)
+        {
+            predictions[i] = prep.Classes[(int)best[i]];
+            confidence[i] = p[i, (int)best[i]];
+        }
+        return (predictions, confidence);
+    }
 }

@@ -85,6 +85,29 @@ public class CsvAndTabularTests
     }
 
     [Fact]
+    public void A_saved_tabular_model_predicts_new_rows_with_its_own_preprocessing()
+    {
+        var table = Synthetic(500, 5);
+        string path = Path.Combine(Path.GetTempPath(), $"nabla-tab-{Guid.NewGuid():N}.nabla");
+        try
+        {
+            TabularTrainer.Train(table, new TabularOptions("label", Epochs: 60, SavePath: path), TextWriter.Null);
+            var fresh = Synthetic(200, 6);
+            var (predictions, confidence) = TabularTrainer.Predict(TabularTrainer.Load(path), fresh);
+            int label = fresh.ColumnIndex("label");
+            double accuracy = predictions.Select((p, i) => p == fresh.Rows[i][label] ? 1.0 : 0.0).Average();
+            Assert.True(accuracy >= 0.9, $"accuracy {accuracy}");
+            Assert.All(confidence, c => Assert.InRange(c, 0.5f, 1f));
+            var noX1 = Parse("x2,color,label,target\n0.5,red,yes,1\n");
+            Assert.Contains("no column 'x1'", Assert.Throws<ArgumentException>(() => TabularTrainer.Predict(TabularTrainer.Load(path), noX1)).Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Preprocessing_is_fitted_on_training_rows_only()
     {
         var table = Parse("x,c,y\n0,a,0\n2,a,1\n100,b,0\n");
