@@ -20,6 +20,8 @@ public static class Program
                 "export" => Export(args[1..]),
                 "train" => Train(args[1..]),
                 "predict" => Predict(args[1..]),
+                "evaluate" => Evaluate(args[1..]),
+                "datasets" => Datasets(),
                 "--help" or "-h" or "help" => Help(0),
                 _ => Fail($"unknown command '{args[0]}'."),
             };
@@ -124,6 +126,37 @@ public static class Program
         return 0;
     }
 
+    private static int Evaluate(string[] args)
+    {
+        var o = Options.Parse(args, ["--model", "--csv"], ["--json"]);
+        string model = o.Values.GetValueOrDefault("--model") ?? throw new ArgumentException("evaluate needs --model FILE.");
+        string csv = o.Values.GetValueOrDefault("--csv") ?? throw new ArgumentException("evaluate needs --csv FILE.");
+        var saved = Nabla.Training.TabularTrainer.Load(model);
+        var table = Nabla.Data.CsvTable.Read(csv);
+        var rows = Enumerable.Range(0, table.Rows.Count).ToArray();
+        var metrics = saved.Model.Evaluate(saved.Preprocessing.Features(table, rows), saved.Preprocessing.Targets(table, rows), batchSize: 256);
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        if (o.Flags.Contains("--json"))
+            Console.Out.WriteLine("{" + string.Join(",", metrics.Select(kv => $"\"{kv.Key}\":{kv.Value.ToString("G6", inv)}")) + $",\"rows\":{rows.Length}}}");
+        else
+            Console.Out.WriteLine($"{rows.Length} rows: " + string.Join("  ", metrics.Select(kv => $"{kv.Key} {kv.Value.ToString("G5", inv)}")));
+        return 0;
+    }
+
+    private static int Datasets()
+    {
+        foreach (var d in new[] { Nabla.Data.FashionMnist.Dataset, Nabla.Data.Mnist.Dataset })
+        {
+            string? found = d.Find();
+            Console.Out.WriteLine($"{d.Name,-14} {(found is null ? "not found" : "found in " + found)}");
+            if (found is null) Console.Out.WriteLine($"{"",-14} searched: {string.Join(", ", d.SearchPath())}");
+        }
+        Console.Out.WriteLine("fashion-mnist: apt-get install dataset-fashion-mnist (or bash scripts/install-data.sh); downloaded into the cache when missing.");
+        Console.Out.WriteLine("mnist: no Debian package; put the four IDX files in $NABLA_DATA/mnist or ~/.cache/nabla/mnist.");
+        Console.Out.WriteLine("your own tables: nabla train --csv FILE --label COLUMN");
+        return 0;
+    }
+
     private static int Export(string[] args)
     {
         var options = Options.Parse(args, ["--model", "--onnx"], []);
@@ -158,6 +191,9 @@ public static class Program
                                                   train a dense network on a CSV table
               predict --model FILE --csv FILE [--out FILE]
                                                   predictions of a model saved by train, as CSV
+              evaluate --model FILE --csv FILE [--json]
+                                                  loss and metrics of a model saved by train on labelled rows
+              datasets                            the known datasets, where each was found, how to get it
               bench [--threads N] [--only a,b] [--quick]
                                                   the benchmark workloads, as JSON lines on stdout
               help                                show this text
