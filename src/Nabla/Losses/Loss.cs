@@ -202,8 +202,8 @@ public sealed class SparseCategoricalCrossEntropy(bool fromLogits = false, Reduc
             if (v != MathF.Floor(v) || v < 0 || v >= classes)
                 throw new ArgumentException($"{GetType().Name}: label {v} of sample {i} is not a class index in [0, {classes}) for predictions of shape {predictions.ShapeString}.");
         }
-        Tensor logp = FromLogits ? predictions.LogSoftmax(-1) : predictions.Clamp(1e-7f, 1f).Log();
-        return -logp.Gather(1, labels).Squeeze(1);
+        if (FromLogits) return Tensor.SoftmaxCrossEntropy(predictions, labels.Reshape(-1));
+        return -predictions.Clamp(1e-7f, 1f).Log().Gather(1, labels).Squeeze(1);
     }
 }
 

@@ -113,6 +113,7 @@ public static class OpCatalog
         Op("softmax", x => x[0].Softmax(), In(3, 4)),
         Op("softmax.axis0", x => x[0].Softmax(0), In(3, 2, 4)),
         Op("log_softmax", x => x[0].LogSoftmax(), In(3, 4)),
+        Op("softmax_cross_entropy", x => Tensor.SoftmaxCrossEntropy(x[0] * 3f, Tensor.FromArray([2f, 0f, 3f, 3f, 1f])), In(5, 4)),
         Op("log_softmax.middle-axis", x => x[0].LogSoftmax(1), In(2, 3, 4)),
 
         // Shape ops.
