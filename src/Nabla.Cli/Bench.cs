@@ -141,7 +141,8 @@ internal sealed class Bench(bool quick, TextWriter output, TextWriter notes)
         var optimizer = new Adam(1e-3f, parameters: model.Parameters());
         void Step()
         {
-            optimizer.ZeroGrad();
+            // Zero-filled gradient buffers, as PyTorch 1.13's zero_grad() does by default.
+            optimizer.ZeroGrad(setToNone: false);
             loss.Compute(model.Forward(x), y).Backward();
             optimizer.Step();
         }
@@ -167,7 +168,7 @@ internal sealed class Bench(bool quick, TextWriter output, TextWriter notes)
                 Tensor l = Tensor.Scalar(0f);
                 for (int i = 0; i < 1000; i++)
                 {
-                    optimizer!.ZeroGrad();
+                    optimizer!.ZeroGrad(setToNone: false);
                     l = bce.Compute(model!.Forward(x), y);
                     l.Backward();
                     optimizer.Step();

@@ -107,8 +107,16 @@ public sealed partial class Tensor
         return this;
     }
 
-    /// <summary>Sets <see cref="Grad"/> to null, as PyTorch's zero_grad(set_to_none=True).</summary>
-    public void ZeroGrad() => Grad = null;
+    /// <summary>
+    /// Clears the gradient: sets <see cref="Grad"/> to null (the default, as PyTorch's
+    /// zero_grad(set_to_none=True)), or with <paramref name="setToNone"/> false fills the existing
+    /// gradient with zeros, so the next backward adds into the same buffer instead of allocating one.
+    /// </summary>
+    public void ZeroGrad(bool setToNone = true)
+    {
+        if (!setToNone && Grad is { IsContiguous: true } g && Shapes.Equal(g.Shape, Shape)) g.Storage.AsSpan(g.Offset, g.Size).Clear();
+        else Grad = null;
+    }
 
     /// <summary>A view of the same storage that is cut off from the graph and does not require grad.</summary>
     public Tensor Detach() => new(Storage, Offset, ShapeArray, Strides);

@@ -49,6 +49,7 @@ public static class Attribution
         // Backward also reaches the parameters; put their gradients back as they were.
         Parameter[] parameters = [.. model.Parameters()];
         Tensor?[] saved = [.. parameters.Select(p => p.Grad)];
+        foreach (var p in parameters) p.Value.Grad = null;
         using var inference = Module.InferenceScope();
         explained = Explained(model, x, targets, out used);
         explained.Sum().Backward();

@@ -61,10 +61,13 @@ public abstract class Optimizer
         _state = new float[_parameters.Length][][];
     }
 
-    /// <summary>Clears the gradients of every parameter.</summary>
-    public void ZeroGrad()
+    /// <summary>
+    /// Clears the gradients of every parameter: to null by default, or, with
+    /// <paramref name="setToNone"/> false, to zeros in place (no allocation on the next backward).
+    /// </summary>
+    public void ZeroGrad(bool setToNone = true)
     {
-        foreach (var p in _parameters) p.Value.ZeroGrad();
+        foreach (var p in _parameters) p.Value.ZeroGrad(setToNone);
     }
 
     /// <summary>Updates every trainable parameter that has a gradient, then counts the step.</summary>

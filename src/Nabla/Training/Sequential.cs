@@ -246,7 +246,9 @@ public class Sequential : Module
                     Tensor loss = Loss!.Compute(prediction, yb);
                     float lossValue = loss.Item();
                     if (terminateOnNaN && !float.IsFinite(lossValue)) throw new TrainingDivergedException(epoch, step + 1, lossValue);
-                    Optimizer!.ZeroGrad();
+                    // Every trainable parameter gets a gradient each step here, so zero-filled
+                    // buffers behave as fresh ones and save an allocation per parameter.
+                    Optimizer!.ZeroGrad(setToNone: false);
                     loss.Backward();
                     Optimizer.Step();
                     lossSum += (double)lossValue * count;
