@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Nabla.Kernels;
 
@@ -18,7 +19,16 @@ public static class Activations
     /// <summary>dx = g where x &gt; 0, else 0.</summary>
     public static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> dx)
     {
-        for (int i = 0; i < dx.Length; i++) dx[i] = x[i] > 0f ? g[i] : 0f;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= dx.Length - 8; i += 8)
+            {
+                var mask = Vector256.GreaterThan(Vector256.Create(x.Slice(i, 8)), Vector256<float>.Zero);
+                Vector256.ConditionalSelect(mask, Vector256.Create(g.Slice(i, 8)), Vector256<float>.Zero).CopyTo(dx.Slice(i, 8));
+            }
+        }
+        for (; i < dx.Length; i++) dx[i] = x[i] > 0f ? g[i] : 0f;
     }
 
     /// <summary>y = x for x &gt; 0, else slope * x.</summary>
@@ -51,7 +61,16 @@ public static class Activations
     /// <summary>dx = g * y * (1 - y), reading the forward output y.</summary>
     public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> dx)
     {
-        for (int i = 0; i < dx.Length; i++) { float s = y[i]; dx[i] = g[i] * s * (1f - s); }
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= dx.Length - 8; i += 8)
+            {
+                var s = Vector256.Create(y.Slice(i, 8));
+                (Vector256.Create(g.Slice(i, 8)) * s * (Vector256<float>.One - s)).CopyTo(dx.Slice(i, 8));
+            }
+        }
+        for (; i < dx.Length; i++) { float s = y[i]; dx[i] = g[i] * s * (1f - s); }
     }
 
     /// <summary>y = tanh(x).</summary>
@@ -60,7 +79,16 @@ public static class Activations
     /// <summary>dx = g * (1 - y^2), reading the forward output y.</summary>
     public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> dx)
     {
-        for (int i = 0; i < dx.Length; i++) { float t = y[i]; dx[i] = g[i] * (1f - t * t); }
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= dx.Length - 8; i += 8)
+            {
+                var t = Vector256.Create(y.Slice(i, 8));
+                (Vector256.Create(g.Slice(i, 8)) * (Vector256<float>.One - t * t)).CopyTo(dx.Slice(i, 8));
+            }
+        }
+        for (; i < dx.Length; i++) { float t = y[i]; dx[i] = g[i] * (1f - t * t); }
     }
 
     /// <summary>y = x * sigmoid(x) (SiLU, also called swish).</summary>

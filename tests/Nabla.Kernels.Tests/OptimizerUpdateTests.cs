@@ -30,3 +30,26 @@ public class OptimizerUpdateTests
         }
     }
 }
+
+public class ActivationBackwardLengthTests
+{
+    [Fact]
+    public void Vectorised_backward_kernels_match_the_formulas_for_every_length()
+    {
+        for (int n = 0; n <= 40; n++)
+        {
+            var r = new System.Random(n);
+            float[] x = Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 4 - 2)).ToArray();
+            float[] g = Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
+            var dx = new float[n];
+            Activations.ReluBackward(x, g, dx);
+            for (int i = 0; i < n; i++) Assert.Equal(x[i] > 0 ? g[i] : 0f, dx[i]);
+            float[] s = x.Select(v => 1f / (1f + MathF.Exp(-v))).ToArray();
+            Activations.SigmoidBackward(s, g, dx);
+            for (int i = 0; i < n; i++) Assert.Equal(g[i] * s[i] * (1 - s[i]), dx[i], 6);
+            float[] t = x.Select(MathF.Tanh).ToArray();
+            Activations.TanhBackward(t, g, dx);
+            for (int i = 0; i < n; i++) Assert.Equal(g[i] * (1 - t[i] * t[i]), dx[i], 6);
+        }
+    }
+}
