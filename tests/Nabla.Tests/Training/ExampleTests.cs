@@ -50,6 +50,25 @@ public class ExampleTests
     }
 
     [Fact]
+    public void Sentiment_models_learn_well_above_chance_from_review_sentences()
+    {
+        // The dataset sits beside the project (../shared/datasets), as it does on CI.
+        string? folder = new[] { "../shared/datasets/sentiment-sentences", "../../shared/datasets/sentiment-sentences" }
+            .Select(p => Path.GetFullPath(Path.Combine(FindRepoRoot(), p))).FirstOrDefault(Directory.Exists);
+        Assert.True(folder is not null, "shared/datasets/sentiment-sentences not found beside the repository");
+        var result = new SentimentExample().Run(new ExampleOptions(Verbose: 0, DataPath: folder), TextWriter.Null);
+        Assert.True(result["gru_test_accuracy"] >= 0.75, result.ToJson());
+        Assert.True(result["bag_of_embeddings_test_accuracy"] >= 0.75, result.ToJson());
+    }
+
+    private static string FindRepoRoot()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "Nabla.slnx"))) dir = Path.GetDirectoryName(dir);
+        return dir ?? throw new DirectoryNotFoundException("repository root (Nabla.slnx) not found above the test binaries");
+    }
+
+    [Fact]
     public void Json_result_is_one_object_with_example_metrics_and_seconds()
     {
         var result = new XorExample().Run(new ExampleOptions(Epochs: 5, Verbose: 0), TextWriter.Null);
