@@ -61,6 +61,26 @@ public class ExampleTests
         Assert.True(result["bag_of_embeddings_test_accuracy"] >= 0.75, result.ToJson());
     }
 
+    [Fact]
+    public void Lstm_forecast_of_co2_beats_the_naive_and_seasonal_naive_forecasts()
+    {
+        string file = Path.GetFullPath(Path.Combine(FindRepoRoot(), "../shared/datasets/co2-mauna-loa/co2_mm_mlo.csv"));
+        Assert.True(File.Exists(file), $"{file} not found beside the repository");
+        var result = new ForecastExample().Run(new ExampleOptions(Verbose: 0, DataPath: file), TextWriter.Null);
+        try
+        {
+            // The held-out months are the ones the dataset's baselines were measured on.
+            Assert.Equal(1.17, result["naive_mae"], 2);
+            Assert.Equal(2.46, result["seasonal_naive_mae"], 2);
+            Assert.True(result["test_mae"] < result["naive_mae"] && result["test_mae"] < result["seasonal_naive_mae"], result.ToJson());
+            Assert.Contains("recursive", File.ReadAllText(ForecastExample.OutputFile));
+        }
+        finally
+        {
+            File.Delete(ForecastExample.OutputFile);
+        }
+    }
+
     private static string FindRepoRoot()
     {
         string? dir = AppContext.BaseDirectory;
