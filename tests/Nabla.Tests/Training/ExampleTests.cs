@@ -81,6 +81,15 @@ public class ExampleTests
         }
     }
 
+    [Fact]
+    public void Matrix_factorisation_beats_the_mean_and_bias_baselines_on_movielens()
+    {
+        string file = Path.GetFullPath(Path.Combine(FindRepoRoot(), "../shared/datasets/movielens-latest-small/ratings.csv"));
+        Assert.True(File.Exists(file), $"{file} not found beside the repository");
+        var result = new RecommenderExample().Run(new ExampleOptions(Verbose: 0, DataPath: file), TextWriter.Null);
+        Assert.True(result["test_rmse"] < result["bias_rmse_lambda2"] && result["bias_rmse_lambda2"] < result["global_mean_rmse"], result.ToJson());
+    }
+
     private static string FindRepoRoot()
     {
         string? dir = AppContext.BaseDirectory;
