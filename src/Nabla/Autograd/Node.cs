@@ -73,12 +73,30 @@ public abstract class Node
         IsReleased = true;
         _inputs = [];
         _saved = [];
-        ReleaseBuffers();
+        foreach (float[] b in _pooledFloats ?? []) Kernels.BufferPool.Return(b);
+        foreach (int[] b in _pooledInts ?? []) Kernels.BufferPool.Return(b);
+        _pooledFloats = null;
+        _pooledInts = null;
     }
 
-    /// <summary>Returns pooled scratch buffers the rule kept (see Kernels.BufferPool); called once, when the graph is freed.</summary>
-    protected virtual void ReleaseBuffers()
+    private List<float[]>? _pooledFloats;
+    private List<int[]>? _pooledInts;
+
+    /// <summary>
+    /// Keeps a scratch buffer rented from Kernels.BufferPool for the gradient rule; it goes back
+    /// to the pool when the graph is freed. Returns the buffer.
+    /// </summary>
+    protected float[] Keep(float[] pooled)
     {
+        (_pooledFloats ??= []).Add(pooled);
+        return pooled;
+    }
+
+    /// <inheritdoc cref="Keep(float[])"/>
+    protected int[] Keep(int[] pooled)
+    {
+        (_pooledInts ??= []).Add(pooled);
+        return pooled;
     }
 
     /// <inheritdoc/>

@@ -78,15 +78,17 @@ public sealed partial class Tensor
     /// <summary>The elements as a row-major array of exactly <see cref="Size"/> values: the storage itself when it is that, else a copy.</summary>
     internal float[] DenseArray() => IsContiguous && Offset == 0 && Storage.Length == Size ? Storage : ContiguousCopy().Storage;
 
-    private sealed class Conv2dBackward(Tensor[] inputs, float[] cols, ConvGeometry g) : Node(inputs)
+    private sealed class Conv2dBackward : Node
     {
-        private float[]? _cols = cols;
+        private readonly ConvGeometry g;
 
-        protected override void ReleaseBuffers()
+        public Conv2dBackward(Tensor[] inputs, float[] cols, ConvGeometry geometry) : base(inputs)
         {
-            if (_cols is not null) BufferPool.Return(_cols);
-            _cols = null;
+            _cols = Keep(cols);
+            g = geometry;
         }
+
+        private readonly float[] _cols;
 
         protected internal override Tensor?[] Backward(Tensor grad)
         {
@@ -99,7 +101,7 @@ public sealed partial class Tensor
             if (NeedsGrad(1))
             {
                 var dw = new Tensor((int[])weight.ShapeArray.Clone());
-                Gemm.Multiply(false, true, cout, g.Rows, np, dyt, np, _cols!, np, dw.Storage, g.Rows);
+                Gemm.Multiply(false, true, cout, g.Rows, np, dyt, np, _cols, np, dw.Storage, g.Rows);
                 grads[1] = dw;
             }
             if (Inputs.Count == 3 && NeedsGrad(2))

@@ -68,14 +68,15 @@ public sealed partial class Tensor
         return rows;
     }
 
-    private sealed class ConvTranspose2dBackward(Tensor[] inputs, float[] xt, ConvGeometry g) : Node(inputs)
+    private sealed class ConvTranspose2dBackward : Node
     {
-        private float[]? _xt = xt;
+        private readonly float[] _xt;
+        private readonly ConvGeometry g;
 
-        protected override void ReleaseBuffers()
+        public ConvTranspose2dBackward(Tensor[] inputs, float[] xt, ConvGeometry geometry) : base(inputs)
         {
-            if (_xt is not null) BufferPool.Return(_xt);
-            _xt = null;
+            _xt = Keep(xt);
+            g = geometry;
         }
 
         protected internal override Tensor?[] Backward(Tensor grad)
@@ -102,7 +103,7 @@ public sealed partial class Tensor
             if (NeedsGrad(1))
             {
                 var dw = new Tensor((int[])weight.ShapeArray.Clone());
-                Gemm.Multiply(false, true, cin, rows, np, _xt!, np, dcols, np, dw.Storage, rows);
+                Gemm.Multiply(false, true, cin, rows, np, _xt, np, dcols, np, dw.Storage, rows);
                 grads[1] = dw;
             }
             if (Inputs.Count == 3 && NeedsGrad(2)) grads[2] = grad.Sum([0, 2, 3]);

@@ -26,15 +26,11 @@ public sealed partial class Tensor
         return y;
     }
 
-    private sealed class LstmCellBackward(Tensor gates, Tensor cell, float[] saved) : Node([gates, cell])
+    private sealed class LstmCellBackward : Node
     {
-        private float[]? _saved = saved;
+        private readonly float[] _saved;
 
-        protected override void ReleaseBuffers()
-        {
-            if (_saved is not null) BufferPool.Return(_saved);
-            _saved = null;
-        }
+        public LstmCellBackward(Tensor gates, Tensor cell, float[] saved) : base([gates, cell]) => _saved = Keep(saved);
 
         protected internal override Tensor?[] Backward(Tensor grad)
         {
@@ -42,7 +38,7 @@ public sealed partial class Tensor
             int n = cell.ShapeArray[0], h = cell.ShapeArray[1];
             var dGates = new Tensor([n, 4 * h]);
             var dc = new Tensor([n, h]);
-            RecurrentCells.LstmBackward(_saved!, cell.Data, grad.Data, n, h, dGates.Storage, dc.Storage);
+            RecurrentCells.LstmBackward(_saved, cell.Data, grad.Data, n, h, dGates.Storage, dc.Storage);
             return [NeedsGrad(0) ? dGates : null, NeedsGrad(1) ? dc : null];
         }
     }

@@ -43,21 +43,22 @@ public sealed partial class Tensor
         return Geometry(op, input, kernel.H, kernel.W, stride ?? kernel, padding, (1, 1));
     }
 
-    private sealed class MaxPool2dBackward(Tensor input, int[] argmax, ConvGeometry g) : Node([input])
+    private sealed class MaxPool2dBackward : Node
     {
-        private int[]? _argmax = argmax;
+        private readonly int[] _argmax;
+        private readonly ConvGeometry g;
 
-        protected override void ReleaseBuffers()
+        public MaxPool2dBackward(Tensor input, int[] argmax, ConvGeometry geometry) : base([input])
         {
-            if (_argmax is not null) BufferPool.Return(_argmax);
-            _argmax = null;
+            _argmax = Keep(argmax);
+            g = geometry;
         }
 
         protected internal override Tensor?[] Backward(Tensor grad)
         {
             Tensor x = Input(0);
             var dx = new Tensor((int[])x.ShapeArray.Clone());
-            Conv.MaxPoolBackward(grad.DenseArray(), _argmax!, x.ShapeArray[0], g, dx.Storage);
+            Conv.MaxPoolBackward(grad.DenseArray(), _argmax, x.ShapeArray[0], g, dx.Storage);
             return [dx];
         }
     }
