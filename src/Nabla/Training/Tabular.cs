@@ -225,15 +225,8 @@ public static class TabularTrainer
         foreach (int h in o.Hidden ?? [64, 32]) model.Add(new Dense(h, "relu", kernelInitializer: "he_uniform"));
         bool classify = prep.Task == TabularTask.Classification;
         model.Add(new Dense(classify ? prep.Classes.Count : 1));
-        Optimizer optimizer = o.Optimizer.ToLowerInvariant() switch
-        {
-            "sgd" => new SGD(o.LearningRate, momentum: 0.9f),
-            "adamw" => new AdamW(o.LearningRate),
-            "rmsprop" => new RMSProp(o.LearningRate),
-            "adagrad" => new Adagrad(o.LearningRate),
-            "adam" => new Adam(o.LearningRate),
-            _ => throw new ArgumentException($"Unknown optimizer '{o.Optimizer}'. Known: sgd, adam, adamw, rmsprop, adagrad."),
-        };
+        Optimizer optimizer = Optimizer.Get(o.Optimizer);
+        optimizer.LearningRate = o.LearningRate;
         if (classify) model.Compile(new SparseCategoricalCrossEntropy(fromLogits: true), optimizer, "accuracy");
         else model.Compile(new MeanSquaredError(), optimizer);
         var callbacks = new List<Callback>();
