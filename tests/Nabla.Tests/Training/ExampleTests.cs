@@ -56,9 +56,11 @@ public class ExampleTests
         string? folder = new[] { "../shared/datasets/sentiment-sentences", "../../shared/datasets/sentiment-sentences" }
             .Select(p => Path.GetFullPath(Path.Combine(FindRepoRoot(), p))).FirstOrDefault(Directory.Exists);
         Skip.If(folder is null, "shared/datasets/sentiment-sentences is not beside the repository (CI has it there); skipped.");
-        var result = new SentimentExample().Run(new ExampleOptions(Verbose: 0, DataPath: folder), TextWriter.Null);
-        Assert.True(result["gru_test_accuracy"] >= 0.75, result.ToJson());
-        Assert.True(result["bag_of_embeddings_test_accuracy"] >= 0.75, result.ToJson());
+        // Reduced: one GRU network instead of the example's average of three (84.3% at seed 42).
+        var result = new SentimentExample { Members = 1 }.Run(new ExampleOptions(Verbose: 0, DataPath: folder), TextWriter.Null);
+        Assert.Equal(0.5, result["majority_accuracy"]);
+        Assert.True(result["test_accuracy"] >= 0.80, result.ToJson());
+        Assert.True(result["bag_of_embeddings_accuracy"] >= 0.80, result.ToJson());
     }
 
     [SkippableFact]
@@ -82,12 +84,13 @@ public class ExampleTests
     }
 
     [SkippableFact]
-    public void Matrix_factorisation_beats_the_mean_and_bias_baselines_on_movielens()
+    public void Matrix_factorisation_and_neural_cf_beat_the_mean_and_bias_baselines_on_movielens()
     {
         string file = Path.GetFullPath(Path.Combine(FindRepoRoot(), "../shared/datasets/movielens-latest-small/ratings.csv"));
         Skip.IfNot(File.Exists(file), $"{file} is not beside the repository (CI has shared/ there); skipped.");
         var result = new RecommenderExample().Run(new ExampleOptions(Verbose: 0, DataPath: file), TextWriter.Null);
         Assert.True(result["test_rmse"] < result["bias_rmse_lambda2"] && result["bias_rmse_lambda2"] < result["global_mean_rmse"], result.ToJson());
+        Assert.True(result["ncf_test_rmse"] < result["bias_rmse"] && result["ncf_test_rmse"] < result["global_mean_rmse"], result.ToJson());
     }
 
     private static string FindRepoRoot()
