@@ -89,7 +89,7 @@ public sealed class CsvTable
         return quotes % 2 == 1;
     }
 
-    private static string[] Split(string line, char delimiter, string source, int lineNumber)
+    internal static string[] Split(string line, char delimiter, string source, int lineNumber)
     {
         var fields = new List<string>();
         var field = new StringBuilder();
