@@ -137,6 +137,7 @@ public sealed class RecommenderExample : Example
         ncf.Fit(Ids(train), Ratings(train), epochs: options.Epochs ?? 20, batchSize: 256, validationSplit: 0.1f, verbose: options.Verbose, output: log,
             callbacks: [new Nabla.Callbacks.EarlyStopping(patience: 2, restoreBestWeights: true)]);
         double ncfRmse = Math.Sqrt(ncf.Evaluate(Ids(test), Ratings(test), batchSize: 4096)["loss"]);
+        log.WriteLine($"test RMSE: matrix factorisation {mfRmse:F4}, neural collaborative filtering (concatenated vectors, ReLU 64-32, early stopping on 10% of training) {ncfRmse:F4}");
 
         ShowTopK(model, file, userIndex, itemIndex, ids, train, log);
         var result = new ExampleResult(Name);

@@ -38,8 +38,23 @@ public sealed class CsvTable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"CSV file not found: {path}", path);
-        using var reader = new StreamReader(path);
-        return Parse(reader, path, delimiter);
+        return Parse(new StringReader(DecodeUtf8(File.ReadAllBytes(path), path)), path, delimiter);
+    }
+
+    /// <summary>
+    /// The text of a UTF-8 file (a byte-order mark dropped); a byte that is not UTF-8 is an error
+    /// naming its line and byte, never a silent replacement character.
+    /// </summary>
+    internal static string DecodeUtf8(byte[] bytes, string source)
+    {
+        int start = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
+        var text = new char[bytes.Length];
+        var status = System.Text.Unicode.Utf8.ToUtf16(bytes.AsSpan(start), text, out int read, out int written, replaceInvalidSequences: false);
+        if (status == System.Buffers.OperationStatus.Done) return new string(text, 0, written);
+        int bad = start + read;
+        int line = bytes.AsSpan(0, bad).Count((byte)'\n') + 1;
+        int lineStart = bytes.AsSpan(0, bad).LastIndexOf((byte)'\n') + 1;
+        throw new InvalidDataException($"{source}: line {line}, byte {bad - lineStart + 1}: not valid UTF-8 (0x{bytes[bad]:X2}). Save the file as UTF-8.");
     }
 
     /// <summary>Parses CSV text; <paramref name="source"/> names it in messages.</summary>

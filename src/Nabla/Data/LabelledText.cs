@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Text.Unicode;
-
 namespace Nabla.Data;
 
 /// <summary>Where the label stands on each line of a labelled text file.</summary>
@@ -71,16 +68,17 @@ public sealed class LabelledText
             if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file.", path);
             byte[] bytes = File.ReadAllBytes(path);
             if (bytes.Length == 0) throw new InvalidDataException($"{path}: the file is empty.");
-            int start = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
+            string[] lines = CsvTable.DecodeUtf8(bytes, path).Split('\n');
             int lineNumber = 0, before = texts.Count;
-            while (start < bytes.Length)
+            foreach (string raw in lines)
             {
-                int end = bytes.AsSpan(start).IndexOf((byte)'\n');
-                end = end < 0 ? bytes.Length : start + end;
                 lineNumber++;
-                string line = Decode(bytes.AsSpan(start, end - start), path, lineNumber).TrimEnd('\r');
-                start = end + 1;
-                if (line.Trim().Length == 0) { blank++; continue; }
+                string line = raw.TrimEnd('\r');
+                if (line.Trim().Length == 0)
+                {
+                    if (lineNumber < lines.Length) blank++;
+                    continue;
+                }
                 int cut = label == LabelPosition.Last ? line.LastIndexOf(separator) : line.IndexOf(separator);
                 if (cut < 0) throw new InvalidDataException($"{path}: line {lineNumber}: no {Describe(separator)} between text and label.");
                 string text = label == LabelPosition.Last ? line[..cut] : line[(cut + 1)..];
@@ -89,18 +87,9 @@ public sealed class LabelledText
                 texts.Add(text);
                 labels.Add(name);
             }
-            if (texts.Count == before) throw new InvalidDataException($"{path}: no labelled lines, only {lineNumber} blank ones.");
+            if (texts.Count == before) throw new InvalidDataException($"{path}: no labelled lines, only blank lines.");
         }
         return new LabelledText(string.Join(", ", paths), texts, labels, blank);
-    }
-
-    private static string Decode(ReadOnlySpan<byte> line, string path, int lineNumber)
-    {
-        char[] buffer = new char[line.Length];
-        var status = Utf8.ToUtf16(line, buffer, out int read, out int written, replaceInvalidSequences: false);
-        if (status != OperationStatus.Done)
-            throw new InvalidDataException($"{path}: line {lineNumber}, byte {read + 1}: not valid UTF-8 (0x{line[read]:X2}). Save the file as UTF-8.");
-        return new string(buffer, 0, written);
     }
 
     private static string Describe(char separator) => separator switch

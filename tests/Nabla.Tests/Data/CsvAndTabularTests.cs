@@ -23,6 +23,23 @@ public class CsvAndTabularTests
     }
 
     [Fact]
+    public void Csv_file_that_is_not_utf8_is_an_error_naming_line_and_byte()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"nabla-latin1-{Guid.NewGuid():N}.csv");
+        try
+        {
+            // "café" written in Latin-1 on the third line: 0xE9 is not UTF-8 on its own.
+            File.WriteAllBytes(path, [.. "a,b\n1,2\ncaf"u8, 0xE9, .. ",3\n"u8]);
+            var e = Assert.Throws<InvalidDataException>(() => CsvTable.Read(path));
+            Assert.Contains($"{path}: line 3, byte 4: not valid UTF-8 (0xE9)", e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Csv_errors_name_the_line_and_column()
     {
         Assert.Contains("line 3: 1 fields", Assert.Throws<InvalidDataException>(() => Parse("a,b\n1,2\n3\n")).Message);
