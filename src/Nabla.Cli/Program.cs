@@ -8,6 +8,9 @@ public static class Program
     /// <summary>Entry point.</summary>
     public static int Main(string[] args)
     {
+        // --verbose anywhere: a user mistake shows its stack trace too.
+        bool verbose = args.Contains("--verbose");
+        args = args.Where(a => a != "--verbose").ToArray();
         try
         {
             if (args.Length == 0) return Tour.Run(Console.Out);
@@ -29,6 +32,7 @@ public static class Program
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or FormatException or InvalidDataException or NotSupportedException)
         {
             Console.Error.WriteLine($"nabla: {e.Message}");
+            if (verbose) Console.Error.WriteLine(e);
             return 1;
         }
     }
@@ -68,7 +72,7 @@ public static class Program
 
     private static int Train(string[] args)
     {
-        var o = Options.Parse(args, ["--csv", "--label", "--task", "--layers", "--epochs", "--batch-size", "--lr", "--optimizer", "--validation", "--test", "--seed", "--save"],
+        var o = Options.Parse(args, ["--csv", "--label", "--task", "--layers", "--model", "--epochs", "--batch-size", "--lr", "--optimizer", "--validation", "--test", "--seed", "--save", "--plots", "--report"],
             ["--early-stopping", "--json"]);
         string csv = o.Values.GetValueOrDefault("--csv") ?? throw new ArgumentException("train needs --csv FILE.");
         string label = o.Values.GetValueOrDefault("--label") ?? throw new ArgumentException("train needs --label COLUMN.");
@@ -85,18 +89,62 @@ public static class Program
         int[]? layers = o.Values.TryGetValue("--layers", out string? l)
             ? l.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(x => int.TryParse(x, out int n) && n > 0 ? n : throw new ArgumentException($"--layers needs positive sizes like 64,32, not '{l}'.")).ToArray()
             : null;
-        var options = new Nabla.Training.TabularOptions(label, task, layers, o.Int("--epochs") ?? 100, o.Int("--batch-size") ?? 32,
+        string? modelJson = o.Values.GetValueOrDefault("--model");
+        if (modelJson is not null && layers is not null) throw new ArgumentException("give --layers or --model, not both.");
+        if (modelJson is not null) Nabla.IO.ModelDescription.ReadLayers(modelJson); // check it before reading the data
+        int epochs = o.Int("--epochs") ?? 100;
+        var options = new Nabla.Training.TabularOptions(label, task, layers, epochs, o.Int("--batch-size") ?? 32,
             Float("--lr", 1e-3f), o.Values.GetValueOrDefault("--optimizer") ?? "adam", Float("--validation", 0.2f), Float("--test", 0.2f),
-            (ulong)(o.Int("--seed") ?? 42), o.Flags.Contains("--early-stopping"), o.Values.GetValueOrDefault("--save"));
+            (ulong)(o.Int("--seed") ?? 42), o.Flags.Contains("--early-stopping"), o.Values.GetValueOrDefault("--save"), modelJson);
         bool json = o.Flags.Contains("--json");
-        TextWriter log = json ? Console.Error : Console.Out;
+        string? plots = o.Values.GetValueOrDefault("--plots");
+        string? report = o.Values.GetValueOrDefault("--report");
+        var notes = new NoteWriter(json ? Console.Error : Console.Out);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var result = Nabla.Training.TabularTrainer.Train(Nabla.Data.CsvTable.Read(csv), options, log, verbose: json ? 0 : 2);
+        var table = Nabla.Data.CsvTable.Read(csv);
+        Nabla.Training.TabularResult result = json
+            ? Nabla.Training.TabularTrainer.Train(table, options, notes)
+            : SpectreProgress.Run($"training on {Path.GetFileName(csv)}", epochs, progress => Nabla.Training.TabularTrainer.Train(table, options, notes, callbacks: [progress]));
         var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var pictures = new List<(string Caption, byte[] Png)>
+        {
+            ("Loss and metrics per epoch, training and validation", Charts.TrainingCurves(result.History, Path.GetFileName(csv))),
+        };
+        if (result.Confusion is int[,] confusion)
+            pictures.Add(("Confusion matrix of the test rows", Charts.ConfusionMatrix(confusion, result.Preprocessing.Classes, $"{Path.GetFileName(csv)}: test rows")));
+        if (plots is not null)
+        {
+            Directory.CreateDirectory(plots);
+            string[] names = ["curves.png", "confusion.png"];
+            for (int i = 0; i < pictures.Count; i++)
+            {
+                byte[] png = pictures[i].Png;
+                Nabla.IO.AtomicFile.Write(Path.Combine(plots, names[i]), s => s.Write(png));
+                notes.WriteLine($"wrote {Path.Combine(plots, names[i])}");
+            }
+        }
+        if (report is not null)
+        {
+            var page = new Report
+            {
+                Title = $"nabla train: {Path.GetFileName(csv)}, label '{label}'",
+                Notes = notes.Lines,
+                Layers = result.Model.SummaryRows(),
+                Metrics = result.Metrics,
+                Pictures = pictures,
+            };
+            Nabla.IO.AtomicFile.WriteText(report, page.ToHtml());
+            notes.WriteLine($"wrote {report}");
+        }
         if (json)
-            Console.Out.WriteLine("{" + string.Join(",", result.Select(kv => $"\"{kv.Key}\":{kv.Value.ToString("G6", inv)}")) + $",\"seconds\":{clock.Elapsed.TotalSeconds.ToString("0.###", inv)}}}");
+        {
+            Console.Out.WriteLine("{" + string.Join(",", result.Metrics.Select(kv => $"\"{kv.Key}\":{kv.Value.ToString("G6", inv)}")) + $",\"seconds\":{clock.Elapsed.TotalSeconds.ToString("0.###", inv)}}}");
+        }
         else
-            Console.Out.WriteLine(string.Join("  ", result.Select(kv => $"{kv.Key} {kv.Value.ToString("G5", inv)}")));
+        {
+            Tables.Summary(result.Model);
+            Tables.Metrics(result.Metrics);
+        }
         return 0;
     }
 

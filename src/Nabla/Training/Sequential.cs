@@ -329,17 +329,8 @@ public class Sequential : Module
     /// </summary>
     public string Summary(TextWriter? output = null)
     {
-        if (_layers.Count == 0 || !_layers[0].IsBuilt)
-            throw new InvalidOperationException($"Summary: model '{Name}' is not built yet; call Build(inputShape), give the first layer its input size, or call Fit or Predict first.");
-        List<int[]> shapes = OutputShapes(_layers[0].BuiltInputShape.ToArray());
-        var rows = new List<(string Layer, string Shape, string Params)>();
-        for (int i = 0; i < _layers.Count; i++)
-        {
-            Layer l = _layers[i];
-            rows.Add(($"{l.Name} ({l.TypeName})", "(None" + string.Concat(shapes[i].Select(d => ", " + d)) + ")", l.ParameterCount().ToString("N0", CultureInfo.InvariantCulture)));
-        }
-        long trainable = Parameters().Where(p => p.Trainable).Sum(p => (long)p.Value.Size);
-        long frozen = Parameters().Where(p => !p.Trainable).Sum(p => (long)p.Value.Size) + NamedBuffers().Sum(b => (long)b.Buffer.Size);
+        var rows = SummaryRows().Select(r => (Layer: $"{r.Name} ({r.Type})", Shape: r.Shape, Params: r.Parameters.ToString("N0", CultureInfo.InvariantCulture))).ToList();
+        var (trainable, frozen) = ParameterCounts();
         int w1 = Math.Max("Layer (type)".Length, rows.Max(r => r.Layer.Length));
         int w2 = Math.Max("Output Shape".Length, rows.Max(r => r.Shape.Length));
         int w3 = Math.Max("Param #".Length, rows.Max(r => r.Params.Length));
@@ -359,6 +350,20 @@ public class Sequential : Module
         (output ?? Console.Out).Write(text);
         return text;
     }
+
+    /// <summary>The rows of <see cref="Summary"/>: each layer's name, type, output shape ("(None, 64)") and parameter count.</summary>
+    public IReadOnlyList<LayerSummary> SummaryRows()
+    {
+        if (_layers.Count == 0 || !_layers[0].IsBuilt)
+            throw new InvalidOperationException($"Summary: model '{Name}' is not built yet; call Build(inputShape), give the first layer its input size, or call Fit or Predict first.");
+        List<int[]> shapes = OutputShapes(_layers[0].BuiltInputShape.ToArray());
+        return _layers.Select((l, i) => new LayerSummary(l.Name!, l.TypeName, "(None" + string.Concat(shapes[i].Select(d => ", " + d)) + ")", l.ParameterCount())).ToList();
+    }
+
+    /// <summary>Trainable parameters, and the rest (frozen parameters and buffers such as running statistics).</summary>
+    public (long Trainable, long NonTrainable) ParameterCounts() =>
+        (Parameters().Where(p => p.Trainable).Sum(p => (long)p.Value.Size),
+         Parameters().Where(p => !p.Trainable).Sum(p => (long)p.Value.Size) + NamedBuffers().Sum(b => (long)b.Buffer.Size));
 
     private static string Bytes(long b) => b < 1024 ? $"{b} B" : b < 1024 * 1024 ? $"{b / 1024.0:0.00} KB" : $"{b / (1024.0 * 1024):0.00} MB";
 
@@ -385,3 +390,10 @@ public class Sequential : Module
         LoadStateDict(SafeTensors.Load(path), strict);
     }
 }
+
+/// <summary>One row of <see cref="Sequential.Summary"/>.</summary>
+/// <param name="Name">The layer's name.</param>
+/// <param name="Type">The layer's type.</param>
+/// <param name="Shape">Its output shape, batch first as None.</param>
+/// <param name="Parameters">Its parameter count.</param>
+public sealed record LayerSummary(string Name, string Type, string Shape, long Parameters);

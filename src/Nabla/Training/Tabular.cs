@@ -86,8 +86,7 @@ public sealed class TabularPreprocessor
         }
         string[] labels = trainRows.Select(r => table.Rows[r][labelIndex].Trim()).ToArray();
         bool numeric = table.IsNumeric(labelIndex);
-        TabularTask resolved = task ?? (numeric && (labels.Select(Parse).Any(v => v != MathF.Round(v)) || labels.Distinct().Count() > 10)
-            ? TabularTask.Regression : TabularTask.Classification);
+        TabularTask resolved = task ?? InferTask(labels, numeric);
         if (resolved == TabularTask.Regression)
         {
             if (!numeric) throw new ArgumentException($"{table.Source}: regression needs a numeric label, but column '{label}' is not.");
@@ -101,6 +100,10 @@ public sealed class TabularPreprocessor
         if (classes.Length < 2) throw new ArgumentException($"{table.Source}: the training rows have only one class in column '{label}'.");
         return new TabularPreprocessor([.. features], label, resolved, classes, 0, 1);
     }
+
+    /// <summary>Regression for a numeric label with more than 10 distinct values (or any non-integer), classification otherwise.</summary>
+    public static TabularTask InferTask(IReadOnlyList<string> labels, bool numeric) =>
+        numeric && (labels.Select(Parse).Any(v => v != MathF.Round(v)) || labels.Distinct().Count() > 10) ? TabularTask.Regression : TabularTask.Classification;
 
     /// <summary>The encoded features of the given rows, [n, FeatureCount].</summary>
     public Tensor Features(CsvTable table, IReadOnlyList<int> rows)
@@ -190,9 +193,22 @@ public sealed class TabularPreprocessor
 /// <param name="Seed">Seed of the split, the weights and the shuffling.</param>
 /// <param name="EarlyStopping">Stop when the validation loss has not improved for 20 epochs, keeping the best weights.</param>
 /// <param name="SavePath">Where to save the model (with its preprocessing), if anywhere.</param>
+/// <param name="ModelPath">A JSON file describing the hidden layers (see <see cref="ModelDescription"/>); replaces <paramref name="Hidden"/>.</param>
 public sealed record TabularOptions(string Label, TabularTask? Task = null, int[]? Hidden = null, int Epochs = 100, int BatchSize = 32,
     float LearningRate = 1e-3f, string Optimizer = "adam", float Validation = 0.2f, float Test = 0.2f, ulong Seed = 42,
-    bool EarlyStopping = false, string? SavePath = null);
+    bool EarlyStopping = false, string? SavePath = null, string? ModelPath = null);
+
+/// <summary>What <see cref="TabularTrainer.Train"/> produced.</summary>
+/// <param name="Metrics">Final figures in order: test_accuracy, or test_rmse and test_mae; then test_loss, epochs, row counts.</param>
+/// <param name="History">Loss and metrics per epoch, training and validation.</param>
+/// <param name="Model">The trained network.</param>
+/// <param name="Preprocessing">How rows became inputs.</param>
+/// <param name="Confusion">For classification, counts of test rows by true class (rows) and predicted class (columns).</param>
+public sealed record TabularResult(OrderedDictionary<string, double> Metrics, History History, Sequential Model, TabularPreprocessor Preprocessing, int[,]? Confusion)
+{
+    /// <summary>A final figure by name.</summary>
+    public double this[string key] => Metrics[key];
+}
 
 /// <summary>
 /// Trains a dense network on a CSV table: split (test, then validation) from the seed,
@@ -200,45 +216,57 @@ public sealed record TabularOptions(string Label, TabularTask? Task = null, int[
 /// </summary>
 public static class TabularTrainer
 {
-    /// <summary>Trains and evaluates; returns the final figures in order (test_accuracy, or test_rmse and test_mae, and more).</summary>
-    public static OrderedDictionary<string, double> Train(CsvTable table, TabularOptions o, TextWriter log, int verbose = 0)
+    /// <summary>Trains and evaluates; returns the final figures in order (test_accuracy, or test_rmse and test_mae, and more) with the history and the model.</summary>
+    /// <param name="table">The rows.</param>
+    /// <param name="o">The settings.</param>
+    /// <param name="log">Where the data, split and progress lines go.</param>
+    /// <param name="verbose">Fit's verbosity: 0 silent, 1 progress bar, 2 a line per epoch.</param>
+    /// <param name="callbacks">More callbacks for Fit (a progress display, a logger).</param>
+    public static TabularResult Train(CsvTable table, TabularOptions o, TextWriter log, int verbose = 0, IEnumerable<Callback>? callbacks = null)
     {
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(o);
         if (table.Rows.Count < 10) throw new ArgumentException($"{table.Source}: {table.Rows.Count} rows are too few to split into training, validation and test sets.");
         if (!(o.Test > 0 && o.Test < 1) || !(o.Validation >= 0 && o.Validation < 1))
             throw new ArgumentException($"Test fraction {o.Test} must be in (0, 1) and validation fraction {o.Validation} in [0, 1).");
-        var order = Enumerable.Range(0, table.Rows.Count).ToArray();
-        new Generator(o.Seed).Shuffle(order);
-        int nTest = Math.Max(1, (int)Math.Round(order.Length * o.Test));
-        int nVal = (int)Math.Round((order.Length - nTest) * o.Validation);
-        int[] test = order[..nTest], val = order[nTest..(nTest + nVal)], train = order[(nTest + nVal)..];
+        var (train, val, test) = Split(table, o, log);
         var prep = TabularPreprocessor.Fit(table, train, o.Label, o.Task);
         Tensor xTrain = prep.Features(table, train), yTrain = prep.Targets(table, train);
         Tensor xTest = prep.Features(table, test), yTest = prep.Targets(table, test);
         log.WriteLine($"{table.Source}: {table.Rows.Count} rows; {prep.Task.ToString().ToLowerInvariant()} of '{o.Label}'" +
             (prep.Task == TabularTask.Classification ? $" into {prep.Classes.Count} classes" : "") +
-            $"; {train.Length} training, {val.Length} validation, {test.Length} test rows (seed {o.Seed}); {prep.FeatureCount} inputs after encoding");
+            $"; {train.Length} training, {val.Length} validation, {test.Length} test rows; {prep.FeatureCount} inputs after encoding");
 
         Generator.ManualSeed(o.Seed);
         var model = new Sequential(new Input(prep.FeatureCount)) { Name = "tabular" };
-        foreach (int h in o.Hidden ?? [64, 32]) model.Add(new Dense(h, "relu", kernelInitializer: "he_uniform"));
+        if (o.ModelPath is not null)
+        {
+            foreach (Layer layer in ModelDescription.ReadLayers(o.ModelPath)) model.Add(layer);
+        }
+        else
+        {
+            foreach (int h in o.Hidden ?? [64, 32]) model.Add(new Dense(h, "relu", kernelInitializer: "he_uniform"));
+        }
         bool classify = prep.Task == TabularTask.Classification;
         model.Add(new Dense(classify ? prep.Classes.Count : 1));
         Optimizer optimizer = Optimizer.Get(o.Optimizer);
         optimizer.LearningRate = o.LearningRate;
         if (classify) model.Compile(new SparseCategoricalCrossEntropy(fromLogits: true), optimizer, "accuracy");
         else model.Compile(new MeanSquaredError(), optimizer);
-        var callbacks = new List<Callback>();
+        var allCallbacks = new List<Callback>(callbacks ?? []);
         (Tensor, Tensor)? validation = val.Length > 0 ? (prep.Features(table, val), prep.Targets(table, val)) : null;
-        if (o.EarlyStopping && validation is not null) callbacks.Add(new EarlyStopping("val_loss", patience: 20, restoreBestWeights: true));
-        var history = model.Fit(xTrain, yTrain, epochs: o.Epochs, batchSize: o.BatchSize, validationData: validation, callbacks: callbacks, verbose: verbose, output: log);
+        if (o.EarlyStopping && validation is not null) allCallbacks.Add(new EarlyStopping("val_loss", patience: 20, restoreBestWeights: true));
+        var history = model.Fit(xTrain, yTrain, epochs: o.Epochs, batchSize: o.BatchSize, validationData: validation, callbacks: allCallbacks, verbose: verbose, output: log);
 
         var result = new OrderedDictionary<string, double>();
         var evaluation = model.Evaluate(xTest, yTest);
+        int[,]? confusion = null;
         if (classify)
         {
             result["test_accuracy"] = evaluation["accuracy"];
+            float[] predicted = model.Predict(xTest).ArgMax(1).ToArray(), truth = yTest.ToArray();
+            confusion = new int[prep.Classes.Count, prep.Classes.Count];
+            for (int i = 0; i < truth.Length; i++) confusion[(int)truth[i], (int)predicted[i]]++;
         }
         else
         {
@@ -262,7 +290,43 @@ public static class TabularTrainer
             ModelFile.Save(model, o.SavePath, extra: new Dictionary<string, string> { ["preprocessing"] = prep.ToJson().ToJsonString() });
             log.WriteLine($"saved the model and its preprocessing to {o.SavePath}");
         }
-        return result;
+        return new TabularResult(result, history, model, prep, confusion);
+    }
+
+    /// <summary>
+    /// Test rows, then validation rows out of the rest, each as scikit-learn's
+    /// <c>train_test_split(test_size, random_state=seed)</c> would draw them (stratified by class
+    /// for classification, when every class has at least two rows), so a figure measured with
+    /// scikit-learn on the same seed uses the same test rows.
+    /// </summary>
+    private static (int[] Train, int[] Validation, int[] Test) Split(CsvTable table, TabularOptions o, TextWriter log)
+    {
+        int labelIndex = table.ColumnIndex(o.Label);
+        uint seed = (uint)(o.Seed & uint.MaxValue);
+        string[] labels = table.Rows.Select(r => r[labelIndex].Trim()).ToArray();
+        TabularTask task = o.Task ?? TabularPreprocessor.InferTask(labels, table.IsNumeric(labelIndex));
+        (int[] A, int[] B) Draw(int[] rows, double fraction, string what)
+        {
+            if (task == TabularTask.Classification)
+            {
+                var counts = rows.GroupBy(r => labels[r]).ToDictionary(g => g.Key, g => g.Count());
+                var names = counts.Keys.Order(StringComparer.Ordinal).ToList();
+                int classesThatFit = (int)Math.Min(Math.Ceiling(fraction * rows.Length), Math.Floor((1 - fraction) * rows.Length));
+                if (counts.Values.Min() >= 2 && names.Count >= 2 && classesThatFit >= names.Count)
+                {
+                    var (a, b) = TrainTestSplit.Stratified(rows.Select(r => (float)names.IndexOf(labels[r])).ToArray(), fraction, seed);
+                    return (a.Select(i => rows[i]).ToArray(), b.Select(i => rows[i]).ToArray());
+                }
+                log.WriteLine($"note: the {what} split is not stratified: a class has fewer than two rows, or the split is too small to hold every class.");
+            }
+            var (x, y) = TrainTestSplit.Random(rows.Length, fraction, seed);
+            return (x.Select(i => rows[i]).ToArray(), y.Select(i => rows[i]).ToArray());
+        }
+        var (rest, test) = Draw(Enumerable.Range(0, table.Rows.Count).ToArray(), o.Test, "test");
+        if (o.Validation == 0) return (rest, [], test);
+        var (train, val) = Draw(rest, o.Validation, "validation");
+        log.WriteLine($"split: test {o.Test:0.##} of the rows, then validation {o.Validation:0.##} of the rest, as scikit-learn's train_test_split(random_state={seed}{(task == TabularTask.Classification ? ", stratify=label" : "")})");
+        return (train, val, test);
     }
 
     /// <summary>A model saved by <see cref="Train"/> with its preprocessing.</summary>

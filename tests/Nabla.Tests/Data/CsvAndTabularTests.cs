@@ -75,7 +75,7 @@ public class CsvAndTabularTests
     {
         var table = Synthetic(500, 3);
         var result = TabularTrainer.Train(table, new TabularOptions("label", Epochs: 60), TextWriter.Null);
-        Assert.True(result["test_accuracy"] >= 0.9, string.Join(", ", result));
+        Assert.True(result["test_accuracy"] >= 0.9, string.Join(", ", result.Metrics));
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public class CsvAndTabularTests
         {
             var result = TabularTrainer.Train(table, new TabularOptions("target", Epochs: 80, SavePath: path), TextWriter.Null);
             // Target standard deviation is about 4; a good fit errs by a few tenths.
-            Assert.True(result["test_rmse"] < 0.6 && result["test_mae"] < result["test_rmse"] + 1e-9, string.Join(", ", result));
+            Assert.True(result["test_rmse"] < 0.6 && result["test_mae"] < result["test_rmse"] + 1e-9, string.Join(", ", result.Metrics));
             var (_, metadata) = Nabla.IO.SafeTensors.LoadWithMetadata(path);
             var prep = TabularPreprocessor.FromJson((System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(metadata["preprocessing"])!);
             Assert.Equal(TabularTask.Regression, prep.Task);

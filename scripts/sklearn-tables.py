@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Exports scikit-learn's bundled tables to CSV for `nabla train`, and measures a tuned
+scikit-learn MLP on the same split as `nabla train --seed 42 --test 0.2` uses.
+
+Run with Debian's own Python after `apt-get install python3-sklearn`:
+    /usr/bin/python3 scripts/sklearn-tables.py OUTDIR [--baseline]
+Writes OUTDIR/{wine,breast_cancer,digits,iris}.csv (a header line; features, then `label`).
+With --baseline it also grid-searches MLPClassifier (standardised inputs; hidden sizes, L2
+penalty and learning rate by 5-fold cross-validation on the training rows) and prints one
+JSON line per table with its test accuracy.
+"""
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn import datasets
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+TABLES = {
+    "wine": datasets.load_wine,
+    "breast_cancer": datasets.load_breast_cancer,
+    "digits": datasets.load_digits,
+    "iris": datasets.load_iris,
+}
+
+
+def main() -> None:
+    out = Path(sys.argv[1])
+    out.mkdir(parents=True, exist_ok=True)
+    for name, load in TABLES.items():
+        data = load()
+        columns = [f"f{i}" for i in range(data.data.shape[1])] if name == "digits" else \
+            [c.replace(" ", "_").replace("/", "_") for c in data.feature_names]
+        with open(out / f"{name}.csv", "w", encoding="utf-8") as f:
+            f.write(",".join(columns + ["label"]) + "\n")
+            for row, label in zip(data.data, data.target):
+                f.write(",".join(repr(float(v)) for v in row) + f",{int(label)}\n")
+        if "--baseline" not in sys.argv:
+            continue
+        x_train, x_test, y_train, y_test = train_test_split(
+            data.data, data.target, test_size=0.2, stratify=data.target, random_state=42)
+        grid = GridSearchCV(
+            make_pipeline(StandardScaler(), MLPClassifier(max_iter=2000, random_state=0)),
+            {
+                "mlpclassifier__hidden_layer_sizes": [(64,), (64, 32), (128, 64)],
+                "mlpclassifier__alpha": [1e-4, 1e-3, 1e-2, 1e-1],
+                "mlpclassifier__learning_rate_init": [1e-3, 1e-2],
+            },
+            cv=5, n_jobs=1)
+        grid.fit(x_train, y_train)
+        print(json.dumps({"table": name, "rows": len(data.target),
+                          "test_accuracy": round(float(grid.score(x_test, y_test)), 4),
+                          "best": {k.split("__")[1]: v for k, v in grid.best_params_.items()}}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
