@@ -1,12 +1,30 @@
 #!/usr/bin/env bash
 # Installs the datasets the tests and examples read from Debian's packages (needs root, or sudo).
-# Fashion-MNIST: the Debian package dataset-fashion-mnist puts it in /usr/share/datasets/fashion-mnist.
+# - Fashion-MNIST: the package dataset-fashion-mnist puts it in /usr/share/datasets/fashion-mnist.
+# - scikit-learn's bundled tables (wine, breast cancer, digits, iris): when python3-sklearn is not
+#   installed, its .deb (2 MB) is downloaded and only its data folder is unpacked, into
+#   ~/.cache/nabla/sklearn-data, without installing Python or NumPy.
 set -euo pipefail
-if [ -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ]; then
-  exit 0
-fi
 sudo=""
 if [ "$(id -u)" != "0" ]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq dataset-fashion-mnist
+updated=0
+update() { if [ "$updated" = 0 ]; then $sudo apt-get update -qq; updated=1; fi; }
+
+if [ ! -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ]; then
+  update
+  $sudo apt-get install -y -qq dataset-fashion-mnist
+fi
+
+rel=usr/lib/python3/dist-packages/sklearn/datasets/data
+sklearn_data="${NABLA_SKLEARN_DATA:-/$rel}"
+cache="${HOME}/.cache/nabla/sklearn-data"
+if [ ! -f "$sklearn_data/wine_data.csv" ] && [ ! -f "$cache/wine_data.csv" ]; then
+  update
+  work="$(mktemp -d)"
+  chmod 755 "$work"
+  (cd "$work" && apt-get download python3-sklearn >/dev/null && dpkg-deb -x python3-sklearn_*.deb unpacked)
+  mkdir -p "$cache"
+  cp "$work/unpacked/$rel"/* "$cache"/
+  rm -rf "$work"
+fi

@@ -322,9 +322,10 @@ public static class TabularTrainer
             var (x, y) = TrainTestSplit.Random(rows.Length, fraction, seed);
             return (x.Select(i => rows[i]).ToArray(), y.Select(i => rows[i]).ToArray());
         }
-        var (rest, test) = Draw(Enumerable.Range(0, table.Rows.Count).ToArray(), o.Test, "test");
+        // The fractions as the decimals they were written as (0.2f is 0.2000000030 as a double, and ceil(0.2000000030 * 150) is 31).
+        var (rest, test) = Draw(Enumerable.Range(0, table.Rows.Count).ToArray(), (double)(decimal)o.Test, "test");
         if (o.Validation == 0) return (rest, [], test);
-        var (train, val) = Draw(rest, o.Validation, "validation");
+        var (train, val) = Draw(rest, (double)(decimal)o.Validation, "validation");
         log.WriteLine($"split: test {o.Test:0.##} of the rows, then validation {o.Validation:0.##} of the rest, as scikit-learn's train_test_split(random_state={seed}{(task == TabularTask.Classification ? ", stratify=label" : "")})");
         return (train, val, test);
     }
