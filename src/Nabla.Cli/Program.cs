@@ -217,8 +217,7 @@ public static class Program
 
     private static int Fail(string message)
     {
-        Console.Error.WriteLine($"nabla: {message}");
-        Help(2);
+        Console.Error.WriteLine($"nabla: {message} Run 'nabla help' for the commands and their options.");
         return 2;
     }
 
@@ -233,10 +232,12 @@ public static class Program
                                                   run a built-in example: {string.Join(", ", Example.All.Select(e => e.Name))}
               summary --model FILE                layers, shapes and parameter counts of a saved model
               export --model FILE --onnx OUT      write a saved model as ONNX
-              train --csv FILE --label COLUMN [--task classification|regression] [--layers 64,32]
+              train --csv FILE --label COLUMN [--task classification|regression] [--layers 64,32 | --model model.json]
                     [--epochs N] [--batch-size N] [--lr X] [--optimizer adam] [--validation 0.2]
-                    [--test 0.2] [--seed S] [--early-stopping] [--save FILE] [--json]
-                                                  train a dense network on a CSV table
+                    [--test 0.2] [--seed S] [--early-stopping] [--save FILE] [--plots DIR]
+                    [--report FILE.html] [--json]
+                                                  train a dense network on a CSV table; the split is scikit-learn's
+                                                  train_test_split(random_state=S), stratified for classification
               predict --model FILE --csv FILE [--out FILE]
                                                   predictions of a model saved by train, as CSV
               evaluate --model FILE --csv FILE [--json]
@@ -245,6 +246,7 @@ public static class Program
               bench [--threads N] [--only a,b] [--quick]
                                                   the benchmark workloads, as JSON lines on stdout
               help                                show this text
+            --verbose (any command): show the stack trace of an error too
             """);
         return code;
     }

@@ -1,0 +1,152 @@
+using System.Globalization;
+using Nabla.Cli;
+using SkiaSharp;
+
+namespace Nabla.Cli.Tests;
+
+/// <summary>Runs the <c>nabla</c> command in process; the console is captured, so these tests run one at a time.</summary>
+[Collection("console")]
+public sealed class CliTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("nabla-cli").FullName;
+
+    public void Dispose()
+    {
+        Directory.Delete(_dir, true);
+        GC.SuppressFinalize(this);
+    }
+
+    private static (int Code, string Out, string Error) Run(params string[] args)
+    {
+        TextWriter stdout = Console.Out, stderr = Console.Error;
+        var o = new StringWriter();
+        var e = new StringWriter();
+        Console.SetOut(o);
+        Console.SetError(e);
+        try
+        {
+            int code = Program.Main(args);
+            return (code, o.ToString(), e.ToString());
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+        }
+    }
+
+    /// <summary>Two noisy Gaussian blobs per class in two dimensions, three classes, plus a categorical column.</summary>
+    private string Table(int rows = 300)
+    {
+        var g = new Random(7);
+        var lines = new List<string> { "x,y,shade,label" };
+        for (int i = 0; i < rows; i++)
+        {
+            int c = i % 3;
+            double x = c + 0.3 * (g.NextDouble() - 0.5), y = (c == 1 ? 1 : 0) + 0.3 * (g.NextDouble() - 0.5);
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"{x:F3},{y:F3},{(g.Next(2) == 0 ? "dark" : "light")},{new[] { "cat", "dog", "fox" }[c]}"));
+        }
+        string path = Path.Combine(_dir, "animals.csv");
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    private static SKBitmap Png(byte[] bytes)
+    {
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
+        return SKBitmap.Decode(bytes) ?? throw new InvalidDataException("not a PNG SkiaSharp can read");
+    }
+
+    /// <summary>How many distinct colours a picture uses (a blank or one-colour image has one or two).</summary>
+    private static int Colours(SKBitmap image)
+    {
+        var seen = new HashSet<uint>();
+        for (int y = 0; y < image.Height; y += 3)
+        {
+            for (int x = 0; x < image.Width; x += 3) seen.Add((uint)image.GetPixel(x, y));
+        }
+        return seen.Count;
+    }
+
+    [Fact]
+    public void Train_writes_curves_confusion_matrix_and_a_self_contained_report()
+    {
+        string csv = Table();
+        string plots = Path.Combine(_dir, "plots"), report = Path.Combine(_dir, "report.html");
+        var (code, stdout, stderr) = Run("train", "--csv", csv, "--label", "label", "--epochs", "30", "--plots", plots, "--report", report, "--json");
+        Assert.True(code == 0, stderr);
+        using var json = System.Text.Json.JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+        Assert.True(json.RootElement.GetProperty("test_accuracy").GetDouble() >= 0.95, stdout);
+
+        using var curves = Png(File.ReadAllBytes(Path.Combine(plots, "curves.png")));
+        Assert.Equal(900, curves.Width);
+        Assert.Equal(2 * 320, curves.Height); // a panel for the loss and one for accuracy
+        Assert.True(Colours(curves) > 20, "the curves picture is nearly blank");
+        using var confusion = Png(File.ReadAllBytes(Path.Combine(plots, "confusion.png")));
+        Assert.True(Colours(confusion) > 20, "the confusion picture is nearly blank");
+        // The diagonal cells hold most rows, so they are shaded: the centre of the top-left cell is darker than the top-right one.
+        SKColor diagonal = confusion.GetPixel(confusion.Width / 4, confusion.Height / 4 + 10), off = confusion.GetPixel(confusion.Width * 3 / 4 + 40, confusion.Height / 4 + 10);
+        Assert.True(diagonal.Red < off.Red, $"diagonal {diagonal} should be darker than {off}");
+
+        string html = File.ReadAllText(report);
+        Assert.StartsWith("<!DOCTYPE html>", html);
+        Assert.Equal(2, html.Split("src=\"data:image/png;base64,").Length - 1);
+        Assert.Contains("<table id=\"metrics\">", html);
+        Assert.Contains("test_accuracy", html);
+        Assert.Contains("<table id=\"model\">", html);
+        Assert.Contains("train_test_split(random_state=42, stratify=label)", html);
+        Assert.DoesNotContain("http", html); // nothing fetched when the page is opened
+    }
+
+    [Fact]
+    public void Train_reads_a_json_model_description()
+    {
+        string model = Path.Combine(_dir, "model.json");
+        File.WriteAllText(model, """{ "layers": [ { "type": "Dense", "units": 16, "activation": "relu", "kernel_initializer": "he_uniform" }, { "type": "Dropout", "rate": 0.1 } ] }""");
+        string saved = Path.Combine(_dir, "m.nabla");
+        var (code, _, stderr) = Run("train", "--csv", Table(), "--label", "label", "--model", model, "--epochs", "5", "--save", saved, "--json");
+        Assert.True(code == 0, stderr);
+        var loaded = Sequential.Load(saved);
+        Assert.Equal(["InputLayer", "Dense", "Dropout", "Dense"], loaded.Layers.Select(l => l.TypeName));
+        Assert.Equal(16, ((Nabla.Layers.Dense)loaded.Layers[1]).Units);
+    }
+
+    [Theory]
+    [InlineData("""{ "layers": [ { "type": "Dense", "unit": 16 } ] }""", "layer 1 (Dense): unknown argument 'unit'")]
+    [InlineData("""{ "layers": [ { "type": "Dance", "units": 16 } ] }""", "layer 1 (Dance): unknown layer type")]
+    [InlineData("""{ "layers": [ { "type": "Dense", "units": 8 }, { "type": "Dropout", "rate": 1.5 } ] }""", "layer 2 (Dropout): ")]
+    [InlineData("""{ "layers": [ { "type": "Dense" } ] }""", "layer 1 (Dense): missing argument 'units'")]
+    [InlineData("{ \"layers\": [ { \"type\": \"Dense\", \n \"units\": 16,, } ] }", "line 2, position")]
+    public void A_bad_json_model_is_one_line_naming_the_problem(string json, string expected)
+    {
+        string model = Path.Combine(_dir, "bad.json");
+        File.WriteAllText(model, json);
+        var (code, stdout, stderr) = Run("train", "--csv", Table(), "--label", "label", "--model", model);
+        Assert.Equal(1, code);
+        Assert.Contains(expected, stderr);
+        Assert.StartsWith("nabla: " + model, stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.Equal("", stdout);
+    }
+
+    [Fact]
+    public void User_mistakes_are_one_line_with_a_non_zero_exit_and_verbose_adds_the_trace()
+    {
+        string csv = Table();
+        foreach (var (args, expected) in new (string[], string)[]
+        {
+            (["train", "--csv", csv, "--label", "label", "--epoch", "3"], "--epoch"),
+            (["train", "--csv", Path.Combine(_dir, "missing.csv"), "--label", "label"], "missing.csv"),
+            (["train", "--csv", csv, "--label", "species"], "no column 'species'"),
+            (["frobnicate"], "unknown command 'frobnicate'"),
+        })
+        {
+            var (code, _, stderr) = Run(args);
+            Assert.NotEqual(0, code);
+            Assert.Contains(expected, stderr);
+            Assert.Single(stderr.Trim().Split('\n'));
+        }
+        var (_, _, verbose) = Run("train", "--csv", csv, "--label", "species", "--verbose");
+        Assert.Contains("   at ", verbose);
+    }
+}
