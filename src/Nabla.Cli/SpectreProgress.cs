@@ -34,7 +34,7 @@ internal sealed class SpectreProgress(ProgressTask task, int epochs) : Callback
     }
 
     private static string Figures(IReadOnlyDictionary<string, float> logs) =>
-        Markup.Escape(string.Join("  ", logs.Select(kv => $"{kv.Key} {kv.Value.ToString("0.####", CultureInfo.InvariantCulture)}")));
+        Markup.Escape(string.Join("  ", logs.Select(kv => $"{kv.Key} {kv.Value.ToString("G4", CultureInfo.InvariantCulture)}")));
 
     /// <summary>Runs <paramref name="train"/> under a progress display with description, bar, percentage, elapsed and remaining time.</summary>
     public static T Run<T>(string title, int epochs, Func<SpectreProgress, T> train)
