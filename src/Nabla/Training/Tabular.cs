@@ -229,13 +229,14 @@ public static class TabularTrainer
         if (table.Rows.Count < 10) throw new ArgumentException($"{table.Source}: {table.Rows.Count} rows are too few to split into training, validation and test sets.");
         if (!(o.Test > 0 && o.Test < 1) || !(o.Validation >= 0 && o.Validation < 1))
             throw new ArgumentException($"Test fraction {o.Test} must be in (0, 1) and validation fraction {o.Validation} in [0, 1).");
-        var (train, val, test) = Split(table, o, log);
+        var (train, val, test, splitNote) = Split(table, o, log);
         var prep = TabularPreprocessor.Fit(table, train, o.Label, o.Task);
         Tensor xTrain = prep.Features(table, train), yTrain = prep.Targets(table, train);
         Tensor xTest = prep.Features(table, test), yTest = prep.Targets(table, test);
         log.WriteLine($"{table.Source}: {table.Rows.Count} rows; {prep.Task.ToString().ToLowerInvariant()} of '{o.Label}'" +
             (prep.Task == TabularTask.Classification ? $" into {prep.Classes.Count} classes" : "") +
             $"; {train.Length} training, {val.Length} validation, {test.Length} test rows; {prep.FeatureCount} inputs after encoding");
+        log.WriteLine(splitNote);
 
         Generator.ManualSeed(o.Seed);
         var model = new Sequential(new Input(prep.FeatureCount)) { Name = "tabular" };
@@ -299,7 +300,7 @@ public static class TabularTrainer
     /// for classification, when every class has at least two rows), so a figure measured with
     /// scikit-learn on the same seed uses the same test rows.
     /// </summary>
-    private static (int[] Train, int[] Validation, int[] Test) Split(CsvTable table, TabularOptions o, TextWriter log)
+    private static (int[] Train, int[] Validation, int[] Test, string Note) Split(CsvTable table, TabularOptions o, TextWriter log)
     {
         int labelIndex = table.ColumnIndex(o.Label);
         uint seed = (uint)(o.Seed & uint.MaxValue);
@@ -324,10 +325,10 @@ public static class TabularTrainer
         }
         // The fractions as the decimals they were written as (0.2f is 0.2000000030 as a double, and ceil(0.2000000030 * 150) is 31).
         var (rest, test) = Draw(Enumerable.Range(0, table.Rows.Count).ToArray(), (double)(decimal)o.Test, "test");
-        if (o.Validation == 0) return (rest, [], test);
+        string how = $"as scikit-learn's train_test_split(random_state={seed}{(task == TabularTask.Classification ? ", stratify=label" : "")})";
+        if (o.Validation == 0) return (rest, [], test, $"split: test {o.Test:0.##} of the rows {how}; no validation rows");
         var (train, val) = Draw(rest, (double)(decimal)o.Validation, "validation");
-        log.WriteLine($"split: test {o.Test:0.##} of the rows, then validation {o.Validation:0.##} of the rest, as scikit-learn's train_test_split(random_state={seed}{(task == TabularTask.Classification ? ", stratify=label" : "")})");
-        return (train, val, test);
+        return (train, val, test, $"split: test {o.Test:0.##} of the rows, then validation {o.Validation:0.##} of the rest, {how}");
     }
 
     /// <summary>A model saved by <see cref="Train"/> with its preprocessing.</summary>
