@@ -196,11 +196,27 @@ public static class Program
         foreach (var d in new[] { Nabla.Data.FashionMnist.Dataset, Nabla.Data.Mnist.Dataset })
         {
             string? found = d.Find();
-            Console.Out.WriteLine($"{d.Name,-14} {(found is null ? "not found" : "found in " + found)}");
-            if (found is null) Console.Out.WriteLine($"{"",-14} searched: {string.Join(", ", d.SearchPath())}");
+            Console.Out.WriteLine($"{d.Name,-24} {(found is null ? "not found" : "found in " + found)}");
+            if (found is null) Console.Out.WriteLine($"{"",-24} searched: {string.Join(", ", d.SearchPath())}");
         }
-        Console.Out.WriteLine("fashion-mnist: apt-get install dataset-fashion-mnist (or bash scripts/install-data.sh); downloaded into the cache when missing.");
-        Console.Out.WriteLine("mnist: no Debian package; put the four IDX files in $NABLA_DATA/mnist or ~/.cache/nabla/mnist.");
+        Console.Out.WriteLine("  fashion-mnist: apt-get install dataset-fashion-mnist (or bash scripts/install-data.sh); downloaded into the cache when missing.");
+        Console.Out.WriteLine("  mnist: no Debian package; put the four IDX files in $NABLA_DATA/mnist or ~/.cache/nabla/mnist.");
+        // Files the examples read from the shared folder beside the project (CI has it there), or from --data.
+        var files = new (string Name, string Path, string Example)[]
+        {
+            ("sentiment-sentences", "sentiment-sentences/yelp_labelled.txt", "sentiment"),
+            ("sms-spam-collection", "sms-spam-collection/SMSSpamCollection", "(LabelledText.Read with LabelPosition.First)"),
+            ("movielens-latest-small", "movielens-latest-small/ratings.csv", "recommender"),
+            ("co2-mauna-loa", "co2-mauna-loa/co2_mm_mlo.csv", "forecast"),
+        };
+        foreach (var (name, rel, example) in files)
+        {
+            string? found = new[] { "../shared/datasets", "../../shared/datasets" }.Select(d => Path.GetFullPath(Path.Combine(d, rel))).FirstOrDefault(File.Exists);
+            Console.Out.WriteLine($"{name,-24} {(found is null ? "not found beside the project; pass its path with --data" : "found in " + Path.GetDirectoryName(found))}  [{example}]");
+        }
+        string? sklearn = new[] { "/usr/lib/python3/dist-packages/sklearn/datasets/data", Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache/nabla/sklearn-data") }
+            .FirstOrDefault(d => File.Exists(Path.Combine(d, "wine_data.csv")));
+        Console.Out.WriteLine($"{"scikit-learn tables",-24} {(sklearn is null ? "not found: bash scripts/install-data.sh unpacks them from python3-sklearn" : "found in " + sklearn)}  [nabla train; scripts/sklearn-tables.py exports them as CSV]");
         Console.Out.WriteLine("your own tables: nabla train --csv FILE --label COLUMN");
         return 0;
     }
