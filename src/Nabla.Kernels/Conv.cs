@@ -168,37 +168,26 @@ public static class Conv
         {
             for (int p = p0; p < p1; p++)
             {
-                int plane = p * g.H * g.W, o = p * g.Positions;
+                int plane = p * g.H * g.W;
                 for (int oh = 0; oh < g.OH; oh++)
                 {
-                    int r0 = 2 * oh * g.W, r1 = r0 + g.W;
+                    int r0 = 2 * oh * g.W, r1 = r0 + g.W, row = p * g.Positions + oh * g.OW;
                     int ow = 0;
-                    if (Avx2.IsSupported)
+                    if (Avx2.IsSupported && g.OW >= 8)
                     {
-                        // Eight outputs at a time, branch-free: even and odd columns of the two rows.
-                        var lane = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
-                        for (; ow + 8 <= g.OW; ow += 8, o += 8)
-                        {
-                            int c0 = 2 * ow;
-                            var (a, b) = Deinterleave(x.AsSpan(plane + r0 + c0, 16));
-                            var (c, d) = Deinterleave(x.AsSpan(plane + r1 + c0, 16));
-                            Vector256<int> ia = lane + Vector256.Create(r0 + c0), ic = lane + Vector256.Create(r1 + c0);
-                            Vector256<float> best = a;
-                            Vector256<int> index = ia;
-                            Vector256<float> m = Vector256.GreaterThan(b, best);
-                            best = Vector256.ConditionalSelect(m, b, best);
-                            index = Vector256.ConditionalSelect(m.AsInt32(), ia + Vector256<int>.One, index);
-                            m = Vector256.GreaterThan(c, best);
-                            best = Vector256.ConditionalSelect(m, c, best);
-                            index = Vector256.ConditionalSelect(m.AsInt32(), ic, index);
-                            m = Vector256.GreaterThan(d, best);
-                            best = Vector256.ConditionalSelect(m, d, best);
-                            index = Vector256.ConditionalSelect(m.AsInt32(), ic + Vector256<int>.One, index);
-                            best.CopyTo(y.AsSpan(o, 8));
-                            index.CopyTo(argmax.AsSpan(o, 8));
-                        }
+                        // Eight outputs at a time; a ragged end is one more block that overlaps the
+                        // last full one (recomputing a few outputs to the same values).
+                        for (; ow + 8 <= g.OW; ow += 8) Pool8(x, plane, r0, r1, ow, y, argmax, row + ow);
+                        if (ow < g.OW) Pool8(x, plane, r0, r1, g.OW - 8, y, argmax, row + g.OW - 8);
+                        continue;
                     }
-                    for (; ow < g.OW; ow++, o++)
+                    if (Sse2.IsSupported && g.OW >= 4)
+                    {
+                        for (; ow + 4 <= g.OW; ow += 4) Pool4(x, plane, r0, r1, ow, y, argmax, row + ow);
+                        if (ow < g.OW) Pool4(x, plane, r0, r1, g.OW - 4, y, argmax, row + g.OW - 4);
+                        continue;
+                    }
+                    for (int o = row; ow < g.OW; ow++, o++)
                     {
                         int c0 = 2 * ow;
                         int bestIndex = r0 + c0;
@@ -215,6 +204,56 @@ public static class Conv
                 }
             }
         });
+    }
+
+    /// <summary>Eight 2 x 2 windows of rows <paramref name="r0"/> and <paramref name="r1"/> from output column <paramref name="ow"/>, branch-free.</summary>
+    private static void Pool8(float[] x, int plane, int r0, int r1, int ow, float[] y, int[] argmax, int o)
+    {
+        int c0 = 2 * ow;
+        var (a, b) = Deinterleave(x.AsSpan(plane + r0 + c0, 16));
+        var (c, d) = Deinterleave(x.AsSpan(plane + r1 + c0, 16));
+        var lane = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+        Vector256<int> ia = lane + Vector256.Create(r0 + c0), ic = lane + Vector256.Create(r1 + c0);
+        Vector256<float> best = a;
+        Vector256<int> index = ia;
+        Vector256<float> m = Vector256.GreaterThan(b, best);
+        best = Vector256.ConditionalSelect(m, b, best);
+        index = Vector256.ConditionalSelect(m.AsInt32(), ia + Vector256<int>.One, index);
+        m = Vector256.GreaterThan(c, best);
+        best = Vector256.ConditionalSelect(m, c, best);
+        index = Vector256.ConditionalSelect(m.AsInt32(), ic, index);
+        m = Vector256.GreaterThan(d, best);
+        best = Vector256.ConditionalSelect(m, d, best);
+        index = Vector256.ConditionalSelect(m.AsInt32(), ic + Vector256<int>.One, index);
+        best.CopyTo(y.AsSpan(o, 8));
+        index.CopyTo(argmax.AsSpan(o, 8));
+    }
+
+    /// <summary>Four 2 x 2 windows, as <see cref="Pool8"/> with 128-bit vectors (for rows of 4 to 7 outputs).</summary>
+    private static void Pool4(float[] x, int plane, int r0, int r1, int ow, float[] y, int[] argmax, int o)
+    {
+        int c0 = 2 * ow;
+        var lo0 = Vector128.Create(x.AsSpan(plane + r0 + c0, 4));
+        var hi0 = Vector128.Create(x.AsSpan(plane + r0 + c0 + 4, 4));
+        var lo1 = Vector128.Create(x.AsSpan(plane + r1 + c0, 4));
+        var hi1 = Vector128.Create(x.AsSpan(plane + r1 + c0 + 4, 4));
+        Vector128<float> a = Sse.Shuffle(lo0, hi0, 0x88), b = Sse.Shuffle(lo0, hi0, 0xDD);
+        Vector128<float> c = Sse.Shuffle(lo1, hi1, 0x88), d = Sse.Shuffle(lo1, hi1, 0xDD);
+        var lane = Vector128.Create(0, 2, 4, 6);
+        Vector128<int> ia = lane + Vector128.Create(r0 + c0), ic = lane + Vector128.Create(r1 + c0);
+        Vector128<float> best = a;
+        Vector128<int> index = ia;
+        Vector128<float> m = Vector128.GreaterThan(b, best);
+        best = Vector128.ConditionalSelect(m, b, best);
+        index = Vector128.ConditionalSelect(m.AsInt32(), ia + Vector128<int>.One, index);
+        m = Vector128.GreaterThan(c, best);
+        best = Vector128.ConditionalSelect(m, c, best);
+        index = Vector128.ConditionalSelect(m.AsInt32(), ic, index);
+        m = Vector128.GreaterThan(d, best);
+        best = Vector128.ConditionalSelect(m, d, best);
+        index = Vector128.ConditionalSelect(m.AsInt32(), ic + Vector128<int>.One, index);
+        best.CopyTo(y.AsSpan(o, 4));
+        index.CopyTo(argmax.AsSpan(o, 4));
     }
 
     /// <summary>Splits 16 consecutive floats into their even- and odd-indexed halves.</summary>

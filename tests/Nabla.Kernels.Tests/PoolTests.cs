@@ -3,12 +3,16 @@ namespace Nabla.Kernels.Tests;
 public class PoolTests
 {
     [Theory]
-    [InlineData(2, 2, 2, 0)]  // the vectorised 2x2 path (OW = 10: one block of 8 and a tail)
-    [InlineData(3, 3, 2, 1)]  // the general path with padding
-    [InlineData(2, 3, 1, 0)]
-    public void Max_pooling_matches_a_naive_scan(int kh, int kw, int stride, int pad)
+    [InlineData(2, 2, 2, 0, 20)]  // the vectorised 2x2 path (OW = 10: a block of 8 and an overlapping one)
+    [InlineData(2, 2, 2, 0, 32)]  // OW = 16: two blocks of 8
+    [InlineData(2, 2, 2, 0, 14)]  // OW = 7: blocks of 4 (the second pooling of the CNN benchmark)
+    [InlineData(2, 2, 2, 0, 15)]  // OW = 7 with an odd width: the last column is never read
+    [InlineData(2, 2, 2, 0, 6)]   // OW = 3: scalar
+    [InlineData(3, 3, 2, 1, 20)]  // the general path with padding
+    [InlineData(2, 3, 1, 0, 20)]
+    public void Max_pooling_matches_a_naive_scan(int kh, int kw, int stride, int pad, int w)
     {
-        int n = 2, c = 3, h = 7, w = 20;
+        int n = 2, c = 3, h = 7;
         var r = new System.Random(kh * 10 + kw);
         var x = Enumerable.Range(0, n * c * h * w).Select(_ => (float)r.NextDouble()).ToArray();
         int oh = (h + 2 * pad - kh) / stride + 1, ow = (w + 2 * pad - kw) / stride + 1;
