@@ -99,6 +99,14 @@ public static class Conv
                             if (ih < 0 || ih >= g.H) continue;
                             Span<float> dst = plane.Slice(ih * g.W, g.W);
                             int offset = kj * g.DilationW - g.PadLeft;
+                            if (g.StrideW == 1)
+                            {
+                                // Valid outputs ow have 0 <= ow + offset < W: one vectorised add over that range.
+                                int lo = Math.Clamp(-offset, 0, g.OW), hi = Math.Clamp(g.W - offset, lo, g.OW);
+                                Span<float> target = dst.Slice(lo + offset, hi - lo);
+                                System.Numerics.Tensors.TensorPrimitives.Add(target, src.Slice(oh * g.OW + lo, hi - lo), target);
+                                continue;
+                            }
                             for (int ow = 0; ow < g.OW; ow++)
                             {
                                 int iw = ow * g.StrideW + offset;

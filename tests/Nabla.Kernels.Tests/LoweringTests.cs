@@ -1,0 +1,30 @@
+namespace Nabla.Kernels.Tests;
+
+/// <summary>Col2Im is the adjoint of Im2Col: &lt;Im2Col(x), c&gt; = &lt;x, Col2Im(c)&gt; for every x and c.</summary>
+public class LoweringTests
+{
+    [Theory]
+    [InlineData(3, 3, 1, 1, 1)]  // the CNN benchmark's convolutions: stride 1, padding 1 (the vectorised range add)
+    [InlineData(3, 3, 1, 0, 1)]
+    [InlineData(5, 3, 1, 2, 1)]
+    [InlineData(3, 3, 2, 1, 1)]  // stride 2: the scalar path
+    [InlineData(3, 3, 1, 2, 2)]  // dilation 2
+    public void Col2im_is_the_adjoint_of_im2col(int kh, int kw, int stride, int pad, int dilation)
+    {
+        int n = 2, c = 3, h = 9, w = 11;
+        int oh = (h + 2 * pad - dilation * (kh - 1) - 1) / stride + 1, ow = (w + 2 * pad - dilation * (kw - 1) - 1) / stride + 1;
+        var g = new ConvGeometry(c, h, w, kh, kw, stride, stride, pad, pad, dilation, dilation, oh, ow);
+        var r = new System.Random(kh * 100 + stride * 10 + pad);
+        var x = Enumerable.Range(0, n * c * h * w).Select(_ => (float)(r.NextDouble() - 0.5)).ToArray();
+        var cols = Enumerable.Range(0, g.Rows * n * g.Positions).Select(_ => (float)(r.NextDouble() - 0.5)).ToArray();
+        var lowered = new float[cols.Length];
+        Conv.Im2Col(x, n, g, lowered);
+        var back = new float[x.Length];
+        Conv.Col2Im(cols, n, g, back);
+        double left = 0, right = 0;
+        for (int i = 0; i < cols.Length; i++) left += (double)lowered[i] * cols[i];
+        for (int i = 0; i < x.Length; i++) right += (double)x[i] * back[i];
+        Assert.Equal(left, right, 4);
+        Assert.NotEqual(0, left, 3);
+    }
+}
