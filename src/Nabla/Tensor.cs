@@ -36,8 +36,8 @@ public sealed partial class Tensor
         Size = Shapes.Size(shape);
     }
 
-    /// <summary>A new contiguous tensor of the given shape over fresh zeroed storage.</summary>
-    internal Tensor(int[] shape) : this(new float[Shapes.Size(shape)], 0, shape, Shapes.ContiguousStrides(shape))
+    /// <summary>A new contiguous tensor of the given shape over zeroed storage (reused from a finished backward pass when one of that size is free).</summary>
+    internal Tensor(int[] shape) : this(Autograd.GradientPool.Rent(Shapes.Size(shape)), 0, shape, Shapes.ContiguousStrides(shape))
     {
     }
 

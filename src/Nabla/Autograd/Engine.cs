@@ -16,6 +16,8 @@ internal static class Engine
         List<Tensor> order = TopologicalOrder(root);
         root.PendingGrad = grad;
         using var noGrad = new NoGradScope();
+        bool pooling = GradientPool.BeginPass();
+        bool completed = false;
         try
         {
             for (int i = order.Count - 1; i >= 0; i--)
@@ -51,6 +53,7 @@ internal static class Engine
                     AddPending(input, gi);
                 }
             }
+            completed = true;
         }
         finally
         {
@@ -59,6 +62,9 @@ internal static class Engine
                 t.PendingGrad = null;
                 t.PendingOwned = false;
             }
+            // The gradients made in this pass are garbage now, except the leaves' own ones.
+            // With a retained graph a node might still hold one, so nothing is returned then.
+            if (pooling) GradientPool.EndPass(completed && !retainGraph, order.Where(t => t.IsLeaf && t.Grad is not null).Select(t => t.Grad!));
         }
         if (!retainGraph)
         {

@@ -11,6 +11,9 @@ public static class Function
     /// Runs <paramref name="forward"/> on <paramref name="inputs"/> and, when any input requires
     /// grad, records a node named <paramref name="name"/> whose rule is <paramref name="backward"/>:
     /// given the inputs and the output's gradient, it returns one gradient per input (or null).
+    /// Tensors the rule receives or creates belong to the backward pass: their storage is reused
+    /// by later steps once the pass ends, so a rule that wants to keep one keeps a copy of its
+    /// values (<c>ToArray()</c>), not the tensor.
     /// </summary>
     public static Tensor Apply(string name, Tensor[] inputs, Func<Tensor[], Tensor> forward, Func<Tensor[], Tensor, Tensor?[]> backward)
     {
