@@ -66,6 +66,12 @@ public abstract class RecurrentLayer : Layer
     /// <summary>One step: the projected input of this step [N, G*units] (input bias included) and the states; returns the new states (h first).</summary>
     protected abstract Tensor[] Step(Tensor projectedInput, Tensor[] states);
 
+    /// <summary>
+    /// The whole unmasked sequence in one fused op, when the layer has one (LSTM); null to run
+    /// step by step. Returns the output and the final states, as <see cref="Run"/>.
+    /// </summary>
+    protected virtual (Tensor Output, Tensor[] States)? RunWhole(Tensor projected, Tensor[] states) => null;
+
     /// <summary>The recurrent product h W_hh^T + b_hh [N, G*units].</summary>
     protected Tensor Recurrent(Tensor h) => h.MatMul(WeightHh!.Value.T) + BiasHh!;
 
@@ -99,6 +105,7 @@ public abstract class RecurrentLayer : Layer
             throw new ArgumentException($"{Label}: expects {StateCount} initial state(s) of shape [{n}, {Units}].");
         // All steps' input projections in one product: [N*T, F] x [F, G*units].
         Tensor projected = (input.Reshape(n * t, f).MatMul(WeightIh.Value.T) + BiasIh!).Reshape(n, t, Gates * Units);
+        if (mask is null && t > 0 && RunWhole(projected, states) is { } whole) return whole;
         var outputs = ReturnSequences ? new List<Tensor>(t) : null;
         for (int step = 0; step < t; step++)
         {
@@ -159,6 +166,16 @@ public sealed class LSTM(int units, bool returnSequences = false, Initializer? k
         var b = Tensor.Zeros(4 * Units);
         b.Storage.AsSpan(Units, Units).Fill(1f);
         return b;
+    }
+
+    /// <inheritdoc/>
+    protected override (Tensor Output, Tensor[] States)? RunWhole(Tensor projected, Tensor[] states)
+    {
+        // Every step's hidden state and cell, [N, T, 2 * units], from one op forward and backward.
+        Tensor hc = Tensor.LstmSequence(projected, WeightHh!.Value, BiasHh!.Value, states[0], states[1]);
+        Tensor last = hc.Select(1, projected.Shape[1] - 1);
+        Tensor[] final = [last.Slice(1, 0, Units), last.Slice(1, Units, 2 * Units)];
+        return (ReturnSequences ? hc.Slice(2, 0, Units) : final[0], final);
     }
 
     /// <inheritdoc/>

@@ -36,6 +36,37 @@ public class RecurrentTests
         Assert.Equal(["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"], lstm.NamedParameters().Select(p => p.Name).ToArray());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Fused_lstm_sequence_equals_the_step_by_step_run_forward_and_backward(bool returnSequences)
+    {
+        // An all-ones mask sends the same layer down the step-by-step path.
+        var g = new Generator(11);
+        var lstm = new LSTM(5, returnSequences: returnSequences, inputShape: [6, 3]);
+        var x = Tensor.Normal([4, 6, 3], 0f, 1f, g);
+        var h0 = Tensor.Normal([4, 5], 0f, 0.5f, g).RequireGrad();
+        var c0 = Tensor.Normal([4, 5], 0f, 0.5f, g).RequireGrad();
+        var projection = Tensor.Normal(returnSequences ? [4, 6, 5] : [4, 5], 0f, 1f, g);
+        (float[] Out, float[][] Grads) Run(Tensor? mask)
+        {
+            lstm.ZeroGrad();
+            h0.Grad = null;
+            c0.Grad = null;
+            var (output, states) = lstm.Run(x, [h0, c0], mask);
+            ((output * projection).Sum() + (states[1] * states[1]).Sum()).Backward();
+            return (output.ToArray(), [.. lstm.Parameters().Select(p => p.Value.Grad!.ToArray()), h0.Grad!.ToArray(), c0.Grad!.ToArray()]);
+        }
+        var fused = Run(null);
+        var stepwise = Run(Tensor.Ones(4, 6));
+        Assert.Equal(stepwise.Out.Length, fused.Out.Length);
+        for (int i = 0; i < fused.Out.Length; i++) Assert.Equal(stepwise.Out[i], fused.Out[i], 5);
+        for (int k = 0; k < fused.Grads.Length; k++)
+        {
+            for (int i = 0; i < fused.Grads[k].Length; i++) Assert.Equal(stepwise.Grads[k][i], fused.Grads[k][i], 4);
+        }
+    }
+
     [Fact]
     public void Gru_applies_the_reset_gate_after_the_hidden_product()
     {

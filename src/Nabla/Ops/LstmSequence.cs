@@ -1,0 +1,142 @@
+using Nabla.Autograd;
+using Nabla.Kernels;
+
+namespace Nabla;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// A whole LSTM sequence in one op (PyTorch's gate order i, f, g, o), for the unmasked case
+    /// of <see cref="Layers.LSTM"/>: from the input projections of every step
+    /// <paramref name="projected"/> [N, T, 4H] (x W_ih^T + b_ih), the recurrent weight
+    /// <paramref name="weightHh"/> [4H, H] and bias <paramref name="biasHh"/> [4H], and the initial
+    /// states <paramref name="h0"/> and <paramref name="c0"/> [N, H], returns [N, T, 2H]: the hidden
+    /// state of each step in the first H columns and its cell in the last H. Each step costs one
+    /// [N, H] x [H, 4H] product and one fused pass over the gates; backward runs through time with
+    /// one product per step for the hidden gradient, and the weight gradient of all steps in a
+    /// single [4H, N*T] x [N*T, H] product, with no per-step allocation.
+    /// </summary>
+    public static Tensor LstmSequence(Tensor projected, Tensor weightHh, Tensor biasHh, Tensor h0, Tensor c0)
+    {
+        ArgumentNullException.ThrowIfNull(projected);
+        ArgumentNullException.ThrowIfNull(weightHh);
+        ArgumentNullException.ThrowIfNull(biasHh);
+        ArgumentNullException.ThrowIfNull(h0);
+        ArgumentNullException.ThrowIfNull(c0);
+        if (projected.Rank != 3 || projected.ShapeArray[2] % 4 != 0)
+            throw new ArgumentException($"LstmSequence: projected inputs must be [N, T, 4H], got {projected.ShapeString}.");
+        int n = projected.ShapeArray[0], t = projected.ShapeArray[1], h = projected.ShapeArray[2] / 4;
+        if (weightHh.Rank != 2 || weightHh.ShapeArray[0] != 4 * h || weightHh.ShapeArray[1] != h)
+            throw new ArgumentException($"LstmSequence: weightHh must be [{4 * h}, {h}], got {weightHh.ShapeString}.");
+        if (biasHh.Rank != 1 || biasHh.ShapeArray[0] != 4 * h)
+            throw new ArgumentException($"LstmSequence: biasHh must be [{4 * h}], got {biasHh.ShapeString}.");
+        foreach (Tensor s in new[] { h0, c0 })
+        {
+            if (s.Rank != 2 || s.ShapeArray[0] != n || s.ShapeArray[1] != h)
+                throw new ArgumentException($"LstmSequence: initial states must be [{n}, {h}], got {s.ShapeString}.");
+        }
+        if (t == 0) throw new ArgumentException("LstmSequence: the sequence has no steps.");
+
+        var y = new Tensor([n, t, 2 * h]);
+        float[] gates = BufferPool.RentFloats(n * t * 4 * h);
+        float[] saved = BufferPool.RentFloats(n * t * 5 * h);
+        ReadOnlySpan<float> p = projected.Data, w = weightHh.Data, b = biasHh.Data, hInit = h0.Data, cInit = c0.Data;
+        Span<float> g = gates.AsSpan(0, n * t * 4 * h);
+        // The gates start as the input projections plus the recurrent bias.
+        for (int r = 0; r < n * t; r++) System.Numerics.Tensors.TensorPrimitives.Add(p.Slice(r * 4 * h, 4 * h), b, g.Slice(r * 4 * h, 4 * h));
+        float[] yData = y.Storage;
+        for (int step = 0; step < t; step++)
+        {
+            // gates_t += h_{t-1} W_hh^T, reading h_{t-1} from the previous step's output rows.
+            if (step == 0)
+                Gemm.Multiply(false, true, n, 4 * h, h, hInit, h, w, h, g[(step * 4 * h)..], t * 4 * h, accumulate: true);
+            else
+                Gemm.Multiply(false, true, n, 4 * h, h, yData.AsSpan((step - 1) * 2 * h), t * 2 * h, w, h, g[(step * 4 * h)..], t * 4 * h, accumulate: true);
+            for (int r = 0; r < n; r++)
+            {
+                int row = r * t + step;
+                ReadOnlySpan<float> cPrev = step == 0 ? cInit.Slice(r * h, h) : yData.AsSpan((row - 1) * 2 * h + h, h);
+                RecurrentCells.LstmForward(g.Slice(row * 4 * h, 4 * h), cPrev, 1, h, yData.AsSpan(row * 2 * h, 2 * h), saved.AsSpan(row * 5 * h, 5 * h));
+            }
+        }
+        BufferPool.Return(gates);
+        Tensor[] inputs = [projected, weightHh, biasHh, h0, c0];
+        if (ShouldRecord(inputs)) return y.Record(new LstmSequenceBackward(inputs, y, saved, n, t, h));
+        BufferPool.Return(saved);
+        return y;
+    }
+
+    private sealed class LstmSequenceBackward : Node
+    {
+        private readonly Tensor _output;
+        private readonly float[] _saved;
+        private readonly int _n, _t, _h;
+
+        public LstmSequenceBackward(Tensor[] inputs, Tensor output, float[] saved, int n, int t, int h) : base(inputs)
+        {
+            // The output's values (every h_t and c_t) are read back; the graph holds it anyway.
+            _output = output;
+            _saved = Keep(saved);
+            (_n, _t, _h) = (n, t, h);
+        }
+
+        protected internal override Tensor?[] Backward(Tensor grad)
+        {
+            int n = _n, t = _t, h = _h;
+            ReadOnlySpan<float> dy = grad.Data, y = _output.Storage, w = Input(1).Data, hInit = Input(3).Data, cInit = Input(4).Data;
+            var dGates = new Tensor([n, t, 4 * h]);
+            Span<float> dg = dGates.Storage;
+            float[] dh = BufferPool.RentFloats(n * h), dc = BufferPool.RentFloats(n * h), dhc = BufferPool.RentFloats(2 * h);
+            Array.Clear(dh, 0, n * h);
+            Array.Clear(dc, 0, n * h);
+            for (int step = t - 1; step >= 0; step--)
+            {
+                for (int r = 0; r < n; r++)
+                {
+                    int row = r * t + step;
+                    // The gradient reaching (h_t, c_t): from the output at t and from step t + 1.
+                    System.Numerics.Tensors.TensorPrimitives.Add(dy.Slice(row * 2 * h, h), dh.AsSpan(r * h, h), dhc.AsSpan(0, h));
+                    System.Numerics.Tensors.TensorPrimitives.Add(dy.Slice(row * 2 * h + h, h), dc.AsSpan(r * h, h), dhc.AsSpan(h, h));
+                    ReadOnlySpan<float> cPrev = step == 0 ? cInit.Slice(r * h, h) : y.Slice((row - 1) * 2 * h + h, h);
+                    RecurrentCells.LstmBackward(_saved.AsSpan(row * 5 * h, 5 * h), cPrev, dhc.AsSpan(0, 2 * h), 1, h, dg.Slice(row * 4 * h, 4 * h), dc.AsSpan(r * h, h));
+                }
+                // dh_{t-1} = dgates_t W_hh.
+                Gemm.Multiply(false, false, n, h, 4 * h, dg[(step * 4 * h)..], t * 4 * h, w, h, dh, h);
+            }
+            Tensor? dWeight = null, dBias = null, dh0 = null, dc0 = null;
+            if (NeedsGrad(1))
+            {
+                // dW_hh = sum over steps of dgates_t^T h_{t-1}: the previous hidden states of all steps side by side, one product.
+                float[] hPrev = BufferPool.RentFloats(n * t * h);
+                for (int r = 0; r < n; r++)
+                {
+                    hInit.Slice(r * h, h).CopyTo(hPrev.AsSpan(r * t * h, h));
+                    for (int step = 1; step < t; step++) y.Slice((r * t + step - 1) * 2 * h, h).CopyTo(hPrev.AsSpan((r * t + step) * h, h));
+                }
+                dWeight = new Tensor([4 * h, h]);
+                Gemm.Multiply(true, false, 4 * h, h, n * t, dg, 4 * h, hPrev, h, dWeight.Storage, h);
+                BufferPool.Return(hPrev);
+            }
+            if (NeedsGrad(2))
+            {
+                dBias = new Tensor([4 * h]);
+                Span<float> db = dBias.Storage;
+                for (int r = 0; r < n * t; r++) System.Numerics.Tensors.TensorPrimitives.Add(db, dg.Slice(r * 4 * h, 4 * h), db);
+            }
+            if (NeedsGrad(3))
+            {
+                dh0 = new Tensor([n, h]);
+                dh.AsSpan(0, n * h).CopyTo(dh0.Storage);
+            }
+            if (NeedsGrad(4))
+            {
+                dc0 = new Tensor([n, h]);
+                dc.AsSpan(0, n * h).CopyTo(dc0.Storage);
+            }
+            BufferPool.Return(dh);
+            BufferPool.Return(dc);
+            BufferPool.Return(dhc);
+            return [NeedsGrad(0) ? dGates : null, dWeight, dBias, dh0, dc0];
+        }
+    }
+}
