@@ -205,7 +205,7 @@ public static class Program
         var files = new (string Name, string Path, string Example)[]
         {
             ("sentiment-sentences", "sentiment-sentences/yelp_labelled.txt", "sentiment"),
-            ("sms-spam-collection", "sms-spam-collection/SMSSpamCollection", "(LabelledText.Read with LabelPosition.First)"),
+            ("sms-spam-collection", "sms-spam-collection/SMSSpamCollection", "spam"),
             ("movielens-latest-small", "movielens-latest-small/ratings.csv", "recommender"),
             ("co2-mauna-loa", "co2-mauna-loa/co2_mm_mlo.csv", "forecast"),
         };

@@ -47,22 +47,6 @@ public sealed class SentimentExample : Example
         return corpus;
     }
 
-    /// <summary>Mean over the sequence axis: [N, T, D] to [N, D].</summary>
-    private sealed class MeanOverSteps() : Layer(null)
-    {
-        public override string TypeName => "MeanOverSteps";
-
-        protected override Tensor Call(Tensor input) => input.Mean(1);
-    }
-
-    /// <summary>Max over the sequence axis: [N, T, D] to [N, D].</summary>
-    private sealed class MaxOverSteps() : Layer(null)
-    {
-        public override string TypeName => "MaxOverSteps";
-
-        protected override Tensor Call(Tensor input) => input.Max(1);
-    }
-
     /// <inheritdoc/>
     protected override ExampleResult Execute(ExampleOptions options, TextWriter log)
     {
