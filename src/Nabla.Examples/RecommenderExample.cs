@@ -21,10 +21,13 @@ public sealed class RecommenderExample : Example
     /// <inheritdoc/>
     public override string Description => "MovieLens ratings with biased matrix factorisation, against mean and bias baselines";
 
-    /// <summary>Input [N, 2] of (user index, item index) to a predicted rating [N, 1].</summary>
-    private sealed class Factorisation : Layer
+    /// <summary>
+    /// Input [N, 2] of (user index, item index) to a predicted rating [N, 1]: global mean + user
+    /// bias + item bias + an interaction of the user's and the item's vectors.
+    /// </summary>
+    private abstract class RatingModel : Layer
     {
-        public Factorisation(int users, int items, int dim, float mean) : base(null)
+        protected RatingModel(int users, int items, int dim, float mean) : base(null)
         {
             Users = AddModule("users", new Embedding(users, dim, initializer: new Nabla.Initializers.RandomNormal(0, 0.05f)));
             Items = AddModule("items", new Embedding(items, dim, initializer: new Nabla.Initializers.RandomNormal(0, 0.05f)));
@@ -39,52 +42,44 @@ public sealed class RecommenderExample : Example
         public Embedding ItemBias { get; }
         public float Mean { get; }
 
-        public override string TypeName => "Factorisation";
+        /// <summary>The interaction term [N, 1] of user vectors <paramref name="p"/> and item vectors <paramref name="q"/> [N, dim].</summary>
+        protected abstract Tensor Interaction(Tensor p, Tensor q);
 
         protected override Tensor Call(Tensor input)
         {
             Tensor u = input.Select(1, 0), i = input.Select(1, 1);
-            Tensor dot = (Users.Forward(u) * Items.Forward(i)).Sum(1, keepDim: true);
-            return dot + UserBias.Forward(u) + ItemBias.Forward(i) + Mean;
+            return Interaction(Users.Forward(u), Items.Forward(i)) + UserBias.Forward(u) + ItemBias.Forward(i) + Mean;
         }
+    }
+
+    /// <summary>Biased matrix factorisation: the interaction is the dot product.</summary>
+    private sealed class Factorisation(int users, int items, int dim, float mean) : RatingModel(users, items, dim, mean)
+    {
+        public override string TypeName => "Factorisation";
+
+        protected override Tensor Interaction(Tensor p, Tensor q) => (p * q).Sum(1, keepDim: true);
     }
 
     /// <summary>
     /// Neural collaborative filtering (He et al., 2017, the MLP branch): the user and item vectors
-    /// are concatenated and passed through a small ReLU network instead of a dot product; global
-    /// mean and biases as in the factorisation.
+    /// are concatenated and passed through a small ReLU network instead of a dot product.
     /// </summary>
-    private sealed class NeuralCollaborativeFiltering : Layer
+    private sealed class NeuralCollaborativeFiltering : RatingModel
     {
-        public NeuralCollaborativeFiltering(int users, int items, int dim, float mean) : base(null)
+        public NeuralCollaborativeFiltering(int users, int items, int dim, float mean) : base(users, items, dim, mean)
         {
-            Users = AddModule("users", new Embedding(users, dim, initializer: new Nabla.Initializers.RandomNormal(0, 0.05f)));
-            Items = AddModule("items", new Embedding(items, dim, initializer: new Nabla.Initializers.RandomNormal(0, 0.05f)));
-            UserBias = AddModule("user_bias", new Embedding(users, 1, initializer: new Nabla.Initializers.Zeros()));
-            ItemBias = AddModule("item_bias", new Embedding(items, 1, initializer: new Nabla.Initializers.Zeros()));
             Hidden = AddModule("hidden", new Dense(64, "relu"));
             Hidden2 = AddModule("hidden2", new Dense(32, "relu"));
             Output = AddModule("output", new Dense(1));
-            Mean = mean;
         }
 
-        public Embedding Users { get; }
-        public Embedding Items { get; }
-        public Embedding UserBias { get; }
-        public Embedding ItemBias { get; }
         public Dense Hidden { get; }
         public Dense Hidden2 { get; }
         public Dense Output { get; }
-        public float Mean { get; }
 
         public override string TypeName => "NeuralCollaborativeFiltering";
 
-        protected override Tensor Call(Tensor input)
-        {
-            Tensor u = input.Select(1, 0), i = input.Select(1, 1);
-            Tensor joint = Tensor.Concat([Users.Forward(u), Items.Forward(i)], 1);
-            return Output.Forward(Hidden2.Forward(Hidden.Forward(joint))) + UserBias.Forward(u) + ItemBias.Forward(i) + Mean;
-        }
+        protected override Tensor Interaction(Tensor p, Tensor q) => Output.Forward(Hidden2.Forward(Hidden.Forward(Tensor.Concat([p, q], 1))));
     }
 
     /// <inheritdoc/>
