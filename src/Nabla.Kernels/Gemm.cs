@@ -55,12 +55,15 @@ public static unsafe class Gemm
             long flops = (long)m * n * k;
             // The path is chosen from the whole product, so every element is summed the same
             // way whatever the thread count.
+            int threads = Math.Min(Threading.NumThreads, 64);
             if (m <= 4 || flops < 4096)
             {
-                job.Small(0, m, 0, n);
+                // Matrix-vector products (batch-1 inference): split C's columns, so each thread
+                // reads its own rows of a weight and keeps them in its core's cache call after call.
+                if (threads > 1 && flops >= 1 << 17 && n >= 2 * NR) job.SmallParallel(threads);
+                else job.Small(0, m, 0, n);
                 return;
             }
-            int threads = Math.Min(Threading.NumThreads, 64);
             if (threads <= 1 || flops < 1 << 17 || Math.Max(m, n) < 2 * NR)
             {
                 job.Run(0, m, 0, n);
@@ -162,6 +165,18 @@ public static unsafe class Gemm
         private float B(int p, int j) => transB ? b[(long)j * ldb + p] : b[(long)p * ldb + j];
 
         /// <summary>Products too small to pay for packing: dot products or row updates, in the same p order.</summary>
+        public void SmallParallel(int threads)
+        {
+            int units = (n + NR - 1) / NR;
+            int parts = Math.Min(threads, units);
+            Job self = this;
+            WorkerPool.Run(parts, part =>
+            {
+                int s = (int)((long)units * part / parts) * NR, e = Math.Min(self.N, (int)((long)units * (part + 1) / parts) * NR);
+                if (s < e) self.Small(0, self.M, s, e);
+            });
+        }
+
         public void Small(int i0, int i1, int j0, int j1)
         {
             int cols = j1 - j0;

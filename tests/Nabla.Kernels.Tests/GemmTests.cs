@@ -40,6 +40,10 @@ public class GemmTests
                 }
             }
         }
+        // Matrix-vector products large enough to split C's columns over threads (batch-1 inference).
+        yield return [1, 700, 300];
+        yield return [3, 257, 400];
+        yield return [4, 513, 784];
     }
 
     [Theory]
