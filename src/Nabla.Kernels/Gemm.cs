@@ -165,6 +165,44 @@ public static unsafe class Gemm
         private float B(int p, int j) => transB ? b[(long)j * ldb + p] : b[(long)p * ldb + j];
 
         /// <summary>Products too small to pay for packing: dot products or row updates, in the same p order.</summary>
+        /// <summary>C[0..4) = x . B[r, :] for four consecutive rows r of B (row stride <paramref name="ldb"/>), over <paramref name="k"/> values.</summary>
+        private static void Dot4(float* x, float* b, int ldb, int k, float* c, bool accumulate)
+        {
+            Vector256<float> s0 = Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
+            float* b1 = b + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+            int p = 0;
+            for (; p + 8 <= k; p += 8)
+            {
+                Vector256<float> xv = Avx.LoadVector256(x + p);
+                s0 = Fma.MultiplyAdd(Avx.LoadVector256(b + p), xv, s0);
+                s1 = Fma.MultiplyAdd(Avx.LoadVector256(b1 + p), xv, s1);
+                s2 = Fma.MultiplyAdd(Avx.LoadVector256(b2 + p), xv, s2);
+                s3 = Fma.MultiplyAdd(Avx.LoadVector256(b3 + p), xv, s3);
+            }
+            float d0 = Vector256.Sum(s0), d1 = Vector256.Sum(s1), d2 = Vector256.Sum(s2), d3 = Vector256.Sum(s3);
+            for (; p < k; p++)
+            {
+                d0 += x[p] * b[p];
+                d1 += x[p] * b1[p];
+                d2 += x[p] * b2[p];
+                d3 += x[p] * b3[p];
+            }
+            if (accumulate)
+            {
+                c[0] += d0;
+                c[1] += d1;
+                c[2] += d2;
+                c[3] += d3;
+            }
+            else
+            {
+                c[0] = d0;
+                c[1] = d1;
+                c[2] = d2;
+                c[3] = d3;
+            }
+        }
+
         public void SmallParallel(int threads)
         {
             int units = (n + NR - 1) / NR;
@@ -198,7 +236,15 @@ public static unsafe class Gemm
                 {
                     // Dot products of contiguous rows: C[i, j] = A[i, :] . B[j, :].
                     var arow = new ReadOnlySpan<float>(a + (long)i * lda, k);
-                    for (int j = j0; j < j1; j++)
+                    int j = j0;
+                    if (Avx2.IsSupported && Fma.IsSupported)
+                    {
+                        // Four rows of B at a time: each load of A's row feeds four FMAs. Groups
+                        // start at j0 (a multiple of 16 when split over threads), so every element
+                        // is summed the same way whatever the thread count.
+                        for (; j + 4 <= j1; j += 4) Dot4(a + (long)i * lda, b + (long)j * ldb, ldb, k, crow + (j - j0), accumulate);
+                    }
+                    for (; j < j1; j++)
                     {
                         float d = System.Numerics.Tensors.TensorPrimitives.Dot(arow, new ReadOnlySpan<float>(b + (long)j * ldb, k));
                         crow[j - j0] = accumulate ? crow[j - j0] + d : d;
