@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Nabla.Kernels;
 
@@ -47,7 +48,27 @@ public static class RecurrentCells
             ReadOnlySpan<float> dh = dhc.Slice(b * 2 * h, h), dcNext = dhc.Slice(b * 2 * h + h, h);
             Span<float> dg = dGates.Slice(b * 4 * h, 4 * h);
             Span<float> dcPrev = dc.Slice(b * h, h);
-            for (int j = 0; j < h; j++)
+            int j = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var one = Vector256<float>.One;
+                for (; j + 8 <= h; j += 8)
+                {
+                    var i = Vector256.Create(s.Slice(j, 8));
+                    var f = Vector256.Create(s.Slice(h + j, 8));
+                    var gg = Vector256.Create(s.Slice(2 * h + j, 8));
+                    var o = Vector256.Create(s.Slice(3 * h + j, 8));
+                    var tc = Vector256.Create(s.Slice(4 * h + j, 8));
+                    var dhj = Vector256.Create(dh.Slice(j, 8));
+                    var dcTotal = Vector256.Create(dcNext.Slice(j, 8)) + dhj * o * (one - tc * tc);
+                    (dcTotal * gg * i * (one - i)).CopyTo(dg.Slice(j, 8));
+                    (dcTotal * Vector256.Create(cPrev.Slice(j, 8)) * f * (one - f)).CopyTo(dg.Slice(h + j, 8));
+                    (dcTotal * i * (one - gg * gg)).CopyTo(dg.Slice(2 * h + j, 8));
+                    (dhj * tc * o * (one - o)).CopyTo(dg.Slice(3 * h + j, 8));
+                    (dcTotal * f).CopyTo(dcPrev.Slice(j, 8));
+                }
+            }
+            for (; j < h; j++)
             {
                 float i = s[j], f = s[h + j], gg = s[2 * h + j], o = s[3 * h + j], tc = s[4 * h + j];
                 float dcTotal = dcNext[j] + dh[j] * o * (1f - tc * tc);
