@@ -67,7 +67,8 @@ public abstract class RecurrentLayer : Layer
     protected abstract Tensor[] Step(Tensor projectedInput, Tensor[] states);
 
     /// <summary>
-    /// The whole unmasked sequence in one fused op, when the layer has one (LSTM); null to run
+    /// The whole unmasked sequence in one fused op, when the layer has one (LSTM), from the input
+    /// projections of all steps without the input bias (the op adds both biases); null to run
     /// step by step. Returns the output and the final states, as <see cref="Run"/>.
     /// </summary>
     protected virtual (Tensor Output, Tensor[] States)? RunWhole(Tensor projected, Tensor[] states) => null;
@@ -104,8 +105,8 @@ public abstract class RecurrentLayer : Layer
         if (states.Length != StateCount || states.Any(s => s.Rank != 2 || s.Shape[0] != n || s.Shape[1] != Units))
             throw new ArgumentException($"{Label}: expects {StateCount} initial state(s) of shape [{n}, {Units}].");
         // All steps' input projections in one product: [N*T, F] x [F, G*units].
+        if (mask is null && t > 0 && RunWhole(input.Reshape(n * t, f).MatMul(WeightIh.Value.T).Reshape(n, t, Gates * Units), states) is { } whole) return whole;
         Tensor projected = (input.Reshape(n * t, f).MatMul(WeightIh.Value.T) + BiasIh!).Reshape(n, t, Gates * Units);
-        if (mask is null && t > 0 && RunWhole(projected, states) is { } whole) return whole;
         var outputs = ReturnSequences ? new List<Tensor>(t) : null;
         for (int step = 0; step < t; step++)
         {
@@ -172,7 +173,7 @@ public sealed class LSTM(int units, bool returnSequences = false, Initializer? k
     protected override (Tensor Output, Tensor[] States)? RunWhole(Tensor projected, Tensor[] states)
     {
         // Every step's hidden state and cell, [N, T, 2 * units], from one op forward and backward.
-        Tensor hc = Tensor.LstmSequence(projected, WeightHh!.Value, BiasHh!.Value, states[0], states[1]);
+        Tensor hc = Tensor.LstmSequence(projected, BiasIh!.Value, WeightHh!.Value, BiasHh!.Value, states[0], states[1]);
         Tensor last = hc.Select(1, projected.Shape[1] - 1);
         Tensor[] final = [last.Slice(1, 0, Units), last.Slice(1, Units, 2 * Units)];
         return (ReturnSequences ? hc.Slice(2, 0, Units) : final[0], final);

@@ -8,17 +8,19 @@ public sealed partial class Tensor
     /// <summary>
     /// A whole LSTM sequence in one op (PyTorch's gate order i, f, g, o), for the unmasked case
     /// of <see cref="Layers.LSTM"/>: from the input projections of every step
-    /// <paramref name="projected"/> [N, T, 4H] (x W_ih^T + b_ih), the recurrent weight
-    /// <paramref name="weightHh"/> [4H, H] and bias <paramref name="biasHh"/> [4H], and the initial
+    /// <paramref name="projected"/> [N, T, 4H] (x W_ih^T, without bias), the input bias
+    /// <paramref name="biasIh"/> [4H], the recurrent weight <paramref name="weightHh"/> [4H, H]
+    /// and bias <paramref name="biasHh"/> [4H], and the initial
     /// states <paramref name="h0"/> and <paramref name="c0"/> [N, H], returns [N, T, 2H]: the hidden
     /// state of each step in the first H columns and its cell in the last H. Each step costs one
     /// [N, H] x [H, 4H] product and one fused pass over the gates; backward runs through time with
     /// one product per step for the hidden gradient, and the weight gradient of all steps in a
     /// single [4H, N*T] x [N*T, H] product, with no per-step allocation.
     /// </summary>
-    public static Tensor LstmSequence(Tensor projected, Tensor weightHh, Tensor biasHh, Tensor h0, Tensor c0)
+    public static Tensor LstmSequence(Tensor projected, Tensor biasIh, Tensor weightHh, Tensor biasHh, Tensor h0, Tensor c0)
     {
         ArgumentNullException.ThrowIfNull(projected);
+        ArgumentNullException.ThrowIfNull(biasIh);
         ArgumentNullException.ThrowIfNull(weightHh);
         ArgumentNullException.ThrowIfNull(biasHh);
         ArgumentNullException.ThrowIfNull(h0);
@@ -28,8 +30,11 @@ public sealed partial class Tensor
         int n = projected.ShapeArray[0], t = projected.ShapeArray[1], h = projected.ShapeArray[2] / 4;
         if (weightHh.Rank != 2 || weightHh.ShapeArray[0] != 4 * h || weightHh.ShapeArray[1] != h)
             throw new ArgumentException($"LstmSequence: weightHh must be [{4 * h}, {h}], got {weightHh.ShapeString}.");
-        if (biasHh.Rank != 1 || biasHh.ShapeArray[0] != 4 * h)
-            throw new ArgumentException($"LstmSequence: biasHh must be [{4 * h}], got {biasHh.ShapeString}.");
+        foreach (Tensor bias in new[] { biasIh, biasHh })
+        {
+            if (bias.Rank != 1 || bias.ShapeArray[0] != 4 * h)
+                throw new ArgumentException($"LstmSequence: biases must be [{4 * h}], got {bias.ShapeString}.");
+        }
         foreach (Tensor s in new[] { h0, c0 })
         {
             if (s.Rank != 2 || s.ShapeArray[0] != n || s.ShapeArray[1] != h)
@@ -40,10 +45,13 @@ public sealed partial class Tensor
         var y = new Tensor([n, t, 2 * h]);
         float[] gates = BufferPool.RentFloats(n * t * 4 * h);
         float[] saved = BufferPool.RentFloats(n * t * 5 * h);
-        ReadOnlySpan<float> p = projected.Data, w = weightHh.Data, b = biasHh.Data, hInit = h0.Data, cInit = c0.Data;
+        ReadOnlySpan<float> p = projected.Data, w = weightHh.Data, hInit = h0.Data, cInit = c0.Data;
         Span<float> g = gates.AsSpan(0, n * t * 4 * h);
-        // The gates start as the input projections plus the recurrent bias.
-        for (int r = 0; r < n * t; r++) System.Numerics.Tensors.TensorPrimitives.Add(p.Slice(r * 4 * h, 4 * h), b, g.Slice(r * 4 * h, 4 * h));
+        // The gates start as the input projections plus both biases.
+        float[] b = BufferPool.RentFloats(4 * h);
+        System.Numerics.Tensors.TensorPrimitives.Add(biasIh.Data, biasHh.Data, b.AsSpan(0, 4 * h));
+        for (int r = 0; r < n * t; r++) System.Numerics.Tensors.TensorPrimitives.Add(p.Slice(r * 4 * h, 4 * h), b.AsSpan(0, 4 * h), g.Slice(r * 4 * h, 4 * h));
+        BufferPool.Return(b);
         float[] yData = y.Storage;
         for (int step = 0; step < t; step++)
         {
@@ -60,7 +68,7 @@ public sealed partial class Tensor
             }
         }
         BufferPool.Return(gates);
-        Tensor[] inputs = [projected, weightHh, biasHh, h0, c0];
+        Tensor[] inputs = [projected, biasIh, weightHh, biasHh, h0, c0];
         if (ShouldRecord(inputs)) return y.Record(new LstmSequenceBackward(inputs, y, saved, n, t, h));
         BufferPool.Return(saved);
         return y;
@@ -83,7 +91,7 @@ public sealed partial class Tensor
         protected internal override Tensor?[] Backward(Tensor grad)
         {
             int n = _n, t = _t, h = _h;
-            ReadOnlySpan<float> dy = grad.Data, y = _output.Storage, w = Input(1).Data, hInit = Input(3).Data, cInit = Input(4).Data;
+            ReadOnlySpan<float> dy = grad.Data, y = _output.Storage, w = Input(2).Data, hInit = Input(4).Data, cInit = Input(5).Data;
             var dGates = new Tensor([n, t, 4 * h]);
             Span<float> dg = dGates.Storage;
             float[] dh = BufferPool.RentFloats(n * h), dc = BufferPool.RentFloats(n * h), dhc = BufferPool.RentFloats(2 * h);
@@ -104,7 +112,7 @@ public sealed partial class Tensor
                 Gemm.Multiply(false, false, n, h, 4 * h, dg[(step * 4 * h)..], t * 4 * h, w, h, dh, h);
             }
             Tensor? dWeight = null, dBias = null, dh0 = null, dc0 = null;
-            if (NeedsGrad(1))
+            if (NeedsGrad(2))
             {
                 // dW_hh = sum over steps of dgates_t^T h_{t-1}: the previous hidden states of all steps side by side, one product.
                 float[] hPrev = BufferPool.RentFloats(n * t * h);
@@ -117,18 +125,19 @@ public sealed partial class Tensor
                 Gemm.Multiply(true, false, 4 * h, h, n * t, dg, 4 * h, hPrev, h, dWeight.Storage, h);
                 BufferPool.Return(hPrev);
             }
-            if (NeedsGrad(2))
+            if (NeedsGrad(1) || NeedsGrad(3))
             {
+                // Both biases enter every gate pre-activation once: the same gradient for each.
                 dBias = new Tensor([4 * h]);
                 Span<float> db = dBias.Storage;
                 for (int r = 0; r < n * t; r++) System.Numerics.Tensors.TensorPrimitives.Add(db, dg.Slice(r * 4 * h, 4 * h), db);
             }
-            if (NeedsGrad(3))
+            if (NeedsGrad(4))
             {
                 dh0 = new Tensor([n, h]);
                 dh.AsSpan(0, n * h).CopyTo(dh0.Storage);
             }
-            if (NeedsGrad(4))
+            if (NeedsGrad(5))
             {
                 dc0 = new Tensor([n, h]);
                 dc.AsSpan(0, n * h).CopyTo(dc0.Storage);
@@ -136,7 +145,8 @@ public sealed partial class Tensor
             BufferPool.Return(dh);
             BufferPool.Return(dc);
             BufferPool.Return(dhc);
-            return [NeedsGrad(0) ? dGates : null, dWeight, dBias, dh0, dc0];
+            Tensor? dBiasIh = NeedsGrad(1) ? dBias : null, dBiasHh = NeedsGrad(3) ? (dBiasIh is null ? dBias : dBias!.ContiguousCopy()) : null;
+            return [NeedsGrad(0) ? dGates : null, dBiasIh, dWeight, dBiasHh, dh0, dc0];
         }
     }
 }
