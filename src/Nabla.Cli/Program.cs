@@ -14,6 +14,7 @@ public static class Program
         try
         {
             if (args.Length == 0) return Tour.Run(Console.Out);
+            if (args.Contains("--help") || args.Contains("-h")) return Help(0);
             return args[0] switch
             {
                 "example" => RunExample(args[1..]),

@@ -59,6 +59,6 @@ internal static class Tour
         Nabla.IO.AtomicFile.Write(curves, s => s.Write(curvesPng));
         Nabla.IO.AtomicFile.Write(matrix, s => s.Write(matrixPng));
         output.WriteLine($"plots written: {Path.GetFullPath(curves)}, {Path.GetFullPath(matrix)}");
-        output.WriteLine("next: nabla example --help, nabla train --csv your.csv --label COLUMN --report report.html");
+        output.WriteLine("next: nabla help (every command), nabla example sentiment, nabla train --csv your.csv --label COLUMN --report report.html");
     }
 }
