@@ -67,11 +67,11 @@ public abstract class RecurrentLayer : Layer
     protected abstract Tensor[] Step(Tensor projectedInput, Tensor[] states);
 
     /// <summary>
-    /// The whole unmasked sequence in one fused op, when the layer has one (LSTM), from the input
-    /// projections of all steps without the input bias (the op adds both biases); null to run
-    /// step by step. Returns the output and the final states, as <see cref="Run"/>.
+    /// The whole sequence in one fused op, when the layer has one (LSTM), from the input
+    /// projections of all steps without the input bias (the op adds both biases) and the mask
+    /// if any; null to run step by step. Returns the output and the final states, as <see cref="Run"/>.
     /// </summary>
-    protected virtual (Tensor Output, Tensor[] States)? RunWhole(Tensor projected, Tensor[] states) => null;
+    protected virtual (Tensor Output, Tensor[] States)? RunWhole(Tensor projected, Tensor[] states, Tensor? mask) => null;
 
     /// <summary>The recurrent product h W_hh^T + b_hh [N, G*units].</summary>
     protected Tensor Recurrent(Tensor h) => h.MatMul(WeightHh!.Value.T) + BiasHh!;
@@ -105,7 +105,7 @@ public abstract class RecurrentLayer : Layer
         if (states.Length != StateCount || states.Any(s => s.Rank != 2 || s.Shape[0] != n || s.Shape[1] != Units))
             throw new ArgumentException($"{Label}: expects {StateCount} initial state(s) of shape [{n}, {Units}].");
         // All steps' input projections in one product: [N*T, F] x [F, G*units].
-        if (mask is null && t > 0 && RunWhole(input.Reshape(n * t, f).MatMul(WeightIh.Value.T).Reshape(n, t, Gates * Units), states) is { } whole) return whole;
+        if (t > 0 && RunWhole(input.Reshape(n * t, f).MatMul(WeightIh.Value.T).Reshape(n, t, Gates * Units), states, mask) is { } whole) return whole;
         Tensor projected = (input.Reshape(n * t, f).MatMul(WeightIh.Value.T) + BiasIh!).Reshape(n, t, Gates * Units);
         var outputs = ReturnSequences ? new List<Tensor>(t) : null;
         for (int step = 0; step < t; step++)
@@ -170,10 +170,10 @@ public sealed class LSTM(int units, bool returnSequences = false, Initializer? k
     }
 
     /// <inheritdoc/>
-    protected override (Tensor Output, Tensor[] States)? RunWhole(Tensor projected, Tensor[] states)
+    protected override (Tensor Output, Tensor[] States)? RunWhole(Tensor projected, Tensor[] states, Tensor? mask)
     {
         // Every step's hidden state and cell, [N, T, 2 * units], from one op forward and backward.
-        Tensor hc = Tensor.LstmSequence(projected, BiasIh!.Value, WeightHh!.Value, BiasHh!.Value, states[0], states[1]);
+        Tensor hc = Tensor.LstmSequence(projected, BiasIh!.Value, WeightHh!.Value, BiasHh!.Value, states[0], states[1], mask);
         Tensor last = hc.Select(1, projected.Shape[1] - 1);
         Tensor[] final = [last.Slice(1, 0, Units), last.Slice(1, Units, 2 * Units)];
         return (ReturnSequences ? hc.Slice(2, 0, Units) : final[0], final);

@@ -6,8 +6,8 @@ namespace Nabla;
 public sealed partial class Tensor
 {
     /// <summary>
-    /// A whole LSTM sequence in one op (PyTorch's gate order i, f, g, o), for the unmasked case
-    /// of <see cref="Layers.LSTM"/>: from the input projections of every step
+    /// A whole LSTM sequence in one op (PyTorch's gate order i, f, g, o), as <see cref="Layers.LSTM"/>
+    /// runs it: from the input projections of every step
     /// <paramref name="projected"/> [N, T, 4H] (x W_ih^T, without bias), the input bias
     /// <paramref name="biasIh"/> [4H], the recurrent weight <paramref name="weightHh"/> [4H, H]
     /// and bias <paramref name="biasHh"/> [4H], and the initial
@@ -17,7 +17,7 @@ public sealed partial class Tensor
     /// one product per step for the hidden gradient, and the weight gradient of all steps in a
     /// single [4H, N*T] x [N*T, H] product, with no per-step allocation.
     /// </summary>
-    public static Tensor LstmSequence(Tensor projected, Tensor biasIh, Tensor weightHh, Tensor biasHh, Tensor h0, Tensor c0)
+    public static Tensor LstmSequence(Tensor projected, Tensor biasIh, Tensor weightHh, Tensor biasHh, Tensor h0, Tensor c0, Tensor? mask = null)
     {
         ArgumentNullException.ThrowIfNull(projected);
         ArgumentNullException.ThrowIfNull(biasIh);
@@ -41,6 +41,9 @@ public sealed partial class Tensor
                 throw new ArgumentException($"LstmSequence: initial states must be [{n}, {h}], got {s.ShapeString}.");
         }
         if (t == 0) throw new ArgumentException("LstmSequence: the sequence has no steps.");
+        if (mask is not null && (mask.Rank != 2 || mask.ShapeArray[0] != n || mask.ShapeArray[1] != t))
+            throw new ArgumentException($"LstmSequence: mask must be [{n}, {t}], got {mask.ShapeString}.");
+        bool[]? real = mask?.ToArray().Select(v => v != 0f).ToArray();
 
         var y = new Tensor([n, t, 2 * h]);
         float[] gates = BufferPool.RentFloats(n * t * 4 * h);
@@ -64,12 +67,19 @@ public sealed partial class Tensor
             {
                 int row = r * t + step;
                 ReadOnlySpan<float> cPrev = step == 0 ? cInit.Slice(r * h, h) : yData.AsSpan((row - 1) * 2 * h + h, h);
+                if (real is not null && !real[row])
+                {
+                    // A padded step: h and c carry over.
+                    (step == 0 ? hInit.Slice(r * h, h) : yData.AsSpan((row - 1) * 2 * h, h)).CopyTo(yData.AsSpan(row * 2 * h, h));
+                    cPrev.CopyTo(yData.AsSpan(row * 2 * h + h, h));
+                    continue;
+                }
                 RecurrentCells.LstmForward(g.Slice(row * 4 * h, 4 * h), cPrev, 1, h, yData.AsSpan(row * 2 * h, 2 * h), saved.AsSpan(row * 5 * h, 5 * h));
             }
         }
         BufferPool.Return(gates);
         Tensor[] inputs = [projected, biasIh, weightHh, biasHh, h0, c0];
-        if (ShouldRecord(inputs)) return y.Record(new LstmSequenceBackward(inputs, y, saved, n, t, h));
+        if (ShouldRecord(inputs)) return y.Record(new LstmSequenceBackward(inputs, y, saved, real, n, t, h));
         BufferPool.Return(saved);
         return y;
     }
@@ -78,10 +88,12 @@ public sealed partial class Tensor
     {
         private readonly Tensor _output;
         private readonly float[] _saved;
+        private readonly bool[]? _real;
         private readonly int _n, _t, _h;
 
-        public LstmSequenceBackward(Tensor[] inputs, Tensor output, float[] saved, int n, int t, int h) : base(inputs)
+        public LstmSequenceBackward(Tensor[] inputs, Tensor output, float[] saved, bool[]? real, int n, int t, int h) : base(inputs)
         {
+            _real = real;
             // The output's values (every h_t and c_t) are read back; the graph holds it anyway.
             _output = output;
             _saved = Keep(saved);
@@ -95,6 +107,7 @@ public sealed partial class Tensor
             var dGates = new Tensor([n, t, 4 * h]);
             Span<float> dg = dGates.Storage;
             float[] dh = BufferPool.RentFloats(n * h), dc = BufferPool.RentFloats(n * h), dhc = BufferPool.RentFloats(2 * h);
+            float[]? carried = _real is null ? null : BufferPool.RentFloats(n * h);
             Array.Clear(dh, 0, n * h);
             Array.Clear(dc, 0, n * h);
             for (int step = t - 1; step >= 0; step--)
@@ -105,11 +118,26 @@ public sealed partial class Tensor
                     // The gradient reaching (h_t, c_t): from the output at t and from step t + 1.
                     System.Numerics.Tensors.TensorPrimitives.Add(dy.Slice(row * 2 * h, h), dh.AsSpan(r * h, h), dhc.AsSpan(0, h));
                     System.Numerics.Tensors.TensorPrimitives.Add(dy.Slice(row * 2 * h + h, h), dc.AsSpan(r * h, h), dhc.AsSpan(h, h));
+                    if (_real is not null && !_real[row])
+                    {
+                        // A padded step passed both states through: so does their gradient, and its gates get none.
+                        dg.Slice(row * 4 * h, 4 * h).Clear();
+                        dhc.AsSpan(0, h).CopyTo(carried.AsSpan(r * h, h));
+                        dhc.AsSpan(h, h).CopyTo(dc.AsSpan(r * h, h));
+                        continue;
+                    }
                     ReadOnlySpan<float> cPrev = step == 0 ? cInit.Slice(r * h, h) : y.Slice((row - 1) * 2 * h + h, h);
                     RecurrentCells.LstmBackward(_saved.AsSpan(row * 5 * h, 5 * h), cPrev, dhc.AsSpan(0, 2 * h), 1, h, dg.Slice(row * 4 * h, 4 * h), dc.AsSpan(r * h, h));
                 }
-                // dh_{t-1} = dgates_t W_hh.
+                // dh_{t-1} = dgates_t W_hh (zero for padded rows, which take their carried gradient back).
                 Gemm.Multiply(false, false, n, h, 4 * h, dg[(step * 4 * h)..], t * 4 * h, w, h, dh, h);
+                if (_real is not null)
+                {
+                    for (int r = 0; r < n; r++)
+                    {
+                        if (!_real[r * t + step]) carried.AsSpan(r * h, h).CopyTo(dh.AsSpan(r * h, h));
+                    }
+                }
             }
             Tensor? dWeight = null, dBias = null, dh0 = null, dc0 = null;
             if (NeedsGrad(2))
