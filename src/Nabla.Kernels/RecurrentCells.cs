@@ -80,4 +80,57 @@ public static class RecurrentCells
             }
         }
     }
+
+    /// <summary>
+    /// One row of a GRU step (PyTorch's gates r, z, n, the reset gate applied to the hidden
+    /// product): from the input projection <paramref name="xp"/> [3h] without its bias
+    /// <paramref name="bih"/>, the hidden projection <paramref name="hp"/> [3h] without its bias
+    /// <paramref name="bhh"/>, and the previous state, writes h' to <paramref name="hOut"/> and
+    /// (r, z, n, h W_hn^T + b_hn) to <paramref name="saved"/> [4h] for the backward pass.
+    /// </summary>
+    public static void GruForward(ReadOnlySpan<float> xp, ReadOnlySpan<float> bih, ReadOnlySpan<float> hp, ReadOnlySpan<float> bhh,
+        ReadOnlySpan<float> hPrev, int h, Span<float> hOut, Span<float> saved)
+    {
+        Span<float> rz = saved[..(2 * h)], n = saved.Slice(2 * h, h), hpn = saved.Slice(3 * h, h);
+        // r and z: sigmoid of both projections and both biases.
+        TensorPrimitives.Add(xp[..(2 * h)], bih[..(2 * h)], rz);
+        TensorPrimitives.Add(rz, hp[..(2 * h)], rz);
+        TensorPrimitives.Add(rz, bhh[..(2 * h)], rz);
+        TensorPrimitives.Sigmoid(rz, rz);
+        // n = tanh(x_n + b_in + r (h W_hn^T + b_hn)).
+        TensorPrimitives.Add(hp.Slice(2 * h, h), bhh.Slice(2 * h, h), hpn);
+        TensorPrimitives.Multiply(rz[..h], hpn, n);
+        TensorPrimitives.Add(n, xp.Slice(2 * h, h), n);
+        TensorPrimitives.Add(n, bih.Slice(2 * h, h), n);
+        TensorPrimitives.Tanh(n, n);
+        // h' = (1 - z) n + z h = n + z (h - n).
+        TensorPrimitives.Subtract(hPrev, n, hOut);
+        TensorPrimitives.Multiply(hOut, rz.Slice(h, h), hOut);
+        TensorPrimitives.Add(hOut, n, hOut);
+    }
+
+    /// <summary>
+    /// The adjoint of <see cref="GruForward"/> for one row: from the gradient <paramref name="dh"/>
+    /// of h', writes the gradients of the input projection (and its bias) to <paramref name="dXp"/>
+    /// [3h], of the hidden projection (and its bias) to <paramref name="dHp"/> [3h], and the part of
+    /// the previous state's gradient that does not go through W_hh to <paramref name="dhPrev"/>.
+    /// </summary>
+    public static void GruBackward(ReadOnlySpan<float> saved, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> dh, int h,
+        Span<float> dXp, Span<float> dHp, Span<float> dhPrev)
+    {
+        for (int j = 0; j < h; j++)
+        {
+            float r = saved[j], z = saved[h + j], n = saved[2 * h + j], hpn = saved[3 * h + j], g = dh[j];
+            float dnPre = g * (1f - z) * (1f - n * n);
+            float dzPre = g * (hPrev[j] - n) * z * (1f - z);
+            float drPre = dnPre * hpn * r * (1f - r);
+            dXp[j] = drPre;
+            dXp[h + j] = dzPre;
+            dXp[2 * h + j] = dnPre;
+            dHp[j] = drPre;
+            dHp[h + j] = dzPre;
+            dHp[2 * h + j] = dnPre * r;
+            dhPrev[j] = g * z;
+        }
+    }
 }

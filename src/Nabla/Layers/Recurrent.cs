@@ -202,6 +202,15 @@ public sealed class GRU(int units, bool returnSequences = false, Initializer? ke
     public override RecurrentLayer CloneSettings() => new GRU(Units, ReturnSequences);
 
     /// <inheritdoc/>
+    protected override (Tensor Output, Tensor[] States)? RunWhole(Tensor projected, Tensor[] states, Tensor? mask)
+    {
+        // Every step's hidden state [N, T, units] from one op forward and backward.
+        Tensor hs = Tensor.GruSequence(projected, BiasIh!.Value, WeightHh!.Value, BiasHh!.Value, states[0], mask);
+        Tensor last = hs.Select(1, projected.Shape[1] - 1);
+        return (ReturnSequences ? hs : last, [last]);
+    }
+
+    /// <inheritdoc/>
     protected override Tensor[] Step(Tensor projectedInput, Tensor[] states)
     {
         int u = Units;

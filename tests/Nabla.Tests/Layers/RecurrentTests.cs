@@ -96,6 +96,64 @@ public class RecurrentTests
         }
     }
 
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Fused_gru_sequence_equals_a_step_by_step_reference_forward_and_backward(bool returnSequences, bool masked)
+    {
+        var g = new Generator(12);
+        Generator.ManualSeed(12);
+        var gru = new GRU(5, returnSequences: returnSequences, inputShape: [6, 3]);
+        var x = Tensor.Normal([4, 6, 3], 0f, 1f, g);
+        var h0 = Tensor.Normal([4, 5], 0f, 0.5f, g).RequireGrad();
+        var projection = Tensor.Normal(returnSequences ? [4, 6, 5] : [4, 5], 0f, 1f, g);
+        Tensor? mask = masked ? Tensor.FromArray([1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1], 4, 6) : null;
+
+        // The reference: PyTorch's GRU equations written out step by step.
+        (Tensor Output, Tensor Last) Reference()
+        {
+            Tensor projected = (x.Reshape(24, 3).MatMul(gru.WeightIh!.Value.T) + gru.BiasIh!.Value).Reshape(4, 6, 15);
+            Tensor h = h0;
+            var outputs = new List<Tensor>();
+            for (int step = 0; step < 6; step++)
+            {
+                Tensor xp = projected.Select(1, step), hp = h.MatMul(gru.WeightHh!.Value.T) + gru.BiasHh!.Value;
+                Tensor r = (xp.Slice(1, 0, 5) + hp.Slice(1, 0, 5)).Sigmoid();
+                Tensor z = (xp.Slice(1, 5, 10) + hp.Slice(1, 5, 10)).Sigmoid();
+                Tensor candidate = (xp.Slice(1, 10, 15) + r * hp.Slice(1, 10, 15)).Tanh();
+                Tensor hn = (1f - z) * candidate + z * h;
+                if (mask is not null) hn = Tensor.Where(mask.Select(1, step).Unsqueeze(1), hn, h);
+                h = hn;
+                outputs.Add(h);
+            }
+            return (returnSequences ? Tensor.Stack(outputs, 1) : h, h);
+        }
+        (float[] Out, float[][] Grads) Run(Func<(Tensor Output, Tensor Last)> forward)
+        {
+            gru.ZeroGrad();
+            h0.Grad = null;
+            var (output, last) = forward();
+            ((output * projection).Sum() + (last * last).Sum()).Backward();
+            return (output.ToArray(), [.. gru.Parameters().Select(p => p.Value.Grad!.ToArray()), h0.Grad!.ToArray()]);
+        }
+        var fused = Run(() =>
+        {
+            var (output, states) = gru.Run(x, [h0], mask);
+            return (output, states[0]);
+        });
+        var reference = Run(Reference);
+        static void Close(float expected, float actual, string what) =>
+            Assert.True(Math.Abs(expected - actual) <= 1e-5f * (1f + Math.Abs(expected)), $"{what}: {actual} against {expected}");
+        Assert.Equal(reference.Out.Length, fused.Out.Length);
+        for (int i = 0; i < fused.Out.Length; i++) Close(reference.Out[i], fused.Out[i], $"output {i}");
+        for (int k = 0; k < fused.Grads.Length; k++)
+        {
+            for (int i = 0; i < fused.Grads[k].Length; i++) Close(reference.Grads[k][i], fused.Grads[k][i], $"gradient {k}, element {i}");
+        }
+    }
+
     [Fact]
     public void Gru_applies_the_reset_gate_after_the_hidden_product()
     {

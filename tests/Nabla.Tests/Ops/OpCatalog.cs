@@ -136,6 +136,8 @@ public static class OpCatalog
         // Recurrent cells.
         Op("lstm_cell", x => Tensor.LstmCell(x[0], x[1]), In(3, 8), In(3, 2)),
         Op("lstm_sequence", x => Tensor.LstmSequence(x[0], x[1], x[2], x[3], x[4], x[5]), In(2, 4, 12), In(12), In(12, 3), In(12), In(2, 3), In(2, 3)),
+        Op("gru_sequence", x => Tensor.GruSequence(x[0], x[1], x[2], x[3], x[4]), In(2, 4, 9), In(9), In(9, 3), In(9), In(2, 3)),
+        Op("gru_sequence.masked", x => Tensor.GruSequence(x[0], x[1], x[2], x[3], x[4], Tensor.FromArray([1f, 1f, 0f, 0f, 0f, 1f, 0f, 1f], 2, 4)), In(2, 4, 9), In(9), In(9, 3), In(9), In(2, 3)),
         Op("lstm_sequence.masked", x => Tensor.LstmSequence(x[0], x[1], x[2], x[3], x[4], x[5], Tensor.FromArray([1f, 1f, 0f, 0f, 0f, 1f, 0f, 1f], 2, 4)), In(2, 4, 12), In(12), In(12, 3), In(12), In(2, 3), In(2, 3)),
 
         // Convolution and pooling.

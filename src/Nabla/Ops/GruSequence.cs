@@ -1,0 +1,156 @@
+using Nabla.Autograd;
+using Nabla.Kernels;
+
+namespace Nabla;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// A whole GRU sequence in one op (PyTorch's gates r, z, n, the reset gate applied to the
+    /// hidden product), as <see cref="Layers.GRU"/> runs it: from the input projections of every
+    /// step <paramref name="projected"/> [N, T, 3H] (x W_ih^T, without bias), the biases
+    /// <paramref name="biasIh"/> and <paramref name="biasHh"/> [3H], the recurrent weight
+    /// <paramref name="weightHh"/> [3H, H] and the initial state <paramref name="h0"/> [N, H],
+    /// returns the hidden state of every step [N, T, H]. With a <paramref name="mask"/> [N, T]
+    /// (non-zero for real steps), a padded step carries the state over unchanged. Backward runs
+    /// through time with one product per step and the recurrent weight gradient as one product
+    /// over all steps, with no per-step allocation.
+    /// </summary>
+    public static Tensor GruSequence(Tensor projected, Tensor biasIh, Tensor weightHh, Tensor biasHh, Tensor h0, Tensor? mask = null)
+    {
+        ArgumentNullException.ThrowIfNull(projected);
+        ArgumentNullException.ThrowIfNull(biasIh);
+        ArgumentNullException.ThrowIfNull(weightHh);
+        ArgumentNullException.ThrowIfNull(biasHh);
+        ArgumentNullException.ThrowIfNull(h0);
+        if (projected.Rank != 3 || projected.ShapeArray[2] % 3 != 0)
+            throw new ArgumentException($"GruSequence: projected inputs must be [N, T, 3H], got {projected.ShapeString}.");
+        int n = projected.ShapeArray[0], t = projected.ShapeArray[1], h = projected.ShapeArray[2] / 3;
+        if (weightHh.Rank != 2 || weightHh.ShapeArray[0] != 3 * h || weightHh.ShapeArray[1] != h)
+            throw new ArgumentException($"GruSequence: weightHh must be [{3 * h}, {h}], got {weightHh.ShapeString}.");
+        foreach (Tensor bias in new[] { biasIh, biasHh })
+        {
+            if (bias.Rank != 1 || bias.ShapeArray[0] != 3 * h)
+                throw new ArgumentException($"GruSequence: biases must be [{3 * h}], got {bias.ShapeString}.");
+        }
+        if (h0.Rank != 2 || h0.ShapeArray[0] != n || h0.ShapeArray[1] != h)
+            throw new ArgumentException($"GruSequence: the initial state must be [{n}, {h}], got {h0.ShapeString}.");
+        if (t == 0) throw new ArgumentException("GruSequence: the sequence has no steps.");
+        if (mask is not null && (mask.Rank != 2 || mask.ShapeArray[0] != n || mask.ShapeArray[1] != t))
+            throw new ArgumentException($"GruSequence: mask must be [{n}, {t}], got {mask.ShapeString}.");
+        bool[]? real = mask?.ToArray().Select(v => v != 0f).ToArray();
+
+        var y = new Tensor([n, t, h]);
+        float[] saved = BufferPool.RentFloats(n * t * 4 * h);
+        float[] hp = BufferPool.RentFloats(n * 3 * h);
+        ReadOnlySpan<float> p = projected.Data, w = weightHh.Data, bih = biasIh.Data, bhh = biasHh.Data, hInit = h0.Data;
+        float[] yData = y.Storage;
+        for (int step = 0; step < t; step++)
+        {
+            // The hidden projections of this step: h_{t-1} W_hh^T, from the previous step's rows.
+            if (step == 0) Gemm.Multiply(false, true, n, 3 * h, h, hInit, h, w, h, hp, 3 * h);
+            else Gemm.Multiply(false, true, n, 3 * h, h, yData.AsSpan((step - 1) * h), t * h, w, h, hp, 3 * h);
+            for (int r = 0; r < n; r++)
+            {
+                int row = r * t + step;
+                ReadOnlySpan<float> hPrev = step == 0 ? hInit.Slice(r * h, h) : yData.AsSpan((row - 1) * h, h);
+                if (real is not null && !real[row])
+                {
+                    hPrev.CopyTo(yData.AsSpan(row * h, h));
+                    continue;
+                }
+                RecurrentCells.GruForward(p.Slice(row * 3 * h, 3 * h), bih, hp.AsSpan(r * 3 * h, 3 * h), bhh, hPrev, h,
+                    yData.AsSpan(row * h, h), saved.AsSpan(row * 4 * h, 4 * h));
+            }
+        }
+        BufferPool.Return(hp);
+        Tensor[] inputs = [projected, biasIh, weightHh, biasHh, h0];
+        if (ShouldRecord(inputs)) return y.Record(new GruSequenceBackward(inputs, y, saved, real, n, t, h));
+        BufferPool.Return(saved);
+        return y;
+    }
+
+    private sealed class GruSequenceBackward : Node
+    {
+        private readonly Tensor _output;
+        private readonly float[] _saved;
+        private readonly bool[]? _real;
+        private readonly int _n, _t, _h;
+
+        public GruSequenceBackward(Tensor[] inputs, Tensor output, float[] saved, bool[]? real, int n, int t, int h) : base(inputs)
+        {
+            _output = output;
+            _saved = Keep(saved);
+            _real = real;
+            (_n, _t, _h) = (n, t, h);
+        }
+
+        protected internal override Tensor?[] Backward(Tensor grad)
+        {
+            int n = _n, t = _t, h = _h;
+            ReadOnlySpan<float> dy = grad.Data, y = _output.Storage, w = Input(2).Data, hInit = Input(4).Data;
+            var dX = new Tensor([n, t, 3 * h]);
+            Span<float> dx = dX.Storage;
+            float[] dHp = BufferPool.RentFloats(n * t * 3 * h);
+            float[] carry = BufferPool.RentFloats(n * h), direct = BufferPool.RentFloats(n * h), total = BufferPool.RentFloats(h);
+            Array.Clear(carry, 0, n * h);
+            for (int step = t - 1; step >= 0; step--)
+            {
+                for (int r = 0; r < n; r++)
+                {
+                    int row = r * t + step;
+                    // The gradient reaching h_t: from the output at t and from step t + 1.
+                    System.Numerics.Tensors.TensorPrimitives.Add(dy.Slice(row * h, h), carry.AsSpan(r * h, h), total.AsSpan(0, h));
+                    if (_real is not null && !_real[row])
+                    {
+                        // A padded step passed the state through: so does its gradient.
+                        dx.Slice(row * 3 * h, 3 * h).Clear();
+                        dHp.AsSpan(row * 3 * h, 3 * h).Clear();
+                        total.AsSpan(0, h).CopyTo(direct.AsSpan(r * h, h));
+                        continue;
+                    }
+                    ReadOnlySpan<float> hPrev = step == 0 ? hInit.Slice(r * h, h) : y.Slice((row - 1) * h, h);
+                    RecurrentCells.GruBackward(_saved.AsSpan(row * 4 * h, 4 * h), hPrev, total.AsSpan(0, h), h,
+                        dx.Slice(row * 3 * h, 3 * h), dHp.AsSpan(row * 3 * h, 3 * h), direct.AsSpan(r * h, h));
+                }
+                // dh_{t-1} = dHp_t W_hh + the direct part (for padded rows, all of it).
+                Gemm.Multiply(false, false, n, h, 3 * h, dHp.AsSpan(step * 3 * h), t * 3 * h, w, h, carry, h);
+                System.Numerics.Tensors.TensorPrimitives.Add(carry.AsSpan(0, n * h), direct.AsSpan(0, n * h), carry.AsSpan(0, n * h));
+            }
+            Tensor? dWeight = null, dBiasIh = null, dBiasHh = null, dh0 = null;
+            if (NeedsGrad(2))
+            {
+                // dW_hh = sum over steps of dHp_t^T h_{t-1}, all steps in one product.
+                float[] hPrevAll = BufferPool.RentFloats(n * t * h);
+                for (int r = 0; r < n; r++)
+                {
+                    hInit.Slice(r * h, h).CopyTo(hPrevAll.AsSpan(r * t * h, h));
+                    y.Slice(r * t * h, (t - 1) * h).CopyTo(hPrevAll.AsSpan(r * t * h + h, (t - 1) * h));
+                }
+                dWeight = new Tensor([3 * h, h]);
+                Gemm.Multiply(true, false, 3 * h, h, n * t, dHp, 3 * h, hPrevAll, h, dWeight.Storage, h);
+                BufferPool.Return(hPrevAll);
+            }
+            if (NeedsGrad(1)) dBiasIh = ColumnSums(dx, n * t, 3 * h);
+            if (NeedsGrad(3)) dBiasHh = ColumnSums(dHp, n * t, 3 * h);
+            if (NeedsGrad(4))
+            {
+                dh0 = new Tensor([n, h]);
+                carry.AsSpan(0, n * h).CopyTo(dh0.Storage);
+            }
+            BufferPool.Return(dHp);
+            BufferPool.Return(carry);
+            BufferPool.Return(direct);
+            BufferPool.Return(total);
+            return [NeedsGrad(0) ? dX : null, dBiasIh, dWeight, dBiasHh, dh0];
+        }
+
+        private static Tensor ColumnSums(ReadOnlySpan<float> rows, int count, int width)
+        {
+            var sums = new Tensor([width]);
+            Span<float> s = sums.Storage;
+            for (int r = 0; r < count; r++) System.Numerics.Tensors.TensorPrimitives.Add(s, rows.Slice(r * width, width), s);
+            return sums;
+        }
+    }
+}
