@@ -212,7 +212,7 @@ public static class Program
         };
         foreach (var (name, rel, example) in files)
         {
-            string? found = new[] { "../shared/datasets", "../../shared/datasets" }.Select(d => Path.GetFullPath(Path.Combine(d, rel))).FirstOrDefault(File.Exists);
+            string? found = Example.SharedDatasetFolders.Select(d => Path.GetFullPath(Path.Combine(d, rel))).FirstOrDefault(File.Exists);
             Console.Out.WriteLine($"{name,-24} {(found is null ? "not found beside the project; pass its path with --data" : "found in " + Path.GetDirectoryName(found))}  [{example}]");
         }
         string? sklearn = new[] { "/usr/lib/python3/dist-packages/sklearn/datasets/data", Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache/nabla/sklearn-data") }

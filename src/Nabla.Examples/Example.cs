@@ -60,6 +60,20 @@ public abstract class Example
     /// <summary>The example's work.</summary>
     protected abstract ExampleResult Execute(ExampleOptions options, TextWriter log);
 
+    /// <summary>Where the shared datasets are looked for: beside the project, as CI has them.</summary>
+    public static readonly string[] SharedDatasetFolders = ["../shared/datasets", "../../shared/datasets"];
+
+    /// <summary>
+    /// The full path of <paramref name="relative"/> (a file or a folder) under the first shared
+    /// datasets folder that has it, or an error naming every place searched and the option to use.
+    /// </summary>
+    public static string FindShared(string relative)
+    {
+        string[] candidates = SharedDatasetFolders.Select(d => Path.GetFullPath(Path.Combine(d, relative))).ToArray();
+        return candidates.FirstOrDefault(p => File.Exists(p) || Directory.Exists(p))
+            ?? throw new FileNotFoundException($"{relative} not found in {string.Join(", ", candidates)}; pass its path with --data.");
+    }
+
     /// <summary>Every built-in example.</summary>
     public static IReadOnlyList<Example> All { get; } = [new XorExample(), new SpiralsExample(), new SineExample(), new FashionMlpExample(), new FashionCnnExample(), new AutoencoderExample(), new SequenceExample(), new SaliencyExample(), new OverfittingExample(), new SentimentExample(), new SpamExample(), new ForecastExample(), new RecommenderExample()];
 

@@ -31,9 +31,7 @@ public sealed class ForecastExample : Example
     /// <summary>The monthly averages, in order.</summary>
     public static float[] Load(string? path)
     {
-        string file = path ?? new[] { "../shared/datasets/co2-mauna-loa/co2_mm_mlo.csv", "../../shared/datasets/co2-mauna-loa/co2_mm_mlo.csv" }
-            .Select(Path.GetFullPath).FirstOrDefault(File.Exists)
-            ?? throw new FileNotFoundException("co2_mm_mlo.csv not found beside the project; pass --data FILE.");
+        string file = path ?? FindShared("co2-mauna-loa/co2_mm_mlo.csv");
         if (Directory.Exists(file)) file = Path.Combine(file, "co2_mm_mlo.csv");
         var table = CsvTable.Read(file);
         int c = table.ColumnIndex("average");

@@ -85,9 +85,7 @@ public sealed class RecommenderExample : Example
     /// <inheritdoc/>
     protected override ExampleResult Execute(ExampleOptions options, TextWriter log)
     {
-        string file = options.DataPath ?? new[] { "../shared/datasets/movielens-latest-small/ratings.csv", "../../shared/datasets/movielens-latest-small/ratings.csv" }
-            .Select(Path.GetFullPath).FirstOrDefault(File.Exists)
-            ?? throw new FileNotFoundException("MovieLens ratings.csv not found beside the project; pass --data FILE.");
+        string file = options.DataPath ?? FindShared("movielens-latest-small/ratings.csv");
         var table = CsvTable.Read(file);
         int uc = table.ColumnIndex("userId"), ic = table.ColumnIndex("movieId"), rc = table.ColumnIndex("rating");
         var userIndex = new Dictionary<string, int>();

@@ -18,9 +18,6 @@ namespace Nabla.Examples;
 /// </summary>
 public sealed class SentimentExample : Example
 {
-    /// <summary>Where the dataset is looked for when no path is given (beside the project, as CI has it).</summary>
-    public static readonly string[] DefaultFolders = ["../shared/datasets/sentiment-sentences", "../../shared/datasets/sentiment-sentences"];
-
     /// <summary>The three files of the dataset, in the order they are pooled.</summary>
     public static readonly string[] Files = ["amazon_cells_labelled.txt", "imdb_labelled.txt", "yelp_labelled.txt"];
 
@@ -39,8 +36,7 @@ public sealed class SentimentExample : Example
     /// </summary>
     public static LabelledText Load(string? path)
     {
-        string dir = path ?? DefaultFolders.Select(Path.GetFullPath).FirstOrDefault(Directory.Exists)
-            ?? throw new DirectoryNotFoundException($"sentiment-sentences not found in {string.Join(", ", DefaultFolders.Select(Path.GetFullPath))}; pass --data DIR or --data FILE.");
+        string dir = path ?? FindShared("sentiment-sentences");
         var corpus = File.Exists(dir) ? LabelledText.Read(dir) : LabelledText.ReadAll(Files.Select(f => Path.Combine(dir, f)).ToArray());
         if (corpus.Classes.Count != 2)
             throw new InvalidDataException($"{corpus.Source}: sentiment needs two labels, found {corpus.Classes.Count} ({string.Join(", ", corpus.Classes.Take(5))}).");

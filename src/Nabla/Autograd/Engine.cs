@@ -64,7 +64,7 @@ internal static class Engine
             }
             // The gradients made in this pass are garbage now, except the leaves' own ones.
             // With a retained graph a node might still hold one, so nothing is returned then.
-            if (pooling) GradientPool.EndPass(completed && !retainGraph, order.Where(t => t.IsLeaf && t.Grad is not null).Select(t => t.Grad!));
+            if (pooling) GradientPool.EndPass(completed && !retainGraph, order);
         }
         if (!retainGraph)
         {

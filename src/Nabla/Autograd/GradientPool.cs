@@ -25,6 +25,9 @@ internal static class GradientPool
 
     [ThreadStatic] private static HashSet<float[]>? t_noted;
 
+    // The set each pass notes into, kept per thread and cleared, so a training step allocates none.
+    [ThreadStatic] private static HashSet<float[]>? t_spare;
+
     /// <summary>A zeroed array of exactly <paramref name="length"/> floats, pooled when one is free.</summary>
     public static float[] Rent(int length)
     {
@@ -50,17 +53,28 @@ internal static class GradientPool
     public static bool BeginPass()
     {
         if (t_noted is not null) return false;
-        t_noted = new HashSet<float[]>(ReferenceEqualityComparer.Instance);
+        t_noted = t_spare ?? new HashSet<float[]>(ReferenceEqualityComparer.Instance);
+        t_spare = null;
         return true;
     }
 
-    /// <summary>Stops noting; with <paramref name="recycle"/>, returns the noted arrays except those in <paramref name="kept"/>.</summary>
-    public static void EndPass(bool recycle, IEnumerable<Tensor> kept)
+    /// <summary>Stops noting; with <paramref name="recycle"/>, returns the noted arrays except the gradients of the leaves among <paramref name="pass"/>.</summary>
+    public static void EndPass(bool recycle, List<Tensor> pass)
     {
         HashSet<float[]>? noted = t_noted;
         t_noted = null;
-        if (!recycle || noted is null || noted.Count == 0) return;
-        foreach (Tensor t in kept) noted.Remove(t.Storage);
+        if (noted is null) return;
+        if (recycle && noted.Count > 0) Recycle(noted, pass);
+        noted.Clear();
+        t_spare = noted;
+    }
+
+    private static void Recycle(HashSet<float[]> noted, List<Tensor> pass)
+    {
+        foreach (Tensor t in pass)
+        {
+            if (t.IsLeaf && t.Grad is { } kept) noted.Remove(kept.Storage);
+        }
         lock (s_gate)
         {
             foreach (float[] array in noted)

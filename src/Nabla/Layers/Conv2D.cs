@@ -7,10 +7,8 @@ namespace Nabla.Layers;
 /// Weight [filters, C, KH, KW] named <c>weight</c> and bias [filters] named <c>bias</c>, as
 /// PyTorch's Conv2d; Keras's defaults (glorot_uniform, zeros, "valid").
 /// </summary>
-public sealed class Conv2D : Layer
+public sealed class Conv2D : ConvolutionBase
 {
-    private readonly Initializer _kernelInitializer, _biasInitializer;
-
     /// <summary>Creates a Conv2D layer.</summary>
     /// <param name="filters">Output channels.</param>
     /// <param name="kernelSize">Window size.</param>
@@ -25,24 +23,16 @@ public sealed class Conv2D : Layer
     /// <param name="name">Display name.</param>
     public Conv2D(int filters, Size2 kernelSize, Size2? strides = null, ConvPadding? padding = null, Size2? dilation = null,
         ActivationFunction? activation = null, bool useBias = true, Initializer? kernelInitializer = null, Initializer? biasInitializer = null,
-        int[]? inputShape = null, string? name = null) : base(name)
+        int[]? inputShape = null, string? name = null) : base(filters, activation, useBias, kernelInitializer, biasInitializer, name)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(filters, 1);
         if (kernelSize.H < 1 || kernelSize.W < 1) throw new ArgumentOutOfRangeException(nameof(kernelSize), $"Conv2D kernel size {kernelSize} must be at least 1x1.");
-        Filters = filters;
         KernelSize = kernelSize;
         Strides = strides ?? 1;
         Padding = padding ?? "valid";
         Dilation = dilation ?? 1;
-        Activation = activation ?? Activations.Linear;
-        UseBias = useBias;
-        _kernelInitializer = kernelInitializer ?? new GlorotUniform();
-        _biasInitializer = biasInitializer ?? new Zeros();
         if (inputShape is not null) EnsureBuilt(inputShape);
     }
 
-    /// <summary>Output channels.</summary>
-    public int Filters { get; }
     /// <summary>Window size.</summary>
     public Size2 KernelSize { get; }
     /// <summary>Step between windows.</summary>
@@ -51,21 +41,12 @@ public sealed class Conv2D : Layer
     public ConvPadding Padding { get; }
     /// <summary>Spacing of the window's taps.</summary>
     public Size2 Dilation { get; }
-    /// <summary>Applied to the output.</summary>
-    public ActivationFunction Activation { get; }
-    /// <summary>Whether a bias is added.</summary>
-    public bool UseBias { get; }
-    /// <summary>Weight [filters, C, KH, KW].</summary>
-    public Parameter? Weight { get; private set; }
-    /// <summary>Bias [filters].</summary>
-    public Parameter? Bias { get; private set; }
 
     /// <inheritdoc/>
     protected override void Build(ReadOnlySpan<int> inputShape)
     {
         if (inputShape.Length != 3) throw new ArgumentException($"{Label} needs inputs [N, C, H, W], got [batch, {string.Join(", ", inputShape.ToArray())}].");
-        Weight = AddParameter("weight", _kernelInitializer.Create([Filters, inputShape[0], KernelSize.H, KernelSize.W], Generator.Default));
-        if (UseBias) Bias = AddParameter("bias", _biasInitializer.Create([Filters], Generator.Default));
+        AddWeights([Filters, inputShape[0], KernelSize.H, KernelSize.W]); // weight [filters, C, KH, KW]
     }
 
     /// <inheritdoc/>
@@ -83,31 +64,21 @@ public sealed class Conv2D : Layer
 /// 1-D convolution over channels-first sequences: input [N, C, L], output [N, filters, OL].
 /// Weight [filters, C, K] and bias [filters], as PyTorch's Conv1d.
 /// </summary>
-public sealed class Conv1D : Layer
+public sealed class Conv1D : ConvolutionBase
 {
-    private readonly Initializer _kernelInitializer, _biasInitializer;
-
     /// <summary>Creates a Conv1D layer; arguments as <see cref="Conv2D"/> along one dimension (inputShape is [C, L]).</summary>
     public Conv1D(int filters, int kernelSize, int strides = 1, ConvPadding? padding = null, int dilation = 1,
         ActivationFunction? activation = null, bool useBias = true, Initializer? kernelInitializer = null, Initializer? biasInitializer = null,
-        int[]? inputShape = null, string? name = null) : base(name)
+        int[]? inputShape = null, string? name = null) : base(filters, activation, useBias, kernelInitializer, biasInitializer, name)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(filters, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(kernelSize, 1);
-        Filters = filters;
         KernelSize = kernelSize;
         Strides = strides;
         Padding = padding ?? "valid";
         Dilation = dilation;
-        Activation = activation ?? Activations.Linear;
-        UseBias = useBias;
-        _kernelInitializer = kernelInitializer ?? new GlorotUniform();
-        _biasInitializer = biasInitializer ?? new Zeros();
         if (inputShape is not null) EnsureBuilt(inputShape);
     }
 
-    /// <summary>Output channels.</summary>
-    public int Filters { get; }
     /// <summary>Window length.</summary>
     public int KernelSize { get; }
     /// <summary>Step between windows.</summary>
@@ -116,21 +87,12 @@ public sealed class Conv1D : Layer
     public ConvPadding Padding { get; }
     /// <summary>Spacing of the window's taps.</summary>
     public int Dilation { get; }
-    /// <summary>Applied to the output.</summary>
-    public ActivationFunction Activation { get; }
-    /// <summary>Whether a bias is added.</summary>
-    public bool UseBias { get; }
-    /// <summary>Weight [filters, C, K].</summary>
-    public Parameter? Weight { get; private set; }
-    /// <summary>Bias [filters].</summary>
-    public Parameter? Bias { get; private set; }
 
     /// <inheritdoc/>
     protected override void Build(ReadOnlySpan<int> inputShape)
     {
         if (inputShape.Length != 2) throw new ArgumentException($"{Label} needs inputs [N, C, L], got [batch, {string.Join(", ", inputShape.ToArray())}].");
-        Weight = AddParameter("weight", _kernelInitializer.Create([Filters, inputShape[0], KernelSize], Generator.Default));
-        if (UseBias) Bias = AddParameter("bias", _biasInitializer.Create([Filters], Generator.Default));
+        AddWeights([Filters, inputShape[0], KernelSize]); // weight [filters, C, K]
     }
 
     /// <inheritdoc/>

@@ -7,9 +7,8 @@ namespace Nabla.Layers;
 /// [N, filters, OH, OW]. With "valid" padding OH = (H - 1) stride + KH; with "same" OH = H * stride.
 /// Weight [C, filters, KH, KW] named <c>weight</c> and bias [filters], as PyTorch's ConvTranspose2d.
 /// </summary>
-public sealed class Conv2DTranspose : Layer
+public sealed class Conv2DTranspose : ConvolutionBase
 {
-    private readonly Initializer _kernelInitializer, _biasInitializer;
     private readonly bool _same;
 
     /// <summary>Creates a Conv2DTranspose layer.</summary>
@@ -25,9 +24,8 @@ public sealed class Conv2DTranspose : Layer
     /// <param name="name">Display name.</param>
     public Conv2DTranspose(int filters, Size2 kernelSize, Size2? strides = null, string padding = "valid", ActivationFunction? activation = null,
         bool useBias = true, Initializer? kernelInitializer = null, Initializer? biasInitializer = null, int[]? inputShape = null, string? name = null)
-        : base(name)
+        : base(filters, activation, useBias, kernelInitializer, biasInitializer, name)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(filters, 1);
         if (kernelSize.H < 1 || kernelSize.W < 1) throw new ArgumentOutOfRangeException(nameof(kernelSize), $"Conv2DTranspose kernel size {kernelSize} must be at least 1x1.");
         _same = padding.ToLowerInvariant() switch
         {
@@ -35,41 +33,25 @@ public sealed class Conv2DTranspose : Layer
             "valid" => false,
             _ => throw new ArgumentException($"Conv2DTranspose padding must be \"valid\" or \"same\", not \"{padding}\".", nameof(padding)),
         };
-        Filters = filters;
         KernelSize = kernelSize;
         Strides = strides ?? 1;
-        Activation = activation ?? Activations.Linear;
-        UseBias = useBias;
-        _kernelInitializer = kernelInitializer ?? new GlorotUniform();
-        _biasInitializer = biasInitializer ?? new Zeros();
         if (inputShape is not null) EnsureBuilt(inputShape);
     }
 
-    /// <summary>Output channels.</summary>
-    public int Filters { get; }
     /// <summary>"valid" or "same".</summary>
     public string Padding => _same ? "same" : "valid";
     /// <summary>Window size.</summary>
     public Size2 KernelSize { get; }
     /// <summary>Upsampling step.</summary>
     public Size2 Strides { get; }
-    /// <summary>Applied to the output.</summary>
-    public ActivationFunction Activation { get; }
-    /// <summary>Whether a bias is added.</summary>
-    public bool UseBias { get; }
-    /// <summary>Weight [C, filters, KH, KW].</summary>
-    public Parameter? Weight { get; private set; }
-    /// <summary>Bias [filters].</summary>
-    public Parameter? Bias { get; private set; }
 
     /// <inheritdoc/>
     protected override void Build(ReadOnlySpan<int> inputShape)
     {
         if (inputShape.Length != 3) throw new ArgumentException($"{Label} needs inputs [N, C, H, W], got [batch, {string.Join(", ", inputShape.ToArray())}].");
         // Fans as for the convolution this is the adjoint of: [filters, C, KH, KW].
-        Tensor w = _kernelInitializer.Create([Filters, inputShape[0], KernelSize.H, KernelSize.W], Generator.Default);
-        Weight = AddParameter("weight", w.Reshape(inputShape[0], Filters, KernelSize.H, KernelSize.W).Contiguous());
-        if (UseBias) Bias = AddParameter("bias", _biasInitializer.Create([Filters], Generator.Default));
+        int c = inputShape[0];
+        AddWeights([Filters, c, KernelSize.H, KernelSize.W], w => w.Reshape(c, Filters, KernelSize.H, KernelSize.W).Contiguous()); // weight [C, filters, KH, KW]
     }
 
     /// <inheritdoc/>

@@ -105,8 +105,9 @@ public abstract class RecurrentLayer : Layer
         if (states.Length != StateCount || states.Any(s => s.Rank != 2 || s.Shape[0] != n || s.Shape[1] != Units))
             throw new ArgumentException($"{Label}: expects {StateCount} initial state(s) of shape [{n}, {Units}].");
         // All steps' input projections in one product: [N*T, F] x [F, G*units].
-        if (t > 0 && RunWhole(input.Reshape(n * t, f).MatMul(WeightIh.Value.T).Reshape(n, t, Gates * Units), states, mask) is { } whole) return whole;
-        Tensor projected = (input.Reshape(n * t, f).MatMul(WeightIh.Value.T) + BiasIh!).Reshape(n, t, Gates * Units);
+        Tensor product = input.Reshape(n * t, f).MatMul(WeightIh.Value.T);
+        if (t > 0 && RunWhole(product.Reshape(n, t, Gates * Units), states, mask) is { } whole) return whole;
+        Tensor projected = (product + BiasIh!).Reshape(n, t, Gates * Units);
         var outputs = ReturnSequences ? new List<Tensor>(t) : null;
         for (int step = 0; step < t; step++)
         {

@@ -173,8 +173,8 @@ public sealed partial class Tensor
             BufferPool.Return(dh);
             BufferPool.Return(dc);
             BufferPool.Return(dhc);
-            Tensor? dBiasIh = NeedsGrad(1) ? dBias : null, dBiasHh = NeedsGrad(3) ? (dBiasIh is null ? dBias : dBias!.ContiguousCopy()) : null;
-            return [NeedsGrad(0) ? dGates : null, dBiasIh, dWeight, dBiasHh, dh0, dc0];
+            // One tensor for both biases: the engine copies a gradient it hands to two leaves.
+            return [NeedsGrad(0) ? dGates : null, NeedsGrad(1) ? dBias : null, dWeight, NeedsGrad(3) ? dBias : null, dh0, dc0];
         }
     }
 }

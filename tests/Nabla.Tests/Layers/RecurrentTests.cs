@@ -6,6 +6,23 @@ public class RecurrentTests
 {
     private static float Sig(float x) => 1f / (1f + MathF.Exp(-x));
 
+    /// <summary>
+    /// Outputs and every gradient equal up to float rounding, relative 1e-5 (a fused recurrent
+    /// op sums the biases first and the weight gradient over all steps at once).
+    /// </summary>
+    private static void AssertSame((float[] Out, float[][] Grads) reference, (float[] Out, float[][] Grads) fused)
+    {
+        static void Close(float expected, float actual, string what) =>
+            Assert.True(Math.Abs(expected - actual) <= 1e-5f * (1f + Math.Abs(expected)), $"{what}: {actual} against {expected}");
+        Assert.Equal(reference.Out.Length, fused.Out.Length);
+        for (int i = 0; i < fused.Out.Length; i++) Close(reference.Out[i], fused.Out[i], $"output {i}");
+        Assert.Equal(reference.Grads.Length, fused.Grads.Length);
+        for (int k = 0; k < fused.Grads.Length; k++)
+        {
+            for (int i = 0; i < fused.Grads[k].Length; i++) Close(reference.Grads[k][i], fused.Grads[k][i], $"gradient {k}, element {i}");
+        }
+    }
+
     private static void Set(Parameter p, params float[] values)
     {
         using var _ = Tensor.NoGrad();
@@ -85,15 +102,7 @@ public class RecurrentTests
         }
         var fused = Run(() => lstm.Run(x, [h0, c0], mask));
         var reference = Run(Reference);
-        // Same values up to float rounding (the fused op sums the biases first and the weight gradient over all steps at once).
-        static void Close(float expected, float actual, string what) =>
-            Assert.True(Math.Abs(expected - actual) <= 1e-5f * (1f + Math.Abs(expected)), $"{what}: {actual} against {expected}");
-        Assert.Equal(reference.Out.Length, fused.Out.Length);
-        for (int i = 0; i < fused.Out.Length; i++) Close(reference.Out[i], fused.Out[i], $"output {i}");
-        for (int k = 0; k < fused.Grads.Length; k++)
-        {
-            for (int i = 0; i < fused.Grads[k].Length; i++) Close(reference.Grads[k][i], fused.Grads[k][i], $"gradient {k}, element {i}");
-        }
+        AssertSame(reference, fused);
     }
 
     [Theory]
@@ -144,14 +153,7 @@ public class RecurrentTests
             return (output, states[0]);
         });
         var reference = Run(Reference);
-        static void Close(float expected, float actual, string what) =>
-            Assert.True(Math.Abs(expected - actual) <= 1e-5f * (1f + Math.Abs(expected)), $"{what}: {actual} against {expected}");
-        Assert.Equal(reference.Out.Length, fused.Out.Length);
-        for (int i = 0; i < fused.Out.Length; i++) Close(reference.Out[i], fused.Out[i], $"output {i}");
-        for (int k = 0; k < fused.Grads.Length; k++)
-        {
-            for (int i = 0; i < fused.Grads[k].Length; i++) Close(reference.Grads[k][i], fused.Grads[k][i], $"gradient {k}, element {i}");
-        }
+        AssertSame(reference, fused);
     }
 
     [Fact]
