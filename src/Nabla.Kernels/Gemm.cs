@@ -18,7 +18,7 @@ namespace Nabla.Kernels;
 public static unsafe class Gemm
 {
     private const int MR = 6, NR = 16;
-    private const int KC = 256, MC = 144, NC = 2048;
+    private const int KC = 320, MC = 144, NC = 2048;
 
     /// <summary>True when the AVX2/FMA micro-kernel is in use (settable by tests to exercise the fallback).</summary>
     public static bool UseAvx2 { get; set; } = Avx2.IsSupported && Fma.IsSupported;
@@ -120,6 +120,20 @@ public static unsafe class Gemm
                 {
                     int kc = Math.Min(kcBalanced, k - pc);
                     bool first = pc == 0 && !accumulate;
+                    if (i1 - i0 <= MC && kc >= 32)
+                    {
+                        // All of this part's rows fit one block of A (a batch of 128, a layer of 64
+                        // filters): each B micro-panel is used by this block alone, so it is packed
+                        // just before its use and read back from L1 rather than from a panel in L3.
+                        PackA(packA, i0, i1 - i0, pc, kc);
+                        for (int jr = 0; jr < nc; jr += NR)
+                        {
+                            int nr = Math.Min(NR, nc - jr);
+                            PackB(packB, pc, kc, jc + jr, nr);
+                            Panel(packA, packB, i0, i1 - i0, jc + jr, nr, kc, first, tile);
+                        }
+                        continue;
+                    }
                     PackB(packB, pc, kc, jc, nc);
                     for (int ic = i0; ic < i1; ic += MC)
                     {
@@ -127,35 +141,38 @@ public static unsafe class Gemm
                         PackA(packA, ic, mc, pc, kc);
                         for (int jr = 0; jr < nc; jr += NR)
                         {
-                            int nr = Math.Min(NR, nc - jr);
-                            float* bp = packB + jr * kc;
-                            for (int ir = 0; ir < mc; ir += MR)
-                            {
-                                int mr = Math.Min(MR, mc - ir);
-                                float* ap = packA + ir * kc;
-                                float* cp = c + (long)(ic + ir) * ldc + jc + jr;
-                                if (mr == MR && nr == NR)
-                                {
-                                    MicroKernel(kc, ap, bp, cp, ldc, !first);
-                                }
-                                else
-                                {
-                                    MicroKernel(kc, ap, bp, tile, NR, false);
-                                    for (int r = 0; r < mr; r++)
-                                    {
-                                        float* dst = cp + (long)r * ldc;
-                                        float* src = tile + r * NR;
-                                        if (first) for (int q = 0; q < nr; q++) dst[q] = src[q];
-                                        else for (int q = 0; q < nr; q++) dst[q] += src[q];
-                                    }
-                                }
-                            }
+                            Panel(packA, packB + jr * kc, ic, mc, jc + jr, Math.Min(NR, nc - jr), kc, first, tile);
                         }
                     }
                 }
                 if (k == 0 && !accumulate)
                 {
                     for (int i = i0; i < i1; i++) new Span<float>(c + (long)i * ldc + jc, nc).Clear();
+                }
+            }
+        }
+
+        /// <summary>C[ic..ic+mc, j..j+nr] (=, or += unless <paramref name="first"/>) packed block of A x one packed micro-panel of B.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Panel(float* packA, float* bp, int ic, int mc, int j, int nr, int kc, bool first, float* tile)
+        {
+            for (int ir = 0; ir < mc; ir += MR)
+            {
+                int mr = Math.Min(MR, mc - ir);
+                float* ap = packA + ir * kc;
+                float* cp = c + (long)(ic + ir) * ldc + j;
+                if (mr == MR && nr == NR)
+                {
+                    MicroKernel(kc, ap, bp, cp, ldc, !first);
+                    continue;
+                }
+                MicroKernel(kc, ap, bp, tile, NR, false);
+                for (int r = 0; r < mr; r++)
+                {
+                    float* dst = cp + (long)r * ldc;
+                    float* src = tile + r * NR;
+                    if (first) for (int q = 0; q < nr; q++) dst[q] = src[q];
+                    else for (int q = 0; q < nr; q++) dst[q] += src[q];
                 }
             }
         }

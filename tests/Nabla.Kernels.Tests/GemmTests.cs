@@ -40,6 +40,10 @@ public class GemmTests
                 }
             }
         }
+        // Several k blocks, with all rows in one block of A (B packed one micro-panel at a time)
+        // and with rows in two blocks (B packed a panel at a time).
+        yield return [65, 33, 700];
+        yield return [150, 20, 700];
         // Matrix-vector products large enough to split C's columns over threads (batch-1 inference).
         yield return [1, 700, 300];
         yield return [3, 257, 400];
@@ -92,6 +96,8 @@ public class GemmTests
     [Theory]
     [InlineData(7, 33, 20)]
     [InlineData(70, 40, 300)]
+    [InlineData(70, 40, 700)]
+    [InlineData(150, 40, 700)]
     public void Accumulate_adds_to_c(int m, int n, int k)
     {
         float[] a = Random(m * k, 1), b = Random(k * n, 2), c0 = Random(m * n, 3);
