@@ -44,6 +44,38 @@ public static class Conv
         });
     }
 
+    /// <summary>
+    /// Lowers one image <paramref name="image"/> [C, H, W] into <paramref name="cols"/>
+    /// [C*KH*KW, OH*OW] on the calling thread: the per-image layout, for convolutions computed one
+    /// image at a time straight into [N, Cout, OH, OW].
+    /// </summary>
+    public static void Im2ColImage(ReadOnlySpan<float> image, ConvGeometry g, Span<float> cols)
+    {
+        int positions = g.Positions, plane = g.H * g.W;
+        for (int r = 0; r < g.Rows; r++)
+        {
+            int c = r / (g.KH * g.KW), ki = r / g.KW % g.KH, kj = r % g.KW;
+            LowerPlane(image.Slice(c * plane, plane), g, ki, kj, cols.Slice(r * positions, positions));
+        }
+    }
+
+    /// <summary>The adjoint of <see cref="Im2ColImage"/>: adds <paramref name="cols"/> [C*KH*KW, OH*OW] back into one image's gradient <paramref name="dx"/> [C, H, W].</summary>
+    public static void Col2ImImage(ReadOnlySpan<float> cols, ConvGeometry g, Span<float> dx)
+    {
+        int positions = g.Positions, plane = g.H * g.W;
+        for (int c = 0; c < g.C; c++)
+        {
+            for (int ki = 0; ki < g.KH; ki++)
+            {
+                for (int kj = 0; kj < g.KW; kj++)
+                {
+                    int r = (c * g.KH + ki) * g.KW + kj;
+                    RaisePlane(cols.Slice(r * positions, positions), g, ki, kj, dx.Slice(c * plane, plane));
+                }
+            }
+        }
+    }
+
     private static void LowerPlane(ReadOnlySpan<float> plane, ConvGeometry g, int ki, int kj, Span<float> dst)
     {
         for (int oh = 0; oh < g.OH; oh++)
@@ -92,31 +124,36 @@ public static class Conv
                     for (int kj = 0; kj < g.KW; kj++)
                     {
                         int r = (c * g.KH + ki) * g.KW + kj;
-                        ReadOnlySpan<float> src = cols.AsSpan(r * total + b * positions, positions);
-                        for (int oh = 0; oh < g.OH; oh++)
-                        {
-                            int ih = oh * g.StrideH - g.PadTop + ki * g.DilationH;
-                            if (ih < 0 || ih >= g.H) continue;
-                            Span<float> dst = plane.Slice(ih * g.W, g.W);
-                            int offset = kj * g.DilationW - g.PadLeft;
-                            if (g.StrideW == 1)
-                            {
-                                // Valid outputs ow have 0 <= ow + offset < W: one vectorised add over that range.
-                                int lo = Math.Clamp(-offset, 0, g.OW), hi = Math.Clamp(g.W - offset, lo, g.OW);
-                                Span<float> target = dst.Slice(lo + offset, hi - lo);
-                                System.Numerics.Tensors.TensorPrimitives.Add(target, src.Slice(oh * g.OW + lo, hi - lo), target);
-                                continue;
-                            }
-                            for (int ow = 0; ow < g.OW; ow++)
-                            {
-                                int iw = ow * g.StrideW + offset;
-                                if ((uint)iw < (uint)g.W) dst[iw] += src[oh * g.OW + ow];
-                            }
-                        }
+                        RaisePlane(cols.AsSpan(r * total + b * positions, positions), g, ki, kj, plane);
                     }
                 }
             }
         });
+    }
+
+    /// <summary>Adds one lowered row <paramref name="src"/> [OH*OW] (kernel offset ki, kj) back into the input plane it was read from.</summary>
+    private static void RaisePlane(ReadOnlySpan<float> src, ConvGeometry g, int ki, int kj, Span<float> plane)
+    {
+        int offset = kj * g.DilationW - g.PadLeft;
+        for (int oh = 0; oh < g.OH; oh++)
+        {
+            int ih = oh * g.StrideH - g.PadTop + ki * g.DilationH;
+            if (ih < 0 || ih >= g.H) continue;
+            Span<float> dst = plane.Slice(ih * g.W, g.W);
+            if (g.StrideW == 1)
+            {
+                // Valid outputs ow have 0 <= ow + offset < W: one vectorised add over that range.
+                int lo = Math.Clamp(-offset, 0, g.OW), hi = Math.Clamp(g.W - offset, lo, g.OW);
+                Span<float> target = dst.Slice(lo + offset, hi - lo);
+                System.Numerics.Tensors.TensorPrimitives.Add(target, src.Slice(oh * g.OW + lo, hi - lo), target);
+                continue;
+            }
+            for (int ow = 0; ow < g.OW; ow++)
+            {
+                int iw = ow * g.StrideW + offset;
+                if ((uint)iw < (uint)g.W) dst[iw] += src[oh * g.OW + ow];
+            }
+        }
     }
 
     /// <summary>

@@ -37,9 +37,13 @@ public sealed partial class Tensor
     }
 
     /// <summary>A new contiguous tensor of the given shape over zeroed storage (reused from a finished backward pass when one of that size is free).</summary>
-    internal Tensor(int[] shape) : this(Autograd.GradientPool.Rent(Shapes.Size(shape)), 0, shape, Shapes.ContiguousStrides(shape))
+    internal Tensor(int[] shape) : this(Autograd.StoragePool.Rent(Shapes.Size(shape)), 0, shape, Shapes.ContiguousStrides(shape))
     {
+        OwnsStorage = true;
     }
+
+    /// <summary>True when the storage was made for this tensor (not a view of another's, nor wrapped from an array).</summary>
+    internal readonly bool OwnsStorage;
 
     /// <summary>A new contiguous tensor over existing storage (not copied).</summary>
     internal Tensor(float[] storage, int[] shape) : this(storage, 0, shape, Shapes.ContiguousStrides(shape))
@@ -129,6 +133,7 @@ public sealed partial class Tensor
     {
         GradFn = node;
         _requiresGrad = true;
+        StoragePool.NoteRecorded(this);
         if (AnomalyMode.IsEnabled) AnomalyMode.CheckForward(this, node);
         return this;
     }
@@ -258,4 +263,11 @@ public sealed partial class Tensor
     /// <c>using (Tensor.NoGrad()) { ... }</c>.
     /// </summary>
     public static NoGradScope NoGrad() => new();
+
+    /// <summary>
+    /// Starts a training step whose activations are recycled when it ends:
+    /// <c>using (Tensor.StepScope()) { loss = ...; loss.Backward(); optimizer.Step(); value = loss.Item(); }</c>.
+    /// Tensors made by recorded ops inside are valid only until the scope ends (see <see cref="Autograd.StepScope"/>).
+    /// </summary>
+    public static StepScope StepScope() => new();
 }

@@ -27,4 +27,38 @@ public class LoweringTests
         Assert.Equal(left, right, 4);
         Assert.NotEqual(0, left, 3);
     }
+
+    [Theory]
+    [InlineData(3, 3, 1, 1, 1)]
+    [InlineData(3, 3, 2, 1, 1)]
+    [InlineData(3, 3, 1, 2, 2)]
+    public void The_per_image_lowering_is_the_batch_lowering_cut_by_image_and_its_adjoint_matches(int kh, int kw, int stride, int pad, int dilation)
+    {
+        int n = 3, c = 2, h = 8, w = 10;
+        int oh = (h + 2 * pad - dilation * (kh - 1) - 1) / stride + 1, ow = (w + 2 * pad - dilation * (kw - 1) - 1) / stride + 1;
+        var g = new ConvGeometry(c, h, w, kh, kw, stride, stride, pad, pad, dilation, dilation, oh, ow);
+        var r = new System.Random(7 + stride + pad);
+        var x = Enumerable.Range(0, n * c * h * w).Select(_ => (float)(r.NextDouble() - 0.5)).ToArray();
+        var batch = new float[g.Rows * n * g.Positions];
+        Conv.Im2Col(x, n, g, batch);
+        var cols = Enumerable.Range(0, g.Rows * n * g.Positions).Select(_ => (float)(r.NextDouble() - 0.5)).ToArray();
+        var batchBack = new float[x.Length];
+        Conv.Col2Im(cols, n, g, batchBack);
+        int imageSize = c * h * w, block = g.Rows * g.Positions;
+        var back = new float[x.Length];
+        for (int i = 0; i < n; i++)
+        {
+            var mine = new float[block];
+            Conv.Im2ColImage(x.AsSpan(i * imageSize, imageSize), g, mine);
+            // The same values as the batch layout's columns of image i.
+            var perImage = new float[block];
+            for (int row = 0; row < g.Rows; row++)
+            {
+                Assert.Equal(batch.AsSpan(row * n * g.Positions + i * g.Positions, g.Positions).ToArray(), mine.AsSpan(row * g.Positions, g.Positions).ToArray());
+                cols.AsSpan(row * n * g.Positions + i * g.Positions, g.Positions).CopyTo(perImage.AsSpan(row * g.Positions));
+            }
+            Conv.Col2ImImage(perImage, g, back.AsSpan(i * imageSize, imageSize));
+        }
+        Assert.Equal(batchBack, back);
+    }
 }

@@ -300,6 +300,38 @@ public class TensorTests
     }
 
     [Fact]
+    public void Conv2d_and_its_gradients_are_the_same_on_one_thread_and_on_several()
+    {
+        // Large enough that images are shared out over the threads (and each image's products
+        // then run on one thread), against every product on the calling thread.
+        (float[] Y, float[] Dx, float[] Dw, float[] Db) Run(int threads)
+        {
+            int saved = Kernels.Threading.NumThreads;
+            try
+            {
+                Kernels.Threading.NumThreads = threads;
+                var g = new Generator(21);
+                var x = Tensor.RandN([6, 8, 12, 12], g).RequireGrad();
+                var w = Tensor.RandN([16, 8, 3, 3], g).RequireGrad();
+                var b = Tensor.RandN([16], g).RequireGrad();
+                var y = Tensor.Conv2d(x, w, b, padding: 1);
+                (y * y).Sum().Backward();
+                return (y.ToArray(), x.Grad!.ToArray(), w.Grad!.ToArray(), b.Grad!.ToArray());
+            }
+            finally
+            {
+                Kernels.Threading.NumThreads = saved;
+            }
+        }
+        var one = Run(1);
+        var three = Run(3);
+        Assert.Equal(one.Y, three.Y);
+        Assert.Equal(one.Dx, three.Dx);
+        Assert.Equal(one.Dw, three.Dw);
+        Assert.Equal(one.Db, three.Db);
+    }
+
+    [Fact]
     public void Conv_transpose2d_is_the_adjoint_of_conv2d()
     {
         // <conv(x), y> = <x, conv_transpose(y)> for the same weight, stride and padding.

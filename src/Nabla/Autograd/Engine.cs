@@ -16,7 +16,7 @@ internal static class Engine
         List<Tensor> order = TopologicalOrder(root);
         root.PendingGrad = grad;
         using var noGrad = new NoGradScope();
-        bool pooling = GradientPool.BeginPass();
+        bool pooling = StoragePool.BeginPass();
         bool completed = false;
         try
         {
@@ -64,7 +64,7 @@ internal static class Engine
             }
             // The gradients made in this pass are garbage now, except the leaves' own ones.
             // With a retained graph a node might still hold one, so nothing is returned then.
-            if (pooling) GradientPool.EndPass(completed && !retainGraph, order);
+            if (pooling) StoragePool.EndPass(completed && !retainGraph, order);
         }
         if (!retainGraph)
         {

@@ -36,24 +36,26 @@ public sealed partial class Tensor
         if (bias is not null && (bias.Rank != 1 || bias.ShapeArray[0] != cout))
             throw new ArgumentException($"Conv2d: bias must be [{cout}], got {bias.ShapeString}.");
         ConvGeometry g = Geometry("Conv2d", input, weight.ShapeArray[2], weight.ShapeArray[3], stride ?? (1, 1), padding, dilation ?? (1, 1));
-        int n = input.ShapeArray[0], np = n * g.Positions;
-        float[] cols = BufferPool.RentFloats(g.Rows * np);
-        Conv.Im2Col(input.DenseArray(), n, g, cols);
-        float[] product = BufferPool.RentFloats(cout * np);
-        Gemm.Multiply(false, false, cout, np, g.Rows, weight.DenseArray(), g.Rows, cols, np, product, np);
-        var y = new Tensor([n, cout, g.OH, g.OW]);
+        int n = input.ShapeArray[0], positions = g.Positions, rows = g.Rows, imageSize = g.C * g.H * g.W;
+        // One image at a time, each product written straight into its [Cout, OH * OW] block of
+        // the output (no transposes); images are shared out over the threads, and the lowered
+        // images stay in one buffer, image i's [rows, positions] block at i * rows * positions.
+        float[] x = input.DenseArray(), w = weight.DenseArray(), cols = BufferPool.RentFloats(rows * positions * n);
         float[]? b = bias?.DenseArray();
-        for (int co = 0; co < cout; co++)
+        var y = new Tensor([n, cout, g.OH, g.OW]);
+        float[] ys = y.Storage;
+        Threading.For(n, (long)cout * rows * positions, (i0, i1) =>
         {
-            for (int i = 0; i < n; i++)
+            for (int i = i0; i < i1; i++)
             {
-                var src = product.AsSpan(co * np + i * g.Positions, g.Positions);
-                var dst = y.Storage.AsSpan((i * cout + co) * g.Positions, g.Positions);
-                if (b is null) src.CopyTo(dst);
-                else System.Numerics.Tensors.TensorPrimitives.Add(src, b[co], dst);
+                Span<float> block = cols.AsSpan(i * rows * positions, rows * positions);
+                Conv.Im2ColImage(x.AsSpan(i * imageSize, imageSize), g, block);
+                Span<float> yi = ys.AsSpan(i * cout * positions, cout * positions);
+                // The bias is the product's starting value.
+                if (b is not null) for (int co = 0; co < cout; co++) yi.Slice(co * positions, positions).Fill(b[co]);
+                Gemm.Multiply(false, false, cout, positions, rows, w, rows, block, positions, yi, positions, accumulate: b is not null);
             }
-        }
-        BufferPool.Return(product);
+        });
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
         if (ShouldRecord(inputs)) return y.Record(new Conv2dBackward(inputs, cols, g));
         BufferPool.Return(cols);
@@ -93,33 +95,48 @@ public sealed partial class Tensor
         protected internal override Tensor?[] Backward(Tensor grad)
         {
             Tensor input = Input(0), weight = Input(1);
-            int n = input.ShapeArray[0], cout = weight.ShapeArray[0], np = n * g.Positions;
+            int n = input.ShapeArray[0], cout = weight.ShapeArray[0], positions = g.Positions, rows = g.Rows;
+            int imageSize = g.C * g.H * g.W, outSize = cout * positions;
             float[] dy = grad.DenseArray();
-            // [N, Cout, P] -> [Cout, N * P], the layout of the forward GEMM's output.
-            float[] dyt = ChannelsToRows(dy, n, cout, g.Positions);
             var grads = new Tensor?[Inputs.Count];
             if (NeedsGrad(1))
             {
+                // dW = sum over images of dY_i [Cout, P] x cols_i^T [P, rows], in image order.
                 var dw = new Tensor((int[])weight.ShapeArray.Clone());
-                Gemm.Multiply(false, true, cout, g.Rows, np, dyt, np, _cols, np, dw.Storage, g.Rows);
+                for (int i = 0; i < n; i++)
+                {
+                    Gemm.Multiply(false, true, cout, rows, positions, dy.AsSpan(i * outSize, outSize), positions,
+                        _cols.AsSpan(i * rows * positions, rows * positions), positions, dw.Storage, rows, accumulate: i > 0);
+                }
                 grads[1] = dw;
             }
             if (Inputs.Count == 3 && NeedsGrad(2))
             {
                 var db = new Tensor([cout]);
-                for (int co = 0; co < cout; co++) db.Storage[co] = System.Numerics.Tensors.TensorPrimitives.Sum(dyt.AsSpan(co * np, np));
+                for (int i = 0; i < n; i++)
+                {
+                    for (int co = 0; co < cout; co++) db.Storage[co] += System.Numerics.Tensors.TensorPrimitives.Sum(dy.AsSpan(i * outSize + co * positions, positions));
+                }
                 grads[2] = db;
             }
             if (NeedsGrad(0))
             {
-                float[] dcols = BufferPool.RentFloats(g.Rows * np);
-                Gemm.Multiply(true, false, g.Rows, np, cout, weight.DenseArray(), g.Rows, dyt, np, dcols, np);
+                float[] w = weight.DenseArray();
                 var dx = new Tensor((int[])input.ShapeArray.Clone());
-                Conv.Col2Im(dcols, n, g, dx.Storage);
-                BufferPool.Return(dcols);
+                float[] dxs = dx.Storage;
+                Threading.For(n, (long)rows * cout * positions, (i0, i1) =>
+                {
+                    float[] dcols = BufferPool.RentFloats(rows * positions);
+                    for (int i = i0; i < i1; i++)
+                    {
+                        // dcols_i = W^T [rows, Cout] x dY_i [Cout, P], then added back into image i.
+                        Gemm.Multiply(true, false, rows, positions, cout, w, rows, dy.AsSpan(i * outSize, outSize), positions, dcols, positions);
+                        Conv.Col2ImImage(dcols.AsSpan(0, rows * positions), g, dxs.AsSpan(i * imageSize, imageSize));
+                    }
+                    BufferPool.Return(dcols);
+                });
                 grads[0] = dx;
             }
-            BufferPool.Return(dyt);
             return grads;
         }
     }

@@ -242,18 +242,8 @@ public class Sequential : Module
                     Tensor ids = Tensor.FromSpan(batchIds.AsSpan(0, count));
                     Tensor xb = trainX.IndexSelect(0, ids), yb = trainY.IndexSelect(0, ids);
                     if (Autograd.AnomalyMode.IsEnabled) Autograd.AnomalyMode.CurrentStep = $"epoch {epoch}, batch {step + 1}";
-                    Tensor prediction = Forward(xb);
-                    Tensor loss = Loss!.Compute(prediction, yb);
-                    float lossValue = loss.Item();
-                    if (terminateOnNaN && !float.IsFinite(lossValue)) throw new TrainingDivergedException(epoch, step + 1, lossValue);
-                    // Every trainable parameter gets a gradient each step here, so zero-filled
-                    // buffers behave as fresh ones and save an allocation per parameter.
-                    Optimizer!.ZeroGrad(setToNone: false);
-                    loss.Backward();
-                    Optimizer.Step();
+                    float lossValue = TrainBatch(xb, yb, updateMetrics: true, terminateOnNaN ? (epoch, step + 1) : null);
                     lossSum += (double)lossValue * count;
-                    Tensor detached = prediction.Detach();
-                    foreach (var m in _metrics) m.Update(detached, yb);
                     logs["loss"] = (float)(lossSum / (start + count));
                     foreach (var m in _metrics) logs[m.Name] = m.Result();
                     progress.Batch(step + 1, logs);
@@ -276,6 +266,40 @@ public class Sequential : Module
             Train();
         }
         return history;
+    }
+
+    /// <summary>
+    /// One optimizer step on one batch, as Keras's <c>train_on_batch</c>: forward in training mode,
+    /// the compiled loss, backward, the optimizer's update. Returns the batch's loss (before the
+    /// update). The step's activations are recycled for the next one (a <see cref="Autograd.StepScope"/>).
+    /// </summary>
+    public float TrainOnBatch(Tensor x, Tensor y)
+    {
+        CheckPair(x, y, "TrainOnBatch");
+        EnsureReady(x, "TrainOnBatch");
+        Train();
+        return TrainBatch(x, y, updateMetrics: false, divergedAt: null);
+    }
+
+    /// <summary>Forward, loss, backward and update on one batch inside a step scope; the loss value.</summary>
+    private float TrainBatch(Tensor xb, Tensor yb, bool updateMetrics, (int Epoch, int Batch)? divergedAt)
+    {
+        using var step = Tensor.StepScope();
+        Tensor prediction = Forward(xb);
+        Tensor loss = Loss!.Compute(prediction, yb);
+        float lossValue = loss.Item();
+        if (divergedAt is { } at && !float.IsFinite(lossValue)) throw new TrainingDivergedException(at.Epoch, at.Batch, lossValue);
+        // Every trainable parameter gets a gradient each step here, so zero-filled
+        // buffers behave as fresh ones and save an allocation per parameter.
+        Optimizer!.ZeroGrad(setToNone: false);
+        loss.Backward();
+        Optimizer.Step();
+        if (updateMetrics)
+        {
+            Tensor detached = prediction.Detach();
+            foreach (var m in _metrics) m.Update(detached, yb);
+        }
+        return lossValue;
     }
 
     /// <summary>The loss and metrics on (x, y), in evaluation mode, computed in batches.</summary>

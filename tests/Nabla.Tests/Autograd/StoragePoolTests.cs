@@ -1,7 +1,7 @@
 namespace Nabla.Tests.Autograd;
 
 /// <summary>Gradients made by a backward pass are reused by later steps, without touching what users can see.</summary>
-public class GradientPoolTests
+public class StoragePoolTests
 {
     [Fact]
     public void A_training_step_reuses_the_gradient_storage_of_the_last_one()

@@ -1,0 +1,131 @@
+using Nabla.Autograd;
+using Nabla.Layers;
+using Nabla.Losses;
+using Nabla.Optimizers;
+using Nabla.Training;
+
+namespace Nabla.Tests.Autograd;
+
+/// <summary>A step scope recycles a training step's activations without changing what training computes.</summary>
+public class StepScopeTests
+{
+    private static (Sequential Model, Adam Optimizer) Mlp(ulong seed)
+    {
+        Generator.ManualSeed(seed);
+        // Built lazily inside the first step: its parameters and Adam's state are made in a scope.
+        var model = new Sequential(new Dense(256, "relu"), new Dense(128, "tanh"), new Dense(10));
+        return (model, new Adam(1e-2f));
+    }
+
+    private static float[] TrainSteps(bool scoped, int steps, out long bytesPerStep)
+    {
+        var (model, adam) = Mlp(11);
+        var g = new Generator(12);
+        Tensor x = Tensor.RandN([64, 100], g);
+        var labels = new float[64];
+        for (int i = 0; i < labels.Length; i++) labels[i] = g.NextInt(10);
+        Tensor y = Tensor.FromArray(labels);
+        var loss = new SparseCategoricalCrossEntropy(fromLogits: true);
+        long before = 0;
+        for (int s = 0; s < steps; s++)
+        {
+            if (s == 3) before = GC.GetAllocatedBytesForCurrentThread();
+            StepScope scope = scoped ? Tensor.StepScope() : default;
+            try
+            {
+                Tensor l = loss.Compute(model.Forward(x), y);
+                if (s == 0) adam.Bind(model.Parameters());
+                adam.ZeroGrad(setToNone: false);
+                l.Backward();
+                adam.Step();
+            }
+            finally
+            {
+                scope.Dispose();
+            }
+        }
+        bytesPerStep = (GC.GetAllocatedBytesForCurrentThread() - before) / (steps - 3);
+        return model.Parameters().SelectMany(p => p.Value.ToArray()).ToArray();
+    }
+
+    [Fact]
+    public void Scoped_steps_train_exactly_as_unscoped_ones_and_allocate_far_less()
+    {
+        float[] plain = TrainSteps(scoped: false, 12, out long plainBytes);
+        float[] scoped = TrainSteps(scoped: true, 12, out long scopedBytes);
+        Assert.Equal(plain, scoped);
+        // Unscoped, each step allocates its activations: 64 x (256 + 256 + 128 + 128 + 10) floats and more.
+        Assert.True(plainBytes > 200_000, $"{plainBytes} bytes per unscoped step");
+        Assert.True(scopedBytes * 4 < plainBytes, $"{scopedBytes} bytes per scoped step against {plainBytes}");
+    }
+
+    [Fact]
+    public void Activations_are_reused_by_the_next_step_but_clones_and_leaves_are_not()
+    {
+        // Sizes no other test uses, so the pool's arrays of this length are this test's alone.
+        var g = new Generator(13);
+        var w = Tensor.Normal([64, 61], 0f, 0.1f, g).RequireGrad();
+        var x = Tensor.Normal([37, 64], 0f, 1f, g);
+        Tensor first, kept;
+        float[] keptValues;
+        using (Tensor.StepScope())
+        {
+            first = x.MatMul(w).Tanh();
+            kept = first.Clone();
+            keptValues = first.ToArray();
+            first.Sum().Backward();
+        }
+        float[] grad = w.Grad!.ToArray();
+        var later = new List<Tensor>();
+        using (Tensor.StepScope())
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                Tensor product = (x * (i + 2f)).MatMul(w);
+                later.Add(product);
+                later.Add(product.Tanh());
+            }
+        }
+        Assert.Contains(later, t => ReferenceEquals(t.Storage, first.Storage));
+        Assert.Equal(keptValues, kept.ToArray());
+        Assert.Equal(grad, w.Grad!.ToArray());
+    }
+
+    [Fact]
+    public void Only_the_outermost_scope_returns_storage()
+    {
+        var g = new Generator(14);
+        var w = Tensor.Normal([64, 64], 0f, 0.1f, g).RequireGrad();
+        Tensor inner;
+        using (Tensor.StepScope())
+        {
+            using (Tensor.StepScope())
+            {
+                inner = w.Tanh();
+            }
+            float[] values = inner.ToArray();
+            Tensor other = w.Sigmoid();
+            Assert.NotSame(inner.Storage, other.Storage);
+            Assert.Equal(values, inner.ToArray());
+        }
+    }
+
+    [Fact]
+    public void TrainOnBatch_is_one_step_of_fit_and_returns_the_loss_before_the_update()
+    {
+        var g = new Generator(15);
+        Tensor x = Tensor.RandN([16, 5], g), y = Tensor.RandN([16, 1], g);
+        Generator.ManualSeed(16);
+        var a = new Sequential(new Dense(8, "tanh", inputFeatures: 5), new Dense(1));
+        a.Compile(new MeanSquaredError(), new SGD(0.1f));
+        Generator.ManualSeed(16);
+        var b = new Sequential(new Dense(8, "tanh", inputFeatures: 5), new Dense(1));
+        b.Compile(new MeanSquaredError(), new SGD(0.1f));
+        float before = a.Evaluate(x, y)["loss"];
+        float reported = a.TrainOnBatch(x, y);
+        b.Fit(x, y, epochs: 1, batchSize: 16, shuffle: false, verbose: 0);
+        Assert.Equal(before, reported, 5);
+        Assert.True(a.Evaluate(x, y)["loss"] < before);
+        Assert.Equal(b.Parameters().SelectMany(p => p.Value.ToArray()), a.Parameters().SelectMany(p => p.Value.ToArray()));
+    }
+}
