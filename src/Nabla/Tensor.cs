@@ -37,10 +37,18 @@ public sealed partial class Tensor
     }
 
     /// <summary>A new contiguous tensor of the given shape over zeroed storage (reused from a finished backward pass when one of that size is free).</summary>
-    internal Tensor(int[] shape) : this(Autograd.StoragePool.Rent(Shapes.Size(shape)), 0, shape, Shapes.ContiguousStrides(shape))
+    internal Tensor(int[] shape) : this(shape, clear: true)
+    {
+    }
+
+    /// <summary>A new contiguous tensor of the given shape; unless <paramref name="clear"/>, storage reused from the pool keeps stale values (for ops that write every element).</summary>
+    private Tensor(int[] shape, bool clear) : this(Autograd.StoragePool.Rent(Shapes.Size(shape), clear), 0, shape, Shapes.ContiguousStrides(shape))
     {
         OwnsStorage = true;
     }
+
+    /// <summary>A new contiguous tensor whose elements are undefined until written: for ops whose kernel writes every element.</summary>
+    internal static Tensor ForOverwrite(int[] shape) => new(shape, clear: false);
 
     /// <summary>True when the storage was made for this tensor (not a view of another's, nor wrapped from an array).</summary>
     internal readonly bool OwnsStorage;

@@ -38,8 +38,8 @@ internal static class StoragePool
     [ThreadStatic] private static HashSet<float[]>? t_stepRecorded;
     [ThreadStatic] private static bool t_inStep;
 
-    /// <summary>A zeroed array of exactly <paramref name="length"/> floats, pooled when one is free.</summary>
-    public static float[] Rent(int length)
+    /// <summary>An array of exactly <paramref name="length"/> floats, pooled when one is free; zeroed unless <paramref name="clear"/> is false (then a pooled one keeps stale values).</summary>
+    public static float[] Rent(int length, bool clear = true)
     {
         float[]? array = null;
         if (length >= MinLength)
@@ -52,7 +52,7 @@ internal static class StoragePool
                     s_floats -= length;
                 }
             }
-            if (array is not null) Array.Clear(array);
+            if (array is not null && clear) Array.Clear(array);
         }
         array ??= new float[length];
         if (length >= MinLength)

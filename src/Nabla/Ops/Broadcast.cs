@@ -50,7 +50,7 @@ public sealed partial class Tensor
     internal static Tensor BroadcastBinary<TOp>(Tensor a, Tensor b, string op) where TOp : IBinaryOp
     {
         int[] shape = Shapes.Broadcast(a.ShapeArray, b.ShapeArray, op);
-        var y = new Tensor(shape);
+        var y = ForOverwrite(shape);
         Elementwise.Binary<TOp>(shape, a.Storage, a.Offset, a.BroadcastStrides(shape), b.Storage, b.Offset, b.BroadcastStrides(shape), y.Storage);
         return y;
     }

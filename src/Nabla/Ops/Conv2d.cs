@@ -42,7 +42,7 @@ public sealed partial class Tensor
         // images stay in one buffer, image i's [rows, positions] block at i * rows * positions.
         float[] x = input.DenseArray(), w = weight.DenseArray(), cols = BufferPool.RentFloats(rows * positions * n);
         float[]? b = bias?.DenseArray();
-        var y = new Tensor([n, cout, g.OH, g.OW]);
+        var y = ForOverwrite([n, cout, g.OH, g.OW]);
         float[] ys = y.Storage;
         Threading.For(n, (long)cout * rows * positions, (i0, i1) =>
         {

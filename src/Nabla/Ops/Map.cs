@@ -11,7 +11,7 @@ public sealed partial class Tensor
     /// <summary>Applies a unary span kernel to the elements of <paramref name="x"/>; records nothing.</summary>
     internal static Tensor Map(Tensor x, SpanMap kernel)
     {
-        var y = new Tensor((int[])x.ShapeArray.Clone());
+        var y = ForOverwrite((int[])x.ShapeArray.Clone());
         kernel(x.Data, y.Storage);
         return y;
     }
@@ -19,7 +19,7 @@ public sealed partial class Tensor
     /// <summary>Applies a backward span kernel to a saved tensor and the upstream gradient (same shape).</summary>
     internal static Tensor MapGrad(Tensor saved, Tensor grad, SpanGrad kernel)
     {
-        var dx = new Tensor((int[])saved.ShapeArray.Clone());
+        var dx = ForOverwrite((int[])saved.ShapeArray.Clone());
         kernel(saved.Data, grad.Data, dx.Storage);
         return dx;
     }

@@ -34,7 +34,7 @@ public sealed partial class Tensor
         if (k != k2)
             throw new ArgumentException($"MatMul: inner dimensions differ: {a.ShapeString} x {b.ShapeString} ({k} vs {k2}).");
         int[] batch = Shapes.Broadcast(a.ShapeArray.AsSpan(0, a.Rank - 2), b.ShapeArray.AsSpan(0, b.Rank - 2), "MatMul (batch dimensions)");
-        var y = new Tensor([.. batch, m, n]);
+        var y = ForOverwrite([.. batch, m, n]);
         var (aT, aLd, aStrides, aSrc) = GemmOperand(a, [.. batch, m, k]);
         var (bT, bLd, bStrides, bSrc) = GemmOperand(b, [.. batch, k, n]);
         int batches = Shapes.Size(batch);

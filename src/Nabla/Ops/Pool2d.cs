@@ -13,7 +13,7 @@ public sealed partial class Tensor
     {
         ConvGeometry g = PoolGeometry("MaxPool2d", input, kernel, stride, padding);
         int n = input.ShapeArray[0];
-        var y = new Tensor([n, g.C, g.OH, g.OW]);
+        var y = ForOverwrite([n, g.C, g.OH, g.OW]);
         int[] argmax = BufferPool.RentInts(y.Size);
         Conv.MaxPool(input.DenseArray(), n, g, y.Storage, argmax);
         if (ShouldRecord(input)) return y.Record(new MaxPool2dBackward(input, argmax, g));
@@ -29,7 +29,7 @@ public sealed partial class Tensor
     {
         ConvGeometry g = PoolGeometry("AvgPool2d", input, kernel, stride, padding);
         int n = input.ShapeArray[0];
-        var y = new Tensor([n, g.C, g.OH, g.OW]);
+        var y = ForOverwrite([n, g.C, g.OH, g.OW]);
         Conv.AvgPool(input.DenseArray(), n, g, y.Storage);
         return ShouldRecord(input) ? y.Record(new AvgPool2dBackward(input, g)) : y;
     }

@@ -9,19 +9,18 @@ namespace Nabla.Tests.Autograd;
 /// <summary>A step scope recycles a training step's activations without changing what training computes.</summary>
 public class StepScopeTests
 {
-    private static (Sequential Model, Adam Optimizer) Mlp(ulong seed)
-    {
-        Generator.ManualSeed(seed);
-        // Built lazily inside the first step: its parameters and Adam's state are made in a scope.
-        var model = new Sequential(new Dense(256, "relu"), new Dense(128, "tanh"), new Dense(10));
-        return (model, new Adam(1e-2f));
-    }
+    // Built lazily inside the first step: parameters and Adam's state are made in a scope.
+    private static Sequential Model(bool convolutional) => convolutional
+        ? new Sequential(new Conv2D(8, 3, padding: 1, activation: "relu"), new MaxPooling2D(2), new Flatten(), new Dense(10))
+        : new Sequential(new Dense(256, "relu"), new Dense(128, "tanh"), new Dense(10));
 
-    private static float[] TrainSteps(bool scoped, int steps, out long bytesPerStep)
+    private static float[] TrainSteps(bool convolutional, bool scoped, int steps, out long bytesPerStep)
     {
-        var (model, adam) = Mlp(11);
+        Generator.ManualSeed(11);
+        var model = Model(convolutional);
+        var adam = new Adam(1e-2f);
         var g = new Generator(12);
-        Tensor x = Tensor.RandN([64, 100], g);
+        Tensor x = convolutional ? Tensor.RandN([64, 1, 10, 10], g) : Tensor.RandN([64, 100], g);
         var labels = new float[64];
         for (int i = 0; i < labels.Length; i++) labels[i] = g.NextInt(10);
         Tensor y = Tensor.FromArray(labels);
@@ -48,13 +47,18 @@ public class StepScopeTests
         return model.Parameters().SelectMany(p => p.Value.ToArray()).ToArray();
     }
 
-    [Fact]
-    public void Scoped_steps_train_exactly_as_unscoped_ones_and_allocate_far_less()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Scoped_steps_train_exactly_as_unscoped_ones_and_allocate_far_less(bool convolutional)
     {
-        float[] plain = TrainSteps(scoped: false, 12, out long plainBytes);
-        float[] scoped = TrainSteps(scoped: true, 12, out long scopedBytes);
+        // Scoped, the ops write into reused storage holding the last step's values, so every
+        // element they leave unwritten would show here.
+        float[] plain = TrainSteps(convolutional, scoped: false, 12, out long plainBytes);
+        float[] scoped = TrainSteps(convolutional, scoped: true, 12, out long scopedBytes);
         Assert.Equal(plain, scoped);
-        // Unscoped, each step allocates its activations: 64 x (256 + 256 + 128 + 128 + 10) floats and more.
+        // Unscoped, each step allocates its activations: 64 x (256 + 256 + 128 + 128 + 10) floats
+        // for the MLP, 64 x 8 x 100 floats per map for the CNN, and more.
         Assert.True(plainBytes > 200_000, $"{plainBytes} bytes per unscoped step");
         Assert.True(scopedBytes * 4 < plainBytes, $"{scopedBytes} bytes per scoped step against {plainBytes}");
     }
