@@ -20,6 +20,10 @@ public static unsafe class Gemm
     private const int MR = 6, NR = 16;
     private const int KC = 320, MC = 144, NC = 2048;
 
+    // Packing A stores 8 floats where a step holds MR = 6 (the next step's store overwrites the
+    // two extra), so the buffer has room for the last step's overhang.
+    private const int PackSlack = 8;
+
     /// <summary>True when the AVX2/FMA micro-kernel is in use (settable by tests to exercise the fallback).</summary>
     public static bool UseAvx2 { get; set; } = Avx2.IsSupported && Fma.IsSupported;
 
@@ -108,7 +112,7 @@ public static unsafe class Gemm
         /// <summary>Computes rows [i0, i1) and columns [j0, j1) of C.</summary>
         public void Run(int i0, int i1, int j0, int j1)
         {
-            float* packA = t_packA != null ? t_packA : t_packA = (float*)NativeMemory.AlignedAlloc((nuint)(MC * KC * sizeof(float)), 64);
+            float* packA = t_packA != null ? t_packA : t_packA = (float*)NativeMemory.AlignedAlloc((nuint)((MC * KC + PackSlack) * sizeof(float)), 64);
             float* packB = t_packB != null ? t_packB : t_packB = (float*)NativeMemory.AlignedAlloc((nuint)(KC * NC * sizeof(float)), 64);
             float* tile = stackalloc float[MR * NR];
             for (int jc = j0; jc < j1; jc += NC)
@@ -288,7 +292,13 @@ public static unsafe class Gemm
                 float* panel = dst + ir * kc;
                 if (transA)
                 {
-                    for (int p = 0; p < kc; p++)
+                    int p = 0;
+                    if (UseAvx2 && mr == MR && ic + ir + 8 <= m)
+                    {
+                        // Eight consecutive values per step, of which the next step overwrites two.
+                        for (; p < kc; p++) Avx.Store(panel + p * MR, Avx.LoadVector256(a + (long)(pc + p) * lda + ic + ir));
+                    }
+                    for (; p < kc; p++)
                     {
                         float* src = a + (long)(pc + p) * lda + ic + ir;
                         float* d = panel + p * MR;
@@ -299,16 +309,27 @@ public static unsafe class Gemm
                 }
                 else
                 {
+                    int p0 = 0;
+                    if (UseAvx2 && mr == MR)
+                    {
+                        // 8 x 8 register transposes of six rows (and two zero rows): each step's
+                        // eight values are stored where six belong, the next step overwriting two.
+                        float* row = a + (long)(ic + ir) * lda + pc;
+                        for (; p0 + 8 <= kc; p0 += 8)
+                        {
+                            Transpose6x8(row + p0, lda, panel + p0 * MR);
+                        }
+                    }
                     for (int r = 0; r < MR; r++)
                     {
                         if (r < mr)
                         {
                             float* src = a + (long)(ic + ir + r) * lda + pc;
-                            for (int p = 0; p < kc; p++) panel[p * MR + r] = src[p];
+                            for (int p = p0; p < kc; p++) panel[p * MR + r] = src[p];
                         }
                         else
                         {
-                            for (int p = 0; p < kc; p++) panel[p * MR + r] = 0f;
+                            for (int p = p0; p < kc; p++) panel[p * MR + r] = 0f;
                         }
                     }
                 }
@@ -367,6 +388,35 @@ public static unsafe class Gemm
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Packs eight steps of a six-row A panel: dst[c * 6 + r] = src[r * lds + c] for r &lt; 6, c &lt; 8,
+    /// each step stored as eight floats (the last two zero) that the next step's store overwrites.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose6x8(float* src, int lds, float* dst)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + lds);
+        Vector256<float> r2 = Avx.LoadVector256(src + 2 * lds), r3 = Avx.LoadVector256(src + 3 * lds);
+        Vector256<float> r4 = Avx.LoadVector256(src + 4 * lds), r5 = Avx.LoadVector256(src + 5 * lds);
+        Vector256<float> r6 = Vector256<float>.Zero, r7 = Vector256<float>.Zero;
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+        Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+        Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE);
+        Vector256<float> s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE);
+        Vector256<float> s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
+        Avx.Store(dst + 6, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(dst + 12, Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(dst + 18, Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(dst + 24, Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(dst + 30, Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(dst + 36, Avx.Permute2x128(s2, s6, 0x31));
+        Avx.Store(dst + 42, Avx.Permute2x128(s3, s7, 0x31));
     }
 
     /// <summary>dst[c * ldd + r] = src[r * lds + c] for an 8 x 8 block (AVX: unpack, shuffle, lane permute).</summary>
