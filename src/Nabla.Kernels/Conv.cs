@@ -78,6 +78,10 @@ public static class Conv
 
     private static void LowerPlane(ReadOnlySpan<float> plane, ConvGeometry g, int ki, int kj, Span<float> dst)
     {
+        int offset = kj * g.DilationW - g.PadLeft;
+        // Valid outputs ow have 0 <= ow * stride + offset < W; with stride 1 they are one range,
+        // the same for every row: one short copy between zero edges.
+        int lo = Math.Clamp(-offset, 0, g.OW), hi = Math.Clamp(g.W - offset, lo, g.OW);
         for (int oh = 0; oh < g.OH; oh++)
         {
             int ih = oh * g.StrideH - g.PadTop + ki * g.DilationH;
@@ -88,14 +92,11 @@ public static class Conv
                 continue;
             }
             ReadOnlySpan<float> src = plane.Slice(ih * g.W, g.W);
-            int offset = kj * g.DilationW - g.PadLeft;
             if (g.StrideW == 1)
             {
-                // Valid outputs ow have 0 <= ow + offset < W: one contiguous copy between zero edges.
-                int lo = Math.Clamp(-offset, 0, g.OW), hi = Math.Clamp(g.W - offset, lo, g.OW);
-                row[..lo].Clear();
-                src.Slice(lo + offset, hi - lo).CopyTo(row[lo..hi]);
-                row[hi..].Clear();
+                for (int q = 0; q < lo; q++) row[q] = 0f;
+                CopyShort(src.Slice(lo + offset, hi - lo), row.Slice(lo, hi - lo));
+                for (int q = hi; q < g.OW; q++) row[q] = 0f;
             }
             else
             {
@@ -106,6 +107,36 @@ public static class Conv
                 }
             }
         }
+    }
+
+    /// <summary>Copies a short row (an image row of a few to a few dozen values) with vector moves: two overlapping ones when 8 to 16 long.</summary>
+    private static void CopyShort(ReadOnlySpan<float> src, Span<float> dst)
+    {
+        int n = src.Length;
+        if (n >= 8 && n <= 16 && Vector256.IsHardwareAccelerated)
+        {
+            Vector256.Create(src[..8]).CopyTo(dst);
+            Vector256.Create(src.Slice(n - 8, 8)).CopyTo(dst[(n - 8)..]);
+            return;
+        }
+        src.CopyTo(dst);
+    }
+
+    /// <summary>dst += src for a short row, eight and then four values at a time.</summary>
+    private static void AddShort(ReadOnlySpan<float> src, Span<float> dst)
+    {
+        int n = Math.Min(src.Length, dst.Length), i = 0;
+        ref float s = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(src);
+        ref float d = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(dst);
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= n; i += 8) (Vector256.LoadUnsafe(ref d, (nuint)i) + Vector256.LoadUnsafe(ref s, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i + 4 <= n; i += 4) (Vector128.LoadUnsafe(ref d, (nuint)i) + Vector128.LoadUnsafe(ref s, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
+        }
+        for (; i < n; i++) System.Runtime.CompilerServices.Unsafe.Add(ref d, i) += System.Runtime.CompilerServices.Unsafe.Add(ref s, i);
     }
 
     /// <summary>Adds each entry of <paramref name="cols"/> back to the input position it was read from (the adjoint of <see cref="Im2Col"/>); <paramref name="dx"/> [N, C, H, W] is accumulated into.</summary>
@@ -144,8 +175,7 @@ public static class Conv
             {
                 // Valid outputs ow have 0 <= ow + offset < W: one vectorised add over that range.
                 int lo = Math.Clamp(-offset, 0, g.OW), hi = Math.Clamp(g.W - offset, lo, g.OW);
-                Span<float> target = dst.Slice(lo + offset, hi - lo);
-                System.Numerics.Tensors.TensorPrimitives.Add(target, src.Slice(oh * g.OW + lo, hi - lo), target);
+                AddShort(src.Slice(oh * g.OW + lo, hi - lo), dst.Slice(lo + offset, hi - lo));
                 continue;
             }
             for (int ow = 0; ow < g.OW; ow++)

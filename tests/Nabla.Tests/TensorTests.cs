@@ -332,6 +332,44 @@ public class TensorTests
     }
 
     [Fact]
+    public void A_first_layer_weight_gradient_matches_its_definition()
+    {
+        // One input channel and 17 filters over three images: the weight gradient is summed
+        // image by image in the transposed orientation.
+        var g = new Generator(22);
+        int n = 3, h = 6, w = 5, cout = 17;
+        var x = Tensor.RandN([n, 1, h, w], g);
+        var weight = Tensor.RandN([cout, 1, 3, 3], g).RequireGrad();
+        var y = Tensor.Conv2d(x, weight, null, padding: 1);
+        (y * y).Sum().Backward();
+        float[] dy = (y * 2f).ToArray(), xs = x.ToArray(), dw = weight.Grad!.ToArray();
+        for (int co = 0; co < cout; co++)
+        {
+            for (int ki = 0; ki < 3; ki++)
+            {
+                for (int kj = 0; kj < 3; kj++)
+                {
+                    double expected = 0;
+                    for (int b = 0; b < n; b++)
+                    {
+                        for (int oh = 0; oh < h; oh++)
+                        {
+                            for (int ow = 0; ow < w; ow++)
+                            {
+                                int ih = oh + ki - 1, iw = ow + kj - 1;
+                                if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+                                expected += (double)dy[((b * cout) + co) * h * w + oh * w + ow] * xs[(b * h + ih) * w + iw];
+                            }
+                        }
+                    }
+                    float actual = dw[co * 9 + ki * 3 + kj];
+                    Assert.True(Math.Abs(actual - expected) <= 1e-5 * (1 + Math.Abs(expected)), $"dW[{co}, {ki}, {kj}] = {actual}, expected {expected}");
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Conv_transpose2d_is_the_adjoint_of_conv2d()
     {
         // <conv(x), y> = <x, conv_transpose(y)> for the same weight, stride and padding.

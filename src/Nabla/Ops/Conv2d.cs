@@ -101,12 +101,25 @@ public sealed partial class Tensor
             var grads = new Tensor?[Inputs.Count];
             if (NeedsGrad(1))
             {
-                // dW = sum over images of dY_i [Cout, P] x cols_i^T [P, rows], in image order.
+                // dW = sum over images of dY_i [Cout, P] x cols_i^T [P, rows], in image order. With
+                // few rows (a first layer's 1 x 3 x 3) the product is computed transposed, as
+                // cols_i x dY_i^T [rows, Cout], which fills the micro-kernel's 16 columns.
                 var dw = new Tensor((int[])weight.ShapeArray.Clone());
+                bool transposed = rows < 16 && rows < cout;
+                float[] target = transposed ? BufferPool.RentFloats(rows * cout) : dw.Storage;
                 for (int i = 0; i < n; i++)
                 {
-                    Gemm.Multiply(false, true, cout, rows, positions, dy.AsSpan(i * outSize, outSize), positions,
-                        _cols.AsSpan(i * rows * positions, rows * positions), positions, dw.Storage, rows, accumulate: i > 0);
+                    ReadOnlySpan<float> dyi = dy.AsSpan(i * outSize, outSize), colsi = _cols.AsSpan(i * rows * positions, rows * positions);
+                    if (transposed) Gemm.Multiply(false, true, rows, cout, positions, colsi, positions, dyi, positions, target, cout, accumulate: i > 0);
+                    else Gemm.Multiply(false, true, cout, rows, positions, dyi, positions, colsi, positions, target, rows, accumulate: i > 0);
+                }
+                if (transposed)
+                {
+                    for (int r = 0; r < rows; r++)
+                    {
+                        for (int co = 0; co < cout; co++) dw.Storage[co * rows + r] = target[r * cout + co];
+                    }
+                    BufferPool.Return(target);
                 }
                 grads[1] = dw;
             }
