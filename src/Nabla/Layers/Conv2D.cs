@@ -56,6 +56,8 @@ public sealed class Conv2D : ConvolutionBase
         if (input.Rank != 4 || input.Shape[1] != c)
             throw new ArgumentException($"{Label} expects inputs [N, {c}, H, W], but got shape {input.ShapeString}.");
         Padding2D pad = Padding.Resolve(input.Shape[2], input.Shape[3], KernelSize, Strides, Dilation);
+        // A ReLU is fused into the convolution (applied while each image's output is in cache).
+        if (Activation.Name == "relu") return Tensor.Conv2dRelu(input, Weight, Bias?.Value, Strides.Tuple, pad, Dilation.Tuple);
         return Activation.Apply(Tensor.Conv2d(input, Weight, Bias?.Value, Strides.Tuple, pad, Dilation.Tuple));
     }
 }

@@ -24,7 +24,17 @@ public sealed partial class Tensor
     /// lowered batch (im2col); the gradients are a GEMM each plus col2im.
     /// </summary>
     public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias = null, (int H, int W)? stride = null,
-        Padding2D padding = default, (int H, int W)? dilation = null)
+        Padding2D padding = default, (int H, int W)? dilation = null) => Conv2dCore(input, weight, bias, stride, padding, dilation, relu: false);
+
+    /// <summary>
+    /// <c>Conv2d(...).Relu()</c> in one op: the ReLU is applied to each image's output while it is
+    /// still in cache, and its gradient mask is applied inside the convolution's backward (what
+    /// Conv2D layers with a ReLU activation run).
+    /// </summary>
+    internal static Tensor Conv2dRelu(Tensor input, Tensor weight, Tensor? bias, (int H, int W)? stride, Padding2D padding, (int H, int W)? dilation) =>
+        Conv2dCore(input, weight, bias, stride, padding, dilation, relu: true);
+
+    private static Tensor Conv2dCore(Tensor input, Tensor weight, Tensor? bias, (int H, int W)? stride, Padding2D padding, (int H, int W)? dilation, bool relu)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
@@ -54,10 +64,11 @@ public sealed partial class Tensor
                 // The bias is the product's starting value.
                 if (b is not null) for (int co = 0; co < cout; co++) yi.Slice(co * positions, positions).Fill(b[co]);
                 Gemm.Multiply(false, false, cout, positions, rows, w, rows, block, positions, yi, positions, accumulate: b is not null);
+                if (relu) Activations.Relu(yi, yi);
             }
         });
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
-        if (ShouldRecord(inputs)) return y.Record(new Conv2dBackward(inputs, cols, g));
+        if (ShouldRecord(inputs)) return y.Record(new Conv2dBackward(inputs, cols, g, relu ? y : null));
         BufferPool.Return(cols);
         return y;
     }
@@ -84,13 +95,20 @@ public sealed partial class Tensor
     {
         private readonly ConvGeometry g;
 
-        public Conv2dBackward(Tensor[] inputs, float[] cols, ConvGeometry geometry) : base(inputs)
+        public Conv2dBackward(Tensor[] inputs, float[] cols, ConvGeometry geometry, Tensor? reluOutput) : base(inputs)
         {
             _cols = Keep(cols);
             g = geometry;
+            _reluOutput = reluOutput;
         }
 
         private readonly float[] _cols;
+
+        // With a fused ReLU, its output: the gradient passes where it is positive.
+        private readonly Tensor? _reluOutput;
+
+        /// <inheritdoc/>
+        public override string Name => _reluOutput is null ? base.Name : "Conv2dReluBackward";
 
         protected internal override Tensor?[] Backward(Tensor grad)
         {
@@ -98,6 +116,17 @@ public sealed partial class Tensor
             int n = input.ShapeArray[0], cout = weight.ShapeArray[0], positions = g.Positions, rows = g.Rows;
             int imageSize = g.C * g.H * g.W, outSize = cout * positions;
             float[] dy = grad.DenseArray();
+            float[]? masked = null;
+            if (_reluOutput is not null)
+            {
+                float[] relu = _reluOutput.DenseArray(), upstream = dy, through = BufferPool.RentFloats(n * outSize);
+                Threading.For(n, outSize, (i0, i1) =>
+                {
+                    int start = i0 * outSize, length = (i1 - i0) * outSize;
+                    Activations.ReluBackward(relu.AsSpan(start, length), upstream.AsSpan(start, length), through.AsSpan(start, length));
+                });
+                dy = masked = through;
+            }
             var grads = new Tensor?[Inputs.Count];
             if (NeedsGrad(1))
             {
@@ -150,6 +179,7 @@ public sealed partial class Tensor
                 });
                 grads[0] = dx;
             }
+            if (masked is not null) BufferPool.Return(masked);
             return grads;
         }
     }
