@@ -61,6 +61,13 @@ public sealed class Dense : Layer
     protected override Tensor Call(Tensor input)
     {
         CheckLastDim(input, Weight!.Shape[1]);
+        if (input.Rank == 2)
+        {
+            // One op: the bias as the product's start, a ReLU on the output while it is in cache.
+            bool relu = Activation.Name == "relu";
+            Tensor fused = Tensor.Linear(input, Weight.Value, Bias?.Value, relu);
+            return relu ? fused : Activation.Apply(fused);
+        }
         Tensor y = input.MatMul(Weight.Value.T);
         if (Bias is not null) y += Bias;
         return Activation.Apply(y);

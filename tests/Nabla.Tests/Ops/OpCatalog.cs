@@ -145,6 +145,9 @@ public static class OpCatalog
         Op("conv2d.stride-pad-dilation", x => Tensor.Conv2d(x[0], x[1], null, (2, 1), new Padding2D(1, 0, 2, 1), (1, 2)), In(2, 2, 6, 7), In(3, 2, 2, 3)),
         Op("conv2d.1x1", x => Tensor.Conv2d(x[0], x[1], x[2]), In(1, 4, 3, 3), In(2, 4, 1, 1), In(2)),
         // One input channel and more filters than 16: the weight gradient is computed transposed.
+        Op("linear", x => Tensor.Linear(x[0], x[1], x[2], relu: false), In(4, 5), In(3, 5), In(3)),
+        Op("linear.relu", x => Tensor.Linear(x[0], x[1], x[2], relu: true), In(4, 5), In(6, 5), In(6)),
+        Op("linear.no-bias", x => Tensor.Linear(x[0], x[1], null, relu: true), In(3, 7), In(2, 7)),
         Op("conv2d.relu", x => Tensor.Conv2dRelu(x[0], x[1], x[2], null, 1, null), In(2, 2, 4, 4), In(3, 2, 3, 3), In(3)),
         Op("conv2d.first-layer", x => Tensor.Conv2d(x[0], x[1], x[2], padding: 1), In(1, 1, 4, 3), In(17, 1, 3, 3), In(17)),
         Op("conv_transpose2d", x => Tensor.ConvTranspose2d(x[0], x[1], x[2], (2, 2), (1, 1), (1, 1)), In(2, 3, 3, 4), In(3, 2, 3, 3), In(2)),
