@@ -130,25 +130,44 @@ public sealed partial class Tensor
             var grads = new Tensor?[Inputs.Count];
             if (NeedsGrad(1))
             {
-                // dW = sum over images of dY_i [Cout, P] x cols_i^T [P, rows], in image order. With
+                // dW = sum over images of dY_i [Cout, P] x cols_i^T [P, rows]. With
                 // few rows (a first layer's 1 x 3 x 3) the product is computed transposed, as
                 // cols_i x dY_i^T [rows, Cout], which fills the micro-kernel's 16 columns.
                 var dw = new Tensor((int[])weight.ShapeArray.Clone());
                 bool transposed = rows < 16 && rows < cout;
-                float[] target = transposed ? BufferPool.RentFloats(rows * cout) : dw.Storage;
-                for (int i = 0; i < n; i++)
+                // Images in fixed chunks of 16, each chunk's sum made by one thread and the chunks'
+                // sums added in order: the same result whatever the thread count.
+                const int ChunkImages = 16;
+                int chunks = (n + ChunkImages - 1) / ChunkImages, size = rows * cout;
+                float[][] partial = new float[chunks][];
+                for (int c = 0; c < chunks; c++) partial[c] = c == 0 && !transposed ? dw.Storage : BufferPool.RentFloats(size);
+                float[] cols = _cols;
+                Threading.For(chunks, (long)ChunkImages * size * positions, (c0, c1) =>
                 {
-                    ReadOnlySpan<float> dyi = dy.AsSpan(i * outSize, outSize), colsi = _cols.AsSpan(i * rows * positions, rows * positions);
-                    if (transposed) Gemm.Multiply(false, true, rows, cout, positions, colsi, positions, dyi, positions, target, cout, accumulate: i > 0);
-                    else Gemm.Multiply(false, true, cout, rows, positions, dyi, positions, colsi, positions, target, rows, accumulate: i > 0);
+                    for (int c = c0; c < c1; c++)
+                    {
+                        int first = c * ChunkImages, last = Math.Min(n, first + ChunkImages);
+                        for (int i = first; i < last; i++)
+                        {
+                            ReadOnlySpan<float> dyi = dy.AsSpan(i * outSize, outSize), colsi = cols.AsSpan(i * rows * positions, rows * positions);
+                            if (transposed) Gemm.Multiply(false, true, rows, cout, positions, colsi, positions, dyi, positions, partial[c], cout, accumulate: i > first);
+                            else Gemm.Multiply(false, true, cout, rows, positions, dyi, positions, colsi, positions, partial[c], rows, accumulate: i > first);
+                        }
+                    }
+                });
+                float[] sum = partial[0];
+                for (int c = 1; c < chunks; c++)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Add(sum.AsSpan(0, size), partial[c].AsSpan(0, size), sum.AsSpan(0, size));
+                    BufferPool.Return(partial[c]);
                 }
                 if (transposed)
                 {
                     for (int r = 0; r < rows; r++)
                     {
-                        for (int co = 0; co < cout; co++) dw.Storage[co * rows + r] = target[r * cout + co];
+                        for (int co = 0; co < cout; co++) dw.Storage[co * rows + r] = sum[r * cout + co];
                     }
-                    BufferPool.Return(target);
+                    BufferPool.Return(sum);
                 }
                 grads[1] = dw;
             }
