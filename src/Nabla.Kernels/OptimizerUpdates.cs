@@ -32,7 +32,35 @@ public static class OptimizerUpdates
     /// p *= 1 - lr wd first): m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
     /// p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
     /// </summary>
-    public static void Adam(Span<float> p, ReadOnlySpan<float> grad, Span<float> m, Span<float> v, float lr,
+    public static unsafe void Adam(Span<float> p, ReadOnlySpan<float> grad, Span<float> m, Span<float> v, float lr,
+        float beta1, float beta2, float epsilon, float weightDecay, bool decoupled, int step)
+    {
+        int n = p.Length;
+        if (grad.Length < n || m.Length < n || v.Length < n)
+            throw new ArgumentException($"Adam: the gradient ({grad.Length}) and state ({m.Length}, {v.Length}) must cover the parameter's {n} values.");
+        if (Threading.NumThreads > 1 && n >= ParallelLength)
+        {
+            // Large parameters are updated in blocks shared over the threads; blocks are whole
+            // vectors, so every value is computed exactly as on one thread.
+            fixed (float* pp = p, pg = grad, pm = m, pv = v)
+            {
+                nint ap = (nint)pp, ag = (nint)pg, am = (nint)pm, av = (nint)pv;
+                Threading.For((n + Block - 1) / Block, Block, (b0, b1) =>
+                {
+                    int s = b0 * Block, e = Math.Min(n, b1 * Block);
+                    AdamRange(new Span<float>((float*)ap + s, e - s), new ReadOnlySpan<float>((float*)ag + s, e - s),
+                        new Span<float>((float*)am + s, e - s), new Span<float>((float*)av + s, e - s), lr, beta1, beta2, epsilon, weightDecay, decoupled, step);
+                });
+            }
+            return;
+        }
+        AdamRange(p, grad, m, v, lr, beta1, beta2, epsilon, weightDecay, decoupled, step);
+    }
+
+    // Updates of parameters at least this long are shared over the threads, in blocks of Block values.
+    private const int ParallelLength = 1 << 15, Block = 4096;
+
+    private static void AdamRange(Span<float> p, ReadOnlySpan<float> grad, Span<float> m, Span<float> v, float lr,
         float beta1, float beta2, float epsilon, float weightDecay, bool decoupled, int step)
     {
         float c1 = 1f - MathF.Pow(beta1, step);

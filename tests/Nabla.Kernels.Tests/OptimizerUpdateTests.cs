@@ -31,6 +31,44 @@ public class OptimizerUpdateTests
     }
 }
 
+public class OptimizerUpdateThreadTests
+{
+    [Fact]
+    public void A_large_adam_update_is_the_same_on_one_thread_and_on_several()
+    {
+        // Long enough to be shared over the threads, and not a whole number of blocks or vectors.
+        const int n = 100_003;
+        var r = new System.Random(9);
+        float[] g = Enumerable.Range(0, n).Select(_ => (float)r.NextDouble() - 0.5f).ToArray();
+        float[] p0 = Enumerable.Range(0, n).Select(_ => (float)r.NextDouble() - 0.5f).ToArray();
+        float[]? first = null;
+        int saved = Threading.NumThreads;
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                Threading.NumThreads = threads;
+                float[] p = (float[])p0.Clone(), m = new float[n], v = new float[n];
+                for (int step = 1; step <= 3; step++) OptimizerUpdates.Adam(p, g, m, v, 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, true, step);
+                if (first is null)
+                {
+                    first = p;
+                    Assert.NotEqual(p0, p);
+                }
+                else
+                {
+                    Assert.Equal(first, p);
+                }
+            }
+        }
+        finally
+        {
+            Threading.NumThreads = saved;
+        }
+        Assert.Throws<ArgumentException>(() => OptimizerUpdates.Adam(new float[8], new float[8], new float[4], new float[8], 0.01f, 0.9f, 0.999f, 1e-8f, 0f, false, 1));
+    }
+}
+
 public class ActivationBackwardLengthTests
 {
     [Fact]
