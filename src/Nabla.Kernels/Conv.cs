@@ -82,6 +82,11 @@ public static class Conv
         // Valid outputs ow have 0 <= ow * stride + offset < W; with stride 1 they are one range,
         // the same for every row: one short copy between zero edges.
         int lo = Math.Clamp(-offset, 0, g.OW), hi = Math.Clamp(g.W - offset, lo, g.OW);
+        if (g.StrideH == 1 && g.StrideW == 1 && g.OW == g.W)
+        {
+            LowerPlaneSamePitch(plane, g, ki * g.DilationH - g.PadTop, offset, lo, hi, dst);
+            return;
+        }
         for (int oh = 0; oh < g.OH; oh++)
         {
             int ih = oh * g.StrideH - g.PadTop + ki * g.DilationH;
@@ -106,6 +111,35 @@ public static class Conv
                     row[ow] = (uint)iw < (uint)g.W ? src[iw] : 0f;
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Stride 1 with output rows as wide as input rows ("same" padding): the valid rows of the
+    /// lowered plane are the input plane shifted by <c>rowShift</c> rows and <paramref name="offset"/>
+    /// columns, so they are one contiguous copy; the few values that wrapped in from a neighbouring
+    /// row (outside [lo, hi) in each row) and the rows outside the image are then set to zero.
+    /// </summary>
+    private static void LowerPlaneSamePitch(ReadOnlySpan<float> plane, ConvGeometry g, int rowShift, int offset, int lo, int hi, Span<float> dst)
+    {
+        int w = g.W;
+        int oh0 = Math.Clamp(-rowShift, 0, g.OH), oh1 = Math.Clamp(g.H - rowShift, oh0, g.OH);
+        dst[..(oh0 * w)].Clear();
+        dst[(oh1 * w)..(g.OH * w)].Clear();
+        if (oh1 == oh0) return;
+        // dst[oh * w + ow] = plane[(oh + rowShift) * w + ow + offset] over the valid rows.
+        int start = oh0 * w, end = oh1 * w;
+        int src = (oh0 + rowShift) * w + offset;
+        int first = Math.Max(start, start - src), last = Math.Min(end, end - (src + (end - start) - plane.Length));
+        if (last > first) plane.Slice(src + (first - start), last - first).CopyTo(dst[first..last]);
+        dst[start..first].Clear();
+        if (end > last) dst[last..end].Clear();
+        if (lo == 0 && hi == w) return;
+        for (int oh = oh0; oh < oh1; oh++)
+        {
+            Span<float> row = dst.Slice(oh * w, w);
+            for (int q = 0; q < lo; q++) row[q] = 0f;
+            for (int q = hi; q < w; q++) row[q] = 0f;
         }
     }
 

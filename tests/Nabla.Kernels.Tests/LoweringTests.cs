@@ -61,4 +61,41 @@ public class LoweringTests
         }
         Assert.Equal(batchBack, back);
     }
+
+    [Theory]
+    [InlineData(3, 3, 1, 1, 1)]  // "same" padding: the contiguous copy with wrapped values cleared
+    [InlineData(5, 5, 1, 2, 1)]
+    [InlineData(3, 3, 1, 2, 2)]
+    [InlineData(1, 1, 1, 0, 1)]
+    [InlineData(3, 3, 1, 0, 1)]  // narrower output rows: row by row
+    [InlineData(3, 3, 2, 1, 1)]
+    public void The_lowering_matches_its_definition(int kh, int kw, int stride, int pad, int dilation)
+    {
+        int c = 2, h = 7, w = 6;
+        int oh = (h + 2 * pad - dilation * (kh - 1) - 1) / stride + 1, ow = (w + 2 * pad - dilation * (kw - 1) - 1) / stride + 1;
+        var g = new ConvGeometry(c, h, w, kh, kw, stride, stride, pad, pad, dilation, dilation, oh, ow);
+        var r = new System.Random(kh + 10 * pad + 100 * dilation);
+        var x = Enumerable.Range(0, c * h * w).Select(_ => (float)(r.NextDouble() + 0.5)).ToArray();
+        var cols = Enumerable.Repeat(float.NaN, g.Rows * g.Positions).ToArray();
+        Conv.Im2ColImage(x, g, cols);
+        for (int ch = 0; ch < c; ch++)
+        {
+            for (int ki = 0; ki < kh; ki++)
+            {
+                for (int kj = 0; kj < kw; kj++)
+                {
+                    int row = (ch * kh + ki) * kw + kj;
+                    for (int y = 0; y < oh; y++)
+                    {
+                        for (int z = 0; z < ow; z++)
+                        {
+                            int ih = y * stride - pad + ki * dilation, iw = z * stride - pad + kj * dilation;
+                            float expected = ih >= 0 && ih < h && iw >= 0 && iw < w ? x[(ch * h + ih) * w + iw] : 0f;
+                            Assert.Equal(expected, cols[row * g.Positions + y * ow + z]);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
