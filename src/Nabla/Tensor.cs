@@ -89,7 +89,59 @@ public sealed partial class Tensor
     }
 
     /// <summary>The accumulated gradient of a leaf after <see cref="Backward(bool)"/>; null until then.</summary>
-    public Tensor? Grad { get; set; }
+    public Tensor? Grad
+    {
+        get
+        {
+            if (_gradZeroPending) ClearPendingGrad();
+            return _grad;
+        }
+        set
+        {
+            _grad = value;
+            _gradZeroPending = false;
+        }
+    }
+
+    private Tensor? _grad;
+
+    // Set by ZeroGrad(setToNone: false): the kept buffer reads as zeros, but is only cleared when
+    // read; a backward pass that brings a gradient overwrites it instead (one pass, not two).
+    private bool _gradZeroPending;
+
+    private void ClearPendingGrad()
+    {
+        _gradZeroPending = false;
+        _grad!.Storage.AsSpan(_grad.Offset, _grad.Size).Clear();
+    }
+
+    /// <summary>
+    /// Adds <paramref name="g"/> (this tensor's shape) into <see cref="Grad"/>: a copy the leaf owns
+    /// when there is none, a sum into the kept buffer when it is contiguous (an overwrite when it is
+    /// pending zero), else a new sum.
+    /// </summary>
+    internal void AccumulateGrad(Tensor g)
+    {
+        if (_grad is null)
+        {
+            Grad = g.ContiguousCopy();
+            return;
+        }
+        Tensor grad = _grad;
+        if (!Shapes.Equal(grad.Shape, Shape) || !grad.IsContiguous)
+        {
+            Grad = Grad! + g;
+            return;
+        }
+        var dst = grad.Storage.AsSpan(grad.Offset, grad.Size);
+        if (_gradZeroPending)
+        {
+            _gradZeroPending = false;
+            g.Data.CopyTo(dst);
+            return;
+        }
+        System.Numerics.Tensors.TensorPrimitives.Add(dst, g.Data, dst);
+    }
 
     /// <summary>The node that produced this tensor in the recorded graph (null for leaves).</summary>
     public Node? GradFn { get; private set; }
@@ -126,7 +178,7 @@ public sealed partial class Tensor
     /// </summary>
     public void ZeroGrad(bool setToNone = true)
     {
-        if (!setToNone && Grad is { IsContiguous: true } g && Shapes.Equal(g.Shape, Shape)) g.Storage.AsSpan(g.Offset, g.Size).Clear();
+        if (!setToNone && _grad is { IsContiguous: true } g && Shapes.Equal(g.Shape, Shape)) _gradZeroPending = true;
         else Grad = null;
     }
 

@@ -144,18 +144,6 @@ internal static class Engine
     private static void Accumulate(Tensor leaf, Tensor g)
     {
         if (!leaf.RequiresGrad) return;
-        if (leaf.Grad is null)
-        {
-            leaf.Grad = g.ContiguousCopy();
-            return;
-        }
-        if (!Shapes.Equal(leaf.Grad.Shape, leaf.Shape) || !leaf.Grad.IsContiguous)
-        {
-            leaf.Grad = leaf.Grad + g;
-            return;
-        }
-        Tensor gc = g.IsContiguous ? g : g.ContiguousCopy();
-        var dst = leaf.Grad.Storage.AsSpan(leaf.Grad.Offset, leaf.Grad.Size);
-        System.Numerics.Tensors.TensorPrimitives.Add(dst, gc.Storage.AsSpan(gc.Offset, gc.Size), dst);
+        leaf.AccumulateGrad(g);
     }
 }

@@ -144,4 +144,24 @@ public class BackwardTests
         var ex = Assert.Throws<ArgumentException>(() => { using var s = Tensor.NoGrad(); w.AddInPlace(Tensor.Ones(3)); });
         Assert.Contains("[3]", ex.Message);
     }
+
+    [Fact]
+    public void Gradients_zeroed_in_place_keep_their_buffer_and_read_as_zeros_or_the_new_gradient()
+    {
+        var a = Tensor.FromArray([1f, 2f, 3f]).RequireGrad();
+        var b = Tensor.FromArray([4f, 5f]).RequireGrad();
+        ((a * a).Sum() + (b * 3f).Sum()).Backward();
+        Tensor ga = a.Grad!, gb = b.Grad!;
+        a.ZeroGrad(setToNone: false);
+        b.ZeroGrad(setToNone: false);
+        // Only a gets a gradient now: it is the new one, not added to the old; b reads as zeros.
+        (a * 5f).Sum().Backward();
+        Assert.Same(ga, a.Grad);
+        Assert.Equal([5f, 5f, 5f], a.Grad!.ToArray());
+        Assert.Same(gb, b.Grad);
+        Assert.Equal([0f, 0f], b.Grad!.ToArray());
+        // And a later pass adds to it as usual.
+        (a * 2f).Sum().Backward();
+        Assert.Equal([7f, 7f, 7f], a.Grad!.ToArray());
+    }
 }
