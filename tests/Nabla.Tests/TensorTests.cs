@@ -333,6 +333,20 @@ public class TensorTests
     }
 
     [Fact]
+    public void An_empty_batch_gives_zero_weight_gradients_through_the_fused_ops()
+    {
+        var g = new Generator(23);
+        var w = Tensor.RandN([4, 1, 3, 3], g).RequireGrad();
+        var b = Tensor.RandN([4], g).RequireGrad();
+        Tensor.Conv2dRelu(Tensor.Zeros(0, 1, 5, 5), w, b, null, 1, null).Sum().Backward();
+        Assert.All(w.Grad!.ToArray(), v => Assert.Equal(0f, v));
+        Assert.All(b.Grad!.ToArray(), v => Assert.Equal(0f, v));
+        var lw = Tensor.RandN([3, 5], g).RequireGrad();
+        Tensor.Linear(Tensor.Zeros(0, 5), lw, null, relu: true).Sum().Backward();
+        Assert.All(lw.Grad!.ToArray(), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
     public void A_first_layer_weight_gradient_matches_its_definition()
     {
         // One input channel and 17 filters over three images: the weight gradient is summed

@@ -116,60 +116,12 @@ public sealed partial class Tensor
             int n = input.ShapeArray[0], cout = weight.ShapeArray[0], positions = g.Positions, rows = g.Rows;
             int imageSize = g.C * g.H * g.W, outSize = cout * positions;
             float[] dy = grad.DenseArray();
-            float[]? masked = null;
-            if (_reluOutput is not null)
-            {
-                float[] relu = _reluOutput.DenseArray(), upstream = dy, through = BufferPool.RentFloats(n * outSize);
-                Threading.For(n, outSize, (i0, i1) =>
-                {
-                    int start = i0 * outSize, length = (i1 - i0) * outSize;
-                    Activations.ReluBackward(relu.AsSpan(start, length), upstream.AsSpan(start, length), through.AsSpan(start, length));
-                });
-                dy = masked = through;
-            }
+            float[]? masked = _reluOutput is null ? null : ReluMask(_reluOutput, dy);
+            if (masked is not null) dy = masked;
             var grads = new Tensor?[Inputs.Count];
             if (NeedsGrad(1))
             {
-                // dW = sum over images of dY_i [Cout, P] x cols_i^T [P, rows]. With
-                // few rows (a first layer's 1 x 3 x 3) the product is computed transposed, as
-                // cols_i x dY_i^T [rows, Cout], which fills the micro-kernel's 16 columns.
-                var dw = new Tensor((int[])weight.ShapeArray.Clone());
-                bool transposed = rows < 16 && rows < cout;
-                // Images in fixed chunks of 16, each chunk's sum made by one thread and the chunks'
-                // sums added in order: the same result whatever the thread count.
-                const int ChunkImages = 16;
-                int chunks = (n + ChunkImages - 1) / ChunkImages, size = rows * cout;
-                float[][] partial = new float[chunks][];
-                for (int c = 0; c < chunks; c++) partial[c] = c == 0 && !transposed ? dw.Storage : BufferPool.RentFloats(size);
-                float[] cols = _cols;
-                Threading.For(chunks, (long)ChunkImages * size * positions, (c0, c1) =>
-                {
-                    for (int c = c0; c < c1; c++)
-                    {
-                        int first = c * ChunkImages, last = Math.Min(n, first + ChunkImages);
-                        for (int i = first; i < last; i++)
-                        {
-                            ReadOnlySpan<float> dyi = dy.AsSpan(i * outSize, outSize), colsi = cols.AsSpan(i * rows * positions, rows * positions);
-                            if (transposed) Gemm.Multiply(false, true, rows, cout, positions, colsi, positions, dyi, positions, partial[c], cout, accumulate: i > first);
-                            else Gemm.Multiply(false, true, cout, rows, positions, dyi, positions, colsi, positions, partial[c], rows, accumulate: i > first);
-                        }
-                    }
-                });
-                float[] sum = partial[0];
-                for (int c = 1; c < chunks; c++)
-                {
-                    System.Numerics.Tensors.TensorPrimitives.Add(sum.AsSpan(0, size), partial[c].AsSpan(0, size), sum.AsSpan(0, size));
-                    BufferPool.Return(partial[c]);
-                }
-                if (transposed)
-                {
-                    for (int r = 0; r < rows; r++)
-                    {
-                        for (int co = 0; co < cout; co++) dw.Storage[co * rows + r] = sum[r * cout + co];
-                    }
-                    BufferPool.Return(sum);
-                }
-                grads[1] = dw;
+                grads[1] = WeightGradient(dy, n, weight.ShapeArray);
             }
             if (Inputs.Count == 3 && NeedsGrad(2))
             {
@@ -200,6 +152,54 @@ public sealed partial class Tensor
             }
             if (masked is not null) BufferPool.Return(masked);
             return grads;
+        }
+
+        /// <summary>
+        /// dW = sum over images of dY_i [Cout, P] x cols_i^T [P, rows]. With few rows (a first
+        /// layer's 1 x 3 x 3) the product is computed transposed, as cols_i x dY_i^T [rows, Cout],
+        /// which fills the micro-kernel's 16 columns. Images go in fixed chunks of 16, each chunk's
+        /// sum made by one thread and the chunks' sums added in order: the same result whatever the
+        /// thread count.
+        /// </summary>
+        private Tensor WeightGradient(float[] dy, int n, int[] weightShape)
+        {
+            int cout = weightShape[0], positions = g.Positions, rows = g.Rows, outSize = cout * positions;
+            if (n == 0) return new Tensor((int[])weightShape.Clone());
+            var dw = ForOverwrite((int[])weightShape.Clone());
+            bool transposed = rows < 16 && rows < cout;
+            const int ChunkImages = 16;
+            int chunks = (n + ChunkImages - 1) / ChunkImages, size = rows * cout;
+            float[][] partial = new float[chunks][];
+            for (int c = 0; c < chunks; c++) partial[c] = c == 0 && !transposed ? dw.Storage : BufferPool.RentFloats(size);
+            float[] cols = _cols;
+            Threading.For(chunks, (long)ChunkImages * size * positions, (c0, c1) =>
+            {
+                for (int c = c0; c < c1; c++)
+                {
+                    int first = c * ChunkImages, last = Math.Min(n, first + ChunkImages);
+                    for (int i = first; i < last; i++)
+                    {
+                        ReadOnlySpan<float> dyi = dy.AsSpan(i * outSize, outSize), colsi = cols.AsSpan(i * rows * positions, rows * positions);
+                        if (transposed) Gemm.Multiply(false, true, rows, cout, positions, colsi, positions, dyi, positions, partial[c], cout, accumulate: i > first);
+                        else Gemm.Multiply(false, true, cout, rows, positions, dyi, positions, colsi, positions, partial[c], rows, accumulate: i > first);
+                    }
+                }
+            });
+            float[] sum = partial[0];
+            for (int c = 1; c < chunks; c++)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Add(sum.AsSpan(0, size), partial[c].AsSpan(0, size), sum.AsSpan(0, size));
+                BufferPool.Return(partial[c]);
+            }
+            if (transposed)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    for (int co = 0; co < cout; co++) dw.Storage[co * rows + r] = sum[r * cout + co];
+                }
+                BufferPool.Return(sum);
+            }
+            return dw;
         }
     }
 }

@@ -34,6 +34,23 @@ public sealed partial class Tensor
         return ShouldRecord(inputs) ? y.Record(new LinearBackward(inputs, relu ? y : null)) : y;
     }
 
+    /// <summary>
+    /// The gradient through a fused ReLU: <paramref name="grad"/> where <paramref name="reluOutput"/>
+    /// is positive, else 0, in a pooled buffer the caller returns; shared over the threads in blocks.
+    /// </summary>
+    internal static float[] ReluMask(Tensor reluOutput, float[] grad)
+    {
+        const int Block = 16384;
+        int size = reluOutput.Size;
+        float[] y = reluOutput.DenseArray(), through = BufferPool.RentFloats(size);
+        Threading.For((size + Block - 1) / Block, Block, (b0, b1) =>
+        {
+            int start = b0 * Block, length = Math.Min(size, b1 * Block) - start;
+            Activations.ReluBackward(y.AsSpan(start, length), grad.AsSpan(start, length), through.AsSpan(start, length));
+        });
+        return through;
+    }
+
     private sealed class LinearBackward(Tensor[] inputs, Tensor? reluOutput) : Node(inputs)
     {
         /// <inheritdoc/>
@@ -44,13 +61,8 @@ public sealed partial class Tensor
             Tensor input = Input(0), weight = Input(1);
             int n = input.ShapeArray[0], inF = input.ShapeArray[1], outF = weight.ShapeArray[0];
             float[] g = grad.DenseArray();
-            float[]? masked = null;
-            if (reluOutput is not null)
-            {
-                masked = BufferPool.RentFloats(n * outF);
-                Activations.ReluBackward(reluOutput.Data, g.AsSpan(0, n * outF), masked.AsSpan(0, n * outF));
-                g = masked;
-            }
+            float[]? masked = reluOutput is null ? null : ReluMask(reluOutput, g);
+            if (masked is not null) g = masked;
             var grads = new Tensor?[Inputs.Count];
             if (NeedsGrad(0))
             {
