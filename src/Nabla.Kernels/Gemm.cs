@@ -15,7 +15,7 @@ namespace Nabla.Kernels;
 /// split statically over <see cref="Threading.NumThreads"/> threads along the larger of m and n,
 /// and every element is summed in the same order whatever the thread count.
 /// </summary>
-public static unsafe class Gemm
+public static unsafe partial class Gemm
 {
     private const int MR = 6, NR = 16;
     private const int KC = 320, MC = 144, NC = 2048;
@@ -86,8 +86,14 @@ public static unsafe class Gemm
     }
 
     /// <summary>One multiply, with its operands pinned; the thread parts are sub-rectangles of C.</summary>
-    private readonly struct Job(bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate)
+    private readonly struct Job(bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float* c, int ldc, bool accumulate,
+        float* packedA = null, float* packedB = null)
     {
+        // With a pre-packed operand, k block pc of it starts at pc * (rows or columns rounded up to
+        // whole micro-panels), and the micro-panel of row (column) r at r * kc within the block.
+        private int PaddedM => (m + MR - 1) / MR * MR;
+        private int PaddedN => (n + NR - 1) / NR * NR;
+
         public void RunParallel(int threads)
         {
             // Split the larger dimension of C in equal, NR- or MR-aligned pieces.
@@ -131,23 +137,34 @@ public static unsafe class Gemm
                         // just before its use and read back from L1 rather than from a panel in L3.
                         // Below 32 steps (a first convolution's k = 9) packing panel by panel costs
                         // more than it saves (0.67 -> 0.83 ms for that layer's 64 products).
-                        PackA(packA, i0, i1 - i0, pc, kc);
+                        float* ablock = BlockOfA(packA, i0, i1 - i0, pc, kc);
                         for (int jr = 0; jr < nc; jr += NR)
                         {
                             int nr = Math.Min(NR, nc - jr);
-                            PackB(packB, pc, kc, jc + jr, nr);
-                            Panel(packA, packB, i0, i1 - i0, jc + jr, nr, kc, first, tile);
+                            float* bp;
+                            if (packedB != null)
+                            {
+                                bp = packedB + (long)pc * PaddedN + (long)(jc + jr) * kc;
+                            }
+                            else
+                            {
+                                PackB(packB, pc, kc, jc + jr, nr);
+                                bp = packB;
+                            }
+                            Panel(ablock, bp, i0, i1 - i0, jc + jr, nr, kc, first, tile);
                         }
                         continue;
                     }
-                    PackB(packB, pc, kc, jc, nc);
+                    float* bblock = packB;
+                    if (packedB != null) bblock = packedB + (long)pc * PaddedN + (long)jc * kc;
+                    else PackB(packB, pc, kc, jc, nc);
                     for (int ic = i0; ic < i1; ic += MC)
                     {
                         int mc = Math.Min(MC, i1 - ic);
-                        PackA(packA, ic, mc, pc, kc);
+                        float* ablock = BlockOfA(packA, ic, mc, pc, kc);
                         for (int jr = 0; jr < nc; jr += NR)
                         {
-                            Panel(packA, packB + jr * kc, ic, mc, jc + jr, Math.Min(NR, nc - jr), kc, first, tile);
+                            Panel(ablock, bblock + jr * kc, ic, mc, jc + jr, Math.Min(NR, nc - jr), kc, first, tile);
                         }
                     }
                 }
@@ -155,6 +172,27 @@ public static unsafe class Gemm
                 {
                     for (int i = i0; i < i1; i++) new Span<float>(c + (long)i * ldc + jc, nc).Clear();
                 }
+            }
+        }
+
+        /// <summary>The packed rows [ic, ic + mc) of op(A) over k steps [pc, pc + kc): from the pre-packed operand, or packed now into <paramref name="scratch"/>.</summary>
+        private float* BlockOfA(float* scratch, int ic, int mc, int pc, int kc)
+        {
+            if (packedA != null) return packedA + (long)pc * PaddedM + (long)ic * kc;
+            PackA(scratch, ic, mc, pc, kc);
+            return scratch;
+        }
+
+        /// <summary>Packs all of op(A) (<paramref name="isA"/>) or op(B), k block after k block, in the layout <see cref="Run"/> reads a pre-packed operand in.</summary>
+        public void PackWhole(float* dst, bool isA)
+        {
+            int kBlocks = (k + KC - 1) / KC;
+            int kcBalanced = kBlocks == 0 ? 0 : (k + kBlocks - 1) / kBlocks;
+            for (int pc = 0; pc < k; pc += kcBalanced)
+            {
+                int kc = Math.Min(kcBalanced, k - pc);
+                if (isA) PackA(dst + (long)pc * PaddedM, 0, m, pc, kc);
+                else PackB(dst + (long)pc * PaddedN, pc, kc, 0, n);
             }
         }
 

@@ -54,6 +54,8 @@ public sealed partial class Tensor
         float[]? b = bias?.DenseArray();
         var y = ForOverwrite([n, cout, g.OH, g.OW]);
         float[] ys = y.Storage;
+        // The filters are packed once for every image's product.
+        using PackedMatrix? packedW = n > 1 && cout > 4 ? Gemm.PackA(false, cout, rows, w, rows) : null;
         Threading.For(n, (long)cout * rows * positions, (i0, i1) =>
         {
             for (int i = i0; i < i1; i++)
@@ -63,7 +65,8 @@ public sealed partial class Tensor
                 Span<float> yi = ys.AsSpan(i * cout * positions, cout * positions);
                 // The bias is the product's starting value.
                 if (b is not null) for (int co = 0; co < cout; co++) yi.Slice(co * positions, positions).Fill(b[co]);
-                Gemm.Multiply(false, false, cout, positions, rows, w, rows, block, positions, yi, positions, accumulate: b is not null);
+                if (packedW is not null) Gemm.Multiply(packedW, block, false, positions, positions, yi, positions, accumulate: b is not null);
+                else Gemm.Multiply(false, false, cout, positions, rows, w, rows, block, positions, yi, positions, accumulate: b is not null);
                 if (relu) Activations.Relu(yi, yi);
             }
         });
@@ -137,13 +140,16 @@ public sealed partial class Tensor
                 float[] w = weight.DenseArray();
                 var dx = new Tensor((int[])input.ShapeArray.Clone());
                 float[] dxs = dx.Storage;
+                // W^T is packed once for every image's product.
+                using PackedMatrix? packedWt = n > 1 && rows > 4 ? Gemm.PackA(true, rows, cout, w, rows) : null;
                 Threading.For(n, (long)rows * cout * positions, (i0, i1) =>
                 {
                     float[] dcols = BufferPool.RentFloats(rows * positions);
                     for (int i = i0; i < i1; i++)
                     {
                         // dcols_i = W^T [rows, Cout] x dY_i [Cout, P], then added back into image i.
-                        Gemm.Multiply(true, false, rows, positions, cout, w, rows, dy.AsSpan(i * outSize, outSize), positions, dcols, positions);
+                        if (packedWt is not null) Gemm.Multiply(packedWt, dy.AsSpan(i * outSize, outSize), false, positions, positions, dcols, positions);
+                        else Gemm.Multiply(true, false, rows, positions, cout, w, rows, dy.AsSpan(i * outSize, outSize), positions, dcols, positions);
                         Conv.Col2ImImage(dcols.AsSpan(0, rows * positions), g, dxs.AsSpan(i * imageSize, imageSize));
                     }
                     BufferPool.Return(dcols);

@@ -45,11 +45,14 @@ public sealed partial class Tensor
         float[] hp = BufferPool.RentFloats(n * 3 * h);
         ReadOnlySpan<float> p = projected.Data, w = weightHh.Data, bih = biasIh.Data, bhh = biasHh.Data, hInit = h0.Data;
         float[] yData = y.Storage;
+        using PackedMatrix? packedW = PackRecurrentWeight(n, transposed: true, w, 3 * h, h);
         for (int step = 0; step < t; step++)
         {
             // The hidden projections of this step: h_{t-1} W_hh^T, from the previous step's rows.
-            if (step == 0) Gemm.Multiply(false, true, n, 3 * h, h, hInit, h, w, h, hp, 3 * h);
-            else Gemm.Multiply(false, true, n, 3 * h, h, yData.AsSpan((step - 1) * h), t * h, w, h, hp, 3 * h);
+            ReadOnlySpan<float> hPrevRows = step == 0 ? hInit : yData.AsSpan((step - 1) * h);
+            int ldh = step == 0 ? h : t * h;
+            if (packedW is not null) Gemm.Multiply(false, n, hPrevRows, ldh, packedW, hp, 3 * h);
+            else Gemm.Multiply(false, true, n, 3 * h, h, hPrevRows, ldh, w, h, hp, 3 * h);
             for (int r = 0; r < n; r++)
             {
                 int row = r * t + step;
@@ -94,6 +97,7 @@ public sealed partial class Tensor
             float[] dHp = BufferPool.RentFloats(n * t * 3 * h);
             float[] carry = BufferPool.RentFloats(n * h), direct = BufferPool.RentFloats(n * h), total = BufferPool.RentFloats(h);
             Array.Clear(carry, 0, n * h);
+            using PackedMatrix? packedW = PackRecurrentWeight(n, transposed: false, w, 3 * h, h);
             for (int step = t - 1; step >= 0; step--)
             {
                 for (int r = 0; r < n; r++)
@@ -114,7 +118,8 @@ public sealed partial class Tensor
                         dx.Slice(row * 3 * h, 3 * h), dHp.AsSpan(row * 3 * h, 3 * h), direct.AsSpan(r * h, h));
                 }
                 // dh_{t-1} = dHp_t W_hh + the direct part (for padded rows, all of it).
-                Gemm.Multiply(false, false, n, h, 3 * h, dHp.AsSpan(step * 3 * h), t * 3 * h, w, h, carry, h);
+                if (packedW is not null) Gemm.Multiply(false, n, dHp.AsSpan(step * 3 * h), t * 3 * h, packedW, carry, h);
+                else Gemm.Multiply(false, false, n, h, 3 * h, dHp.AsSpan(step * 3 * h), t * 3 * h, w, h, carry, h);
                 System.Numerics.Tensors.TensorPrimitives.Add(carry.AsSpan(0, n * h), direct.AsSpan(0, n * h), carry.AsSpan(0, n * h));
             }
             Tensor? dWeight = null, dBiasIh = null, dBiasHh = null, dh0 = null;

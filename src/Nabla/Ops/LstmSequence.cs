@@ -56,13 +56,15 @@ public sealed partial class Tensor
         for (int r = 0; r < n * t; r++) System.Numerics.Tensors.TensorPrimitives.Add(p.Slice(r * 4 * h, 4 * h), b.AsSpan(0, 4 * h), g.Slice(r * 4 * h, 4 * h));
         BufferPool.Return(b);
         float[] yData = y.Storage;
+        // W_hh^T is packed once for all steps (batches of a few rows keep the matrix-vector path).
+        using PackedMatrix? packedW = PackRecurrentWeight(n, transposed: true, w, 4 * h, h);
         for (int step = 0; step < t; step++)
         {
             // gates_t += h_{t-1} W_hh^T, reading h_{t-1} from the previous step's output rows.
-            if (step == 0)
-                Gemm.Multiply(false, true, n, 4 * h, h, hInit, h, w, h, g[(step * 4 * h)..], t * 4 * h, accumulate: true);
-            else
-                Gemm.Multiply(false, true, n, 4 * h, h, yData.AsSpan((step - 1) * 2 * h), t * 2 * h, w, h, g[(step * 4 * h)..], t * 4 * h, accumulate: true);
+            ReadOnlySpan<float> hPrev = step == 0 ? hInit : yData.AsSpan((step - 1) * 2 * h);
+            int ldh = step == 0 ? h : t * 2 * h;
+            if (packedW is not null) Gemm.Multiply(false, n, hPrev, ldh, packedW, g[(step * 4 * h)..], t * 4 * h, accumulate: true);
+            else Gemm.Multiply(false, true, n, 4 * h, h, hPrev, ldh, w, h, g[(step * 4 * h)..], t * 4 * h, accumulate: true);
             for (int r = 0; r < n; r++)
             {
                 int row = r * t + step;
@@ -83,6 +85,14 @@ public sealed partial class Tensor
         BufferPool.Return(saved);
         return y;
     }
+
+    /// <summary>
+    /// A recurrent weight [G, H] (G = 4H for an LSTM, 3H for a GRU) packed once for the products of
+    /// every step: transposed as the forward's B operand ([H, G]), or as it is for the backward's
+    /// ([G, H]). Null for batches of at most four rows, whose matrix-vector products are faster unpacked.
+    /// </summary>
+    internal static PackedMatrix? PackRecurrentWeight(int batch, bool transposed, ReadOnlySpan<float> weight, int gateRows, int h) =>
+        batch <= 4 ? null : transposed ? Gemm.PackB(true, h, gateRows, weight, h) : Gemm.PackB(false, gateRows, h, weight, h);
 
     private sealed class LstmSequenceBackward : Node
     {
@@ -110,6 +120,7 @@ public sealed partial class Tensor
             float[]? carried = _real is null ? null : BufferPool.RentFloats(n * h);
             Array.Clear(dh, 0, n * h);
             Array.Clear(dc, 0, n * h);
+            using PackedMatrix? packedW = PackRecurrentWeight(n, transposed: false, w, 4 * h, h);
             for (int step = t - 1; step >= 0; step--)
             {
                 for (int r = 0; r < n; r++)
@@ -130,7 +141,8 @@ public sealed partial class Tensor
                     RecurrentCells.LstmBackward(_saved.AsSpan(row * 5 * h, 5 * h), cPrev, dhc.AsSpan(0, 2 * h), 1, h, dg.Slice(row * 4 * h, 4 * h), dc.AsSpan(r * h, h));
                 }
                 // dh_{t-1} = dgates_t W_hh (zero for padded rows, which take their carried gradient back).
-                Gemm.Multiply(false, false, n, h, 4 * h, dg[(step * 4 * h)..], t * 4 * h, w, h, dh, h);
+                if (packedW is not null) Gemm.Multiply(false, n, dg[(step * 4 * h)..], t * 4 * h, packedW, dh, h);
+                else Gemm.Multiply(false, false, n, h, 4 * h, dg[(step * 4 * h)..], t * 4 * h, w, h, dh, h);
                 if (_real is not null)
                 {
                     for (int r = 0; r < n; r++)
