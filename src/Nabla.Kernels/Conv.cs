@@ -375,9 +375,26 @@ public static class Conv
         return (even, odd);
     }
 
-    /// <summary>Sends each output gradient to the input position that won the max (accumulating into <paramref name="dx"/>).</summary>
+    /// <summary>
+    /// True when <see cref="MaxPoolBackward"/> writes every element of its output, so it need not
+    /// be cleared first: 2 x 2 windows with stride 2 that tile the image exactly.
+    /// </summary>
+    public static bool MaxPoolBackwardWritesAll(ConvGeometry g) =>
+        g.KH == 2 && g.KW == 2 && g.StrideH == 2 && g.StrideW == 2 && g.PadTop == 0 && g.PadLeft == 0 && g.DilationH == 1 && g.DilationW == 1
+        && 2 * g.OH == g.H && 2 * g.OW == g.W;
+
+    /// <summary>
+    /// Sends each output gradient to the input position that won the max: accumulating into
+    /// <paramref name="dx"/>, except where <see cref="MaxPoolBackwardWritesAll"/> holds, when every
+    /// element of <paramref name="dx"/> is written (the gradient or zero) and its prior contents do not matter.
+    /// </summary>
     public static void MaxPoolBackward(float[] dy, int[] argmax, int n, ConvGeometry g, float[] dx)
     {
+        if (MaxPoolBackwardWritesAll(g))
+        {
+            MaxPool2x2Backward(dy, argmax, n, g, dx);
+            return;
+        }
         Threading.For(n * g.C, g.Positions, (p0, p1) =>
         {
             for (int p = p0; p < p1; p++)
@@ -390,6 +407,83 @@ public static class Conv
                 }
             }
         });
+    }
+
+    /// <summary>The tiling 2 x 2 case: each window's four inputs written at once, the gradient where the max was and zero elsewhere.</summary>
+    private static void MaxPool2x2Backward(float[] dy, int[] argmax, int n, ConvGeometry g, float[] dx)
+    {
+        Threading.For(n * g.C, (long)g.Positions * 4, (p0, p1) =>
+        {
+            for (int p = p0; p < p1; p++)
+            {
+                int plane = p * g.H * g.W;
+                for (int oh = 0; oh < g.OH; oh++)
+                {
+                    int r0 = 2 * oh * g.W, r1 = r0 + g.W, row = p * g.Positions + oh * g.OW;
+                    int ow = 0;
+                    if (Avx2.IsSupported && g.OW >= 8)
+                    {
+                        // Eight windows at a time; a ragged end is one more block overlapping the
+                        // last full one (writing the same values again).
+                        for (; ow + 8 <= g.OW; ow += 8) Unpool8(dy, argmax, row + ow, r0, r1, 2 * ow, dx, plane);
+                        if (ow < g.OW) Unpool8(dy, argmax, row + g.OW - 8, r0, r1, 2 * (g.OW - 8), dx, plane);
+                        continue;
+                    }
+                    if (Sse2.IsSupported && g.OW >= 4)
+                    {
+                        // Scalar selects here mispredict on every window (the winner is random).
+                        for (; ow + 4 <= g.OW; ow += 4) Unpool4(dy, argmax, row + ow, r0, r1, 2 * ow, dx, plane);
+                        if (ow < g.OW) Unpool4(dy, argmax, row + g.OW - 4, r0, r1, 2 * (g.OW - 4), dx, plane);
+                        continue;
+                    }
+                    for (; ow < g.OW; ow++)
+                    {
+                        int k = argmax[row + ow], c0 = 2 * ow;
+                        float d = dy[row + ow];
+                        dx[plane + r0 + c0] = k == r0 + c0 ? d : 0f;
+                        dx[plane + r0 + c0 + 1] = k == r0 + c0 + 1 ? d : 0f;
+                        dx[plane + r1 + c0] = k == r1 + c0 ? d : 0f;
+                        dx[plane + r1 + c0 + 1] = k == r1 + c0 + 1 ? d : 0f;
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>Eight windows' gradients from output <paramref name="o"/>: the 16 inputs of rows <paramref name="r0"/> and <paramref name="r1"/> from column <paramref name="c0"/>.</summary>
+    private static void Unpool8(float[] dy, int[] argmax, int o, int r0, int r1, int c0, float[] dx, int plane)
+    {
+        var d = Vector256.Create(dy.AsSpan(o, 8));
+        var k = Vector256.Create(argmax.AsSpan(o, 8));
+        var lane = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+        Vector256<int> ia = lane + Vector256.Create(r0 + c0), ic = lane + Vector256.Create(r1 + c0);
+        Interleave(d & Vector256.Equals(k, ia).AsSingle(), d & Vector256.Equals(k, ia + Vector256<int>.One).AsSingle(), dx.AsSpan(plane + r0 + c0, 16));
+        Interleave(d & Vector256.Equals(k, ic).AsSingle(), d & Vector256.Equals(k, ic + Vector256<int>.One).AsSingle(), dx.AsSpan(plane + r1 + c0, 16));
+    }
+
+    /// <summary>Four windows' gradients, as <see cref="Unpool8"/> with 128-bit vectors (for rows of 4 to 7 outputs).</summary>
+    private static void Unpool4(float[] dy, int[] argmax, int o, int r0, int r1, int c0, float[] dx, int plane)
+    {
+        var d = Vector128.Create(dy.AsSpan(o, 4));
+        var k = Vector128.Create(argmax.AsSpan(o, 4));
+        var lane = Vector128.Create(0, 2, 4, 6);
+        Vector128<int> ia = lane + Vector128.Create(r0 + c0), ic = lane + Vector128.Create(r1 + c0);
+        Interleave(d & Vector128.Equals(k, ia).AsSingle(), d & Vector128.Equals(k, ia + Vector128<int>.One).AsSingle(), dx.AsSpan(plane + r0 + c0, 8));
+        Interleave(d & Vector128.Equals(k, ic).AsSingle(), d & Vector128.Equals(k, ic + Vector128<int>.One).AsSingle(), dx.AsSpan(plane + r1 + c0, 8));
+    }
+
+    private static void Interleave(Vector128<float> even, Vector128<float> odd, Span<float> dst)
+    {
+        Sse.UnpackLow(even, odd).CopyTo(dst[..4]);
+        Sse.UnpackHigh(even, odd).CopyTo(dst.Slice(4, 4));
+    }
+
+    /// <summary>Writes even[0], odd[0], even[1], odd[1], ... (the inverse of <see cref="Deinterleave"/>).</summary>
+    private static void Interleave(Vector256<float> even, Vector256<float> odd, Span<float> dst)
+    {
+        Vector256<float> lo = Avx.UnpackLow(even, odd), hi = Avx.UnpackHigh(even, odd);
+        Avx.Permute2x128(lo, hi, 0x20).CopyTo(dst[..8]);
+        Avx.Permute2x128(lo, hi, 0x31).CopyTo(dst.Slice(8, 8));
     }
 
     /// <summary>Average pooling: the mean of the window's positions inside the image (padding is not counted, as Keras's "same").</summary>

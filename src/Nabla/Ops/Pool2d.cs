@@ -57,7 +57,8 @@ public sealed partial class Tensor
         protected internal override Tensor?[] Backward(Tensor grad)
         {
             Tensor x = Input(0);
-            var dx = new Tensor((int[])x.ShapeArray.Clone());
+            // Windows that tile the image write every input's gradient: no clearing needed.
+            var dx = Conv.MaxPoolBackwardWritesAll(g) ? ForOverwrite((int[])x.ShapeArray.Clone()) : new Tensor((int[])x.ShapeArray.Clone());
             Conv.MaxPoolBackward(grad.DenseArray(), _argmax, x.ShapeArray[0], g, dx.Storage);
             return [dx];
         }
