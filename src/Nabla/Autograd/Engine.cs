@@ -14,6 +14,24 @@ internal static class Engine
         if (!root.RequiresGrad)
             throw new InvalidOperationException($"Backward: the tensor {root.ShapeString} does not require grad and has no recorded graph; set RequiresGrad on the inputs before computing it.");
         List<Tensor> order = TopologicalOrder(root);
+        try
+        {
+            Run(root, grad, retainGraph, order);
+        }
+        finally
+        {
+            // The list goes back for this thread's next pass (a nested pass made its own).
+            order.Clear();
+            t_order = order;
+        }
+    }
+
+    // One topological order list and one walk stack per thread, reused by every pass on it.
+    [ThreadStatic] private static List<Tensor>? t_order;
+    [ThreadStatic] private static Stack<(Tensor Tensor, int Next)>? t_stack;
+
+    private static void Run(Tensor root, Tensor grad, bool retainGraph, List<Tensor> order)
+    {
         root.PendingGrad = grad;
         using var noGrad = new NoGradScope();
         bool pooling = StoragePool.BeginPass();
@@ -116,8 +134,10 @@ internal static class Engine
     private static List<Tensor> TopologicalOrder(Tensor root)
     {
         int stamp = Interlocked.Increment(ref s_stamp);
-        var order = new List<Tensor>();
-        var stack = new Stack<(Tensor Tensor, int Next)>();
+        List<Tensor> order = t_order ?? [];
+        t_order = null;
+        Stack<(Tensor Tensor, int Next)> stack = t_stack ?? new();
+        t_stack = null;
         root.VisitStamp = stamp;
         stack.Push((root, 0));
         while (stack.Count > 0)
@@ -137,6 +157,7 @@ internal static class Engine
             }
             if (!descended) order.Add(t);
         }
+        t_stack = stack;
         return order;
     }
 

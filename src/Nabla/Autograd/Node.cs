@@ -73,14 +73,19 @@ public abstract class Node
         IsReleased = true;
         _inputs = [];
         _saved = [];
-        foreach (float[] b in _pooledFloats ?? []) Kernels.BufferPool.Return(b);
-        foreach (int[] b in _pooledInts ?? []) Kernels.BufferPool.Return(b);
-        _pooledFloats = null;
-        _pooledInts = null;
+        if (_float0 is not null) Kernels.BufferPool.Return(_float0);
+        if (_int0 is not null) Kernels.BufferPool.Return(_int0);
+        foreach (float[] b in _moreFloats ?? []) Kernels.BufferPool.Return(b);
+        foreach (int[] b in _moreInts ?? []) Kernels.BufferPool.Return(b);
+        (_float0, _int0, _moreFloats, _moreInts) = (null, null, null, null);
     }
 
-    private List<float[]>? _pooledFloats;
-    private List<int[]>? _pooledInts;
+    // The first kept buffer of each kind in a field, the rest in a list: most nodes keep one, and a
+    // list for it would be one more allocation per op and step.
+    private float[]? _float0;
+    private int[]? _int0;
+    private List<float[]>? _moreFloats;
+    private List<int[]>? _moreInts;
 
     /// <summary>
     /// Keeps a scratch buffer rented from Kernels.BufferPool for the gradient rule; it goes back
@@ -88,14 +93,16 @@ public abstract class Node
     /// </summary>
     protected float[] Keep(float[] pooled)
     {
-        (_pooledFloats ??= []).Add(pooled);
+        if (_float0 is null) _float0 = pooled;
+        else (_moreFloats ??= []).Add(pooled);
         return pooled;
     }
 
     /// <inheritdoc cref="Keep(float[])"/>
     protected int[] Keep(int[] pooled)
     {
-        (_pooledInts ??= []).Add(pooled);
+        if (_int0 is null) _int0 = pooled;
+        else (_moreInts ??= []).Add(pooled);
         return pooled;
     }
 

@@ -17,7 +17,7 @@ namespace Nabla.Autograd;
 internal static class StoragePool
 {
     /// <summary>Arrays shorter than this are not worth pooling.</summary>
-    private const int MinLength = 1024;
+    private const int MinLength = 128;
 
     /// <summary>At most this many floats are kept in all (256 MB), and a few arrays per size.</summary>
     private const long MaxFloats = 64L << 20;

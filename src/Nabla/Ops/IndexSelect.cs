@@ -35,8 +35,15 @@ public sealed partial class Tensor
     /// </summary>
     internal int[] ToIndices(int bound, string what)
     {
+        var result = new int[Size];
+        ToIndices(bound, what, result);
+        return result;
+    }
+
+    /// <summary>As <see cref="ToIndices(int, string)"/>, into the first <see cref="Size"/> elements of <paramref name="result"/>.</summary>
+    internal void ToIndices(int bound, string what, int[] result)
+    {
         ReadOnlySpan<float> values = Data;
-        var result = new int[values.Length];
         for (int i = 0; i < values.Length; i++)
         {
             float v = values[i];
@@ -45,7 +52,6 @@ public sealed partial class Tensor
                 throw new IndexOutOfRangeException($"{what}: index {v} at position {i} is not an integer in [0, {bound}).");
             result[i] = k;
         }
-        return result;
     }
 
     private sealed class IndexSelectBackward(Tensor x, int axis, int[] idx) : Node([x])

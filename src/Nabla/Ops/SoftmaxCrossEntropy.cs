@@ -1,4 +1,5 @@
 using Nabla.Autograd;
+using Nabla.Kernels;
 using System.Numerics.Tensors;
 
 namespace Nabla;
@@ -18,10 +19,12 @@ public sealed partial class Tensor
         if (logits.Rank != 2) throw new ArgumentException($"SoftmaxCrossEntropy: logits must be [N, classes], got {logits.ShapeString}.");
         int n = logits.ShapeArray[0], c = logits.ShapeArray[1];
         if (labels.Size != n) throw new ArgumentException($"SoftmaxCrossEntropy: {labels.ShapeString} labels for {n} samples.");
-        int[] idx = labels.ToIndices(c, $"SoftmaxCrossEntropy with logits {logits.ShapeString}");
-        var probabilities = new Tensor([n, c]);
-        var loss = new Tensor([n]);
-        Kernels.Softmax.Forward(logits.Data, n, c, 1, probabilities.Storage);
+        // The probabilities and labels are the gradient rule's alone: pooled, and returned with the graph.
+        int[] idx = BufferPool.RentInts(n);
+        labels.ToIndices(c, $"SoftmaxCrossEntropy with logits {logits.ShapeString}", idx);
+        float[] probabilities = BufferPool.RentFloats(n * c);
+        var loss = ForOverwrite([n]);
+        Kernels.Softmax.Forward(logits.Data, n, c, 1, probabilities);
         ReadOnlySpan<float> z = logits.Data;
         for (int i = 0; i < n; i++)
         {
@@ -31,22 +34,34 @@ public sealed partial class Tensor
             for (int k = 0; k < c; k++) sum += Math.Exp(row[k] - max);
             loss.Storage[i] = (float)(max + Math.Log(sum) - row[idx[i]]);
         }
-        return ShouldRecord(logits) ? loss.Record(new SoftmaxCrossEntropyBackward(logits, probabilities, idx)) : loss;
+        if (ShouldRecord(logits)) return loss.Record(new SoftmaxCrossEntropyBackward(logits, probabilities, idx));
+        BufferPool.Return(probabilities);
+        BufferPool.Return(idx);
+        return loss;
     }
 
-    private sealed class SoftmaxCrossEntropyBackward(Tensor logits, Tensor probabilities, int[] labels) : Node([logits], probabilities)
+    private sealed class SoftmaxCrossEntropyBackward : Node
     {
+        private readonly float[] _probabilities;
+        private readonly int[] _labels;
+
+        public SoftmaxCrossEntropyBackward(Tensor logits, float[] probabilities, int[] labels) : base([logits])
+        {
+            _probabilities = Keep(probabilities);
+            _labels = Keep(labels);
+        }
+
         protected internal override Tensor?[] Backward(Tensor grad)
         {
-            Tensor p = Saved[0];
-            int n = p.ShapeArray[0], c = p.ShapeArray[1];
-            var dz = new Tensor([n, c]);
+            Tensor logits = Input(0);
+            int n = logits.ShapeArray[0], c = logits.ShapeArray[1];
+            var dz = ForOverwrite([n, c]);
             ReadOnlySpan<float> g = grad.Data;
             for (int i = 0; i < n; i++)
             {
                 Span<float> row = dz.Storage.AsSpan(i * c, c);
-                TensorPrimitives.Multiply(p.Storage.AsSpan(i * c, c), g[i], row);
-                row[labels[i]] -= g[i];
+                TensorPrimitives.Multiply(_probabilities.AsSpan(i * c, c), g[i], row);
+                row[_labels[i]] -= g[i];
             }
             return [dz];
         }
