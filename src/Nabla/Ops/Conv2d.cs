@@ -48,9 +48,10 @@ public sealed partial class Tensor
         ConvGeometry g = Geometry("Conv2d", input, weight.ShapeArray[2], weight.ShapeArray[3], stride ?? (1, 1), padding, dilation ?? (1, 1));
         int n = input.ShapeArray[0], positions = g.Positions, rows = g.Rows, imageSize = g.C * g.H * g.W;
         // One image at a time, each product written straight into its [Cout, OH * OW] block of
-        // the output (no transposes); images are shared out over the threads, and the lowered
-        // images stay in one buffer, image i's [rows, positions] block at i * rows * positions.
-        float[] x = input.DenseArray(), w = weight.DenseArray(), cols = BufferPool.RentFloats(rows * positions * n);
+        // the output (no transposes); images are shared out over the threads, each lowering its
+        // images in turn into one cache-sized buffer (backward lowers them again rather than keep
+        // N lowered images, which would go out to memory and come back).
+        float[] x = input.DenseArray(), w = weight.DenseArray();
         float[]? b = bias?.DenseArray();
         var y = ForOverwrite([n, cout, g.OH, g.OW]);
         float[] ys = y.Storage;
@@ -58,9 +59,10 @@ public sealed partial class Tensor
         using PackedMatrix? packedW = n > 1 && cout > 4 ? Gemm.PackA(false, cout, rows, w, rows) : null;
         Threading.For(n, (long)cout * rows * positions, (i0, i1) =>
         {
+            float[] cols = BufferPool.RentFloats(rows * positions);
             for (int i = i0; i < i1; i++)
             {
-                Span<float> block = cols.AsSpan(i * rows * positions, rows * positions);
+                Span<float> block = cols.AsSpan(0, rows * positions);
                 Conv.Im2ColImage(x.AsSpan(i * imageSize, imageSize), g, block);
                 Span<float> yi = ys.AsSpan(i * cout * positions, cout * positions);
                 // The bias is the product's starting value.
@@ -69,11 +71,10 @@ public sealed partial class Tensor
                 else Gemm.Multiply(false, false, cout, positions, rows, w, rows, block, positions, yi, positions, accumulate: b is not null);
                 if (relu) Activations.Relu(yi, yi);
             }
+            BufferPool.Return(cols);
         });
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
-        if (ShouldRecord(inputs)) return y.Record(new Conv2dBackward(inputs, cols, g, relu ? y : null));
-        BufferPool.Return(cols);
-        return y;
+        return ShouldRecord(inputs) ? y.Record(new Conv2dBackward(inputs, g, relu ? y : null)) : y;
     }
 
     /// <summary>The output geometry of a window operation, or an error naming the op and the sizes.</summary>
@@ -98,14 +99,11 @@ public sealed partial class Tensor
     {
         private readonly ConvGeometry g;
 
-        public Conv2dBackward(Tensor[] inputs, float[] cols, ConvGeometry geometry, Tensor? reluOutput) : base(inputs)
+        public Conv2dBackward(Tensor[] inputs, ConvGeometry geometry, Tensor? reluOutput) : base(inputs)
         {
-            _cols = Keep(cols);
             g = geometry;
             _reluOutput = reluOutput;
         }
-
-        private readonly float[] _cols;
 
         // With a fused ReLU, its output: the gradient passes where it is positive.
         private readonly Tensor? _reluOutput;
@@ -177,19 +175,25 @@ public sealed partial class Tensor
             int chunks = (n + ChunkImages - 1) / ChunkImages, size = rows * cout;
             float[][] partial = new float[chunks][];
             for (int c = 0; c < chunks; c++) partial[c] = c == 0 && !transposed ? dw.Storage : BufferPool.RentFloats(size);
-            float[] cols = _cols;
+            float[] x = Input(0).DenseArray();
+            int imageSize = g.C * g.H * g.W;
             Threading.For(chunks, (long)ChunkImages * size * positions, (c0, c1) =>
             {
+                float[] cols = BufferPool.RentFloats(rows * positions);
                 for (int c = c0; c < c1; c++)
                 {
                     int first = c * ChunkImages, last = Math.Min(n, first + ChunkImages);
                     for (int i = first; i < last; i++)
                     {
-                        ReadOnlySpan<float> dyi = dy.AsSpan(i * outSize, outSize), colsi = cols.AsSpan(i * rows * positions, rows * positions);
+                        // Image i lowered again, into a buffer that stays in cache for its product.
+                        Span<float> colsi = cols.AsSpan(0, rows * positions);
+                        Conv.Im2ColImage(x.AsSpan(i * imageSize, imageSize), g, colsi);
+                        ReadOnlySpan<float> dyi = dy.AsSpan(i * outSize, outSize);
                         if (transposed) Gemm.Multiply(false, true, rows, cout, positions, colsi, positions, dyi, positions, partial[c], cout, accumulate: i > first);
                         else Gemm.Multiply(false, true, cout, rows, positions, dyi, positions, colsi, positions, partial[c], rows, accumulate: i > first);
                     }
                 }
+                BufferPool.Return(cols);
             });
             float[] sum = partial[0];
             for (int c = 1; c < chunks; c++)
