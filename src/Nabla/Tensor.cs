@@ -143,6 +143,23 @@ public sealed partial class Tensor
         System.Numerics.Tensors.TensorPrimitives.Add(dst, g.Data, dst);
     }
 
+    /// <summary>
+    /// For a gradient rule that can write a leaf's gradient in place: when this is a leaf whose
+    /// kept <see cref="Grad"/> buffer is pending zero (after <c>ZeroGrad(setToNone: false)</c>),
+    /// contiguous and of this shape, returns that buffer, now counted as written, so the rule
+    /// computes the gradient straight into it and returns null for this input (one pass over the
+    /// gradient instead of a fresh one copied in). Else null, and the rule returns its gradient as
+    /// usual. A second use of the same leaf in the graph then finds it written and accumulates.
+    /// </summary>
+    internal float[]? TakeGradBuffer()
+    {
+        if (!_gradZeroPending || GradFn is not null || !_requiresGrad || AnomalyMode.IsEnabled) return null;
+        Tensor grad = _grad!;
+        if (grad.Offset != 0 || !grad.IsContiguous || !Shapes.Equal(grad.Shape, Shape)) return null;
+        _gradZeroPending = false;
+        return grad.Storage;
+    }
+
     /// <summary>The node that produced this tensor in the recorded graph (null for leaves).</summary>
     public Node? GradFn { get; private set; }
 

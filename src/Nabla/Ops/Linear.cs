@@ -72,8 +72,10 @@ public sealed partial class Tensor
             }
             if (NeedsGrad(1))
             {
-                var dw = ForOverwrite([outF, inF]);
-                Gemm.Multiply(true, false, outF, inF, n, g, outF, input.DenseArray(), inF, dw.Storage, inF);
+                // Straight into the weight's kept gradient when it is waiting to be overwritten.
+                float[]? kept = weight.TakeGradBuffer();
+                Tensor? dw = kept is null ? ForOverwrite([outF, inF]) : null;
+                Gemm.Multiply(true, false, outF, inF, n, g, outF, input.DenseArray(), inF, kept ?? dw!.Storage, inF);
                 grads[1] = dw;
             }
             if (Inputs.Count == 3 && NeedsGrad(2))

@@ -164,4 +164,33 @@ public class BackwardTests
         (a * 2f).Sum().Backward();
         Assert.Equal([7f, 7f, 7f], a.Grad!.ToArray());
     }
+
+    [Fact]
+    public void A_linear_weight_gradient_written_into_the_kept_buffer_matches_a_fresh_one_and_a_second_use_accumulates()
+    {
+        var g = new Generator(3);
+        Tensor x = Tensor.RandN([5, 4], g), w = Tensor.RandN([3, 4], g).RequireGrad(), bias = Tensor.RandN([3], g).RequireGrad();
+        // Used twice in one graph (as tied weights are): both contributions must be summed.
+        Tensor Loss()
+        {
+            Tensor second = Tensor.Linear(x * 2f, w, null, relu: false);
+            return Tensor.Linear(x, w, bias, relu: true).Sum() + (second * second).Sum();
+        }
+        Loss().Backward();
+        float[] fresh = w.Grad!.ToArray(), freshBias = bias.Grad!.ToArray();
+        Tensor kept = w.Grad!;
+        for (int step = 0; step < 2; step++)
+        {
+            w.ZeroGrad(setToNone: false);
+            bias.ZeroGrad(setToNone: false);
+            Loss().Backward();
+            Assert.Same(kept, w.Grad);
+            Assert.Equal(fresh, w.Grad!.ToArray());
+            Assert.Equal(freshBias, bias.Grad!.ToArray());
+        }
+        // Without zeroing, a further pass adds.
+        Loss().Backward();
+        float[] twice = w.Grad!.ToArray();
+        for (int i = 0; i < fresh.Length; i++) Assert.Equal(2 * fresh[i], twice[i], 4);
+    }
 }
