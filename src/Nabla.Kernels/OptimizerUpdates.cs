@@ -40,22 +40,28 @@ public static class OptimizerUpdates
             throw new ArgumentException($"Adam: the gradient ({grad.Length}) and state ({m.Length}, {v.Length}) must cover the parameter's {n} values.");
         if (Threading.NumThreads > 1 && n >= ParallelLength)
         {
-            // Large parameters are updated in blocks shared over the threads; blocks are whole
-            // vectors, so every value is computed exactly as on one thread.
             fixed (float* pp = p, pg = grad, pm = m, pv = v)
             {
-                nint ap = (nint)pp, ag = (nint)pg, am = (nint)pm, av = (nint)pv;
-                Threading.For((n + Block - 1) / Block, Block, (b0, b1) =>
-                {
-                    int s = b0 * Block, e = Math.Min(n, b1 * Block);
-                    AdamRange(new Span<float>((float*)ap + s, e - s), new ReadOnlySpan<float>((float*)ag + s, e - s),
-                        new Span<float>((float*)am + s, e - s), new Span<float>((float*)av + s, e - s), lr, beta1, beta2, epsilon, weightDecay, decoupled, step);
-                });
+                AdamShared(n, (nint)pp, (nint)pg, (nint)pm, (nint)pv, lr, beta1, beta2, epsilon, weightDecay, decoupled, step);
             }
             return;
         }
         AdamRange(p, grad, m, v, lr, beta1, beta2, epsilon, weightDecay, decoupled, step);
     }
+
+    /// <summary>
+    /// A large parameter's update in blocks shared over the threads; blocks are whole vectors, so
+    /// every value is computed exactly as on one thread. (Apart from <see cref="Adam"/>, so that its
+    /// closure is only made here.)
+    /// </summary>
+    private static unsafe void AdamShared(int n, nint ap, nint ag, nint am, nint av, float lr,
+        float beta1, float beta2, float epsilon, float weightDecay, bool decoupled, int step) =>
+        Threading.For((n + Block - 1) / Block, Block, (b0, b1) =>
+        {
+            int s = b0 * Block, e = Math.Min(n, b1 * Block);
+            AdamRange(new Span<float>((float*)ap + s, e - s), new ReadOnlySpan<float>((float*)ag + s, e - s),
+                new Span<float>((float*)am + s, e - s), new Span<float>((float*)av + s, e - s), lr, beta1, beta2, epsilon, weightDecay, decoupled, step);
+        });
 
     // Updates of parameters at least this long are shared over the threads, in blocks of Block values.
     private const int ParallelLength = 1 << 15, Block = 4096;

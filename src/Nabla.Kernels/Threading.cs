@@ -40,10 +40,15 @@ public static class Threading
             body(0, count);
             return;
         }
+        Split(count, threads, body);
+    }
+
+    // Apart from For, so the closure is made only when the work is really split (a lambda's
+    // captured parameters would otherwise be allocated on every call).
+    private static void Split(int count, int threads, Action<int, int> body) =>
         WorkerPool.Run(threads, part =>
         {
             int start = (int)((long)count * part / threads), end = (int)((long)count * (part + 1) / threads);
             if (start < end) body(start, end);
         });
-    }
 }

@@ -192,17 +192,18 @@ public sealed class SparseCategoricalCrossEntropy(bool fromLogits = false, Reduc
     {
         if (predictions.Rank != 2)
             throw new ArgumentException($"{GetType().Name}: predictions must be [N, classes], got {predictions.ShapeString}.");
-        Tensor labels = targets.Rank == 2 && targets.Shape[1] == 1 ? targets : targets.Rank == 1 ? targets.Unsqueeze(1)
-            : throw new ArgumentException($"{GetType().Name}: labels must be [N] or [N, 1], got {targets.ShapeString}.");
+        if (!(targets.Rank == 1 || (targets.Rank == 2 && targets.Shape[1] == 1)))
+            throw new ArgumentException($"{GetType().Name}: labels must be [N] or [N, 1], got {targets.ShapeString}.");
         int classes = predictions.Shape[1];
-        ReadOnlySpan<float> values = labels.Data;
+        ReadOnlySpan<float> values = targets.Data;
         for (int i = 0; i < values.Length; i++)
         {
             float v = values[i];
             if (v != MathF.Floor(v) || v < 0 || v >= classes)
                 throw new ArgumentException($"{GetType().Name}: label {v} of sample {i} is not a class index in [0, {classes}) for predictions of shape {predictions.ShapeString}.");
         }
-        if (FromLogits) return Tensor.SoftmaxCrossEntropy(predictions, labels.Reshape(-1));
+        if (FromLogits) return Tensor.SoftmaxCrossEntropy(predictions, targets.Rank == 1 ? targets : targets.Reshape(-1));
+        Tensor labels = targets.Rank == 2 ? targets : targets.Unsqueeze(1);
         return -predictions.Clamp(1e-7f, 1f).Log().Gather(1, labels).Squeeze(1);
     }
 }

@@ -40,16 +40,22 @@ public sealed partial class Tensor
     /// </summary>
     internal static float[] ReluMask(Tensor reluOutput, float[] grad)
     {
-        const int Block = 16384;
         int size = reluOutput.Size;
         float[] y = reluOutput.DenseArray(), through = BufferPool.RentFloats(size);
-        Threading.For((size + Block - 1) / Block, Block, (b0, b1) =>
-        {
-            int start = b0 * Block, length = Math.Min(size, b1 * Block) - start;
-            Activations.ReluBackward(y.AsSpan(start, length), grad.AsSpan(start, length), through.AsSpan(start, length));
-        });
+        if (Threading.NumThreads > 1 && size > MaskBlock) ReluMaskShared(y, grad, through, size);
+        else Activations.ReluBackward(y.AsSpan(0, size), grad.AsSpan(0, size), through.AsSpan(0, size));
         return through;
     }
+
+    private const int MaskBlock = 16384;
+
+    // Apart from ReluMask, so its closure is only made when the work is shared out.
+    private static void ReluMaskShared(float[] y, float[] grad, float[] through, int size) =>
+        Threading.For((size + MaskBlock - 1) / MaskBlock, MaskBlock, (b0, b1) =>
+        {
+            int start = b0 * MaskBlock, length = Math.Min(size, b1 * MaskBlock) - start;
+            Activations.ReluBackward(y.AsSpan(start, length), grad.AsSpan(start, length), through.AsSpan(start, length));
+        });
 
     private sealed class LinearBackward(Tensor[] inputs, Tensor? reluOutput) : Node(inputs)
     {

@@ -27,7 +27,11 @@ public sealed partial class Tensor
         int[] ax = Shapes.NormalizeAxes(axes, Rank, "Mean");
         int count = 1;
         foreach (int a in ax) count *= ShapeArray[a];
-        return Sum(ax, keepDim) / count;
+        // One op rather than a sum and a division (a loss's mean every step): the same arithmetic,
+        // the sum divided by the count forward and the gradient divided by it backward.
+        var y = ReduceAxes(this, ax, keepDim, Kernels.Reduce.Sum);
+        System.Numerics.Tensors.TensorPrimitives.Divide(y.Data, count, y.Storage.AsSpan(y.Offset, y.Size));
+        return ShouldRecord(this) ? y.Record(new SumBackward(this, ax, keepDim, count)) : y;
     }
 
     /// <summary>The mean over one axis.</summary>
@@ -81,12 +85,17 @@ public sealed partial class Tensor
     /// <summary>The shape with reduced axes kept as 1, for broadcasting a reduced gradient back.</summary>
     internal int[] KeptShape(int[] axes) => Shapes.Reduced(ShapeArray, axes, keepDim: true);
 
-    private sealed class SumBackward(Tensor x, int[] axes, bool keepDim) : Node([x])
+    /// <summary>The gradient of a sum (or, with a <paramref name="divisor"/> other than 1, a mean): the upstream gradient spread over the reduced axes.</summary>
+    private sealed class SumBackward(Tensor x, int[] axes, bool keepDim, int divisor = 1) : Node([x])
     {
+        /// <inheritdoc/>
+        public override string Name => divisor == 1 ? "SumBackward" : "MeanBackward";
+
         protected internal override Tensor?[] Backward(Tensor grad)
         {
             Tensor x = Input(0);
             Tensor g = keepDim ? grad : grad.Reshape(x.KeptShape(axes));
+            if (divisor != 1) g /= divisor;
             return [g.Expand(x.ShapeArray)];
         }
     }
