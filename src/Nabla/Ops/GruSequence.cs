@@ -40,7 +40,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"GruSequence: mask must be [{n}, {t}], got {mask.ShapeString}.");
         bool[]? real = mask?.ToArray().Select(v => v != 0f).ToArray();
 
-        var y = new Tensor([n, t, h]);
+        var y = ForOverwrite([n, t, h]);
         float[] saved = BufferPool.RentFloats(n * t * 4 * h);
         float[] hp = BufferPool.RentFloats(n * 3 * h);
         ReadOnlySpan<float> p = projected.Data, w = weightHh.Data, bih = biasIh.Data, bhh = biasHh.Data, hInit = h0.Data;
@@ -92,7 +92,7 @@ public sealed partial class Tensor
         {
             int n = _n, t = _t, h = _h;
             ReadOnlySpan<float> dy = grad.Data, y = _output.Storage, w = Input(2).Data, hInit = Input(4).Data;
-            var dX = new Tensor([n, t, 3 * h]);
+            var dX = ForOverwrite([n, t, 3 * h]);
             Span<float> dx = dX.Storage;
             float[] dHp = BufferPool.RentFloats(n * t * 3 * h);
             float[] carry = BufferPool.RentFloats(n * h), direct = BufferPool.RentFloats(n * h), total = BufferPool.RentFloats(h);
@@ -132,7 +132,7 @@ public sealed partial class Tensor
                     hInit.Slice(r * h, h).CopyTo(hPrevAll.AsSpan(r * t * h, h));
                     y.Slice(r * t * h, (t - 1) * h).CopyTo(hPrevAll.AsSpan(r * t * h + h, (t - 1) * h));
                 }
-                dWeight = new Tensor([3 * h, h]);
+                dWeight = ForOverwrite([3 * h, h]);
                 Gemm.Multiply(true, false, 3 * h, h, n * t, dHp, 3 * h, hPrevAll, h, dWeight.Storage, h);
                 BufferPool.Return(hPrevAll);
             }
@@ -140,7 +140,7 @@ public sealed partial class Tensor
             if (NeedsGrad(3)) dBiasHh = ColumnSums(dHp, n * t, 3 * h);
             if (NeedsGrad(4))
             {
-                dh0 = new Tensor([n, h]);
+                dh0 = ForOverwrite([n, h]);
                 carry.AsSpan(0, n * h).CopyTo(dh0.Storage);
             }
             BufferPool.Return(dHp);

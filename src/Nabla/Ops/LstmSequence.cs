@@ -45,7 +45,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"LstmSequence: mask must be [{n}, {t}], got {mask.ShapeString}.");
         bool[]? real = mask?.ToArray().Select(v => v != 0f).ToArray();
 
-        var y = new Tensor([n, t, 2 * h]);
+        var y = ForOverwrite([n, t, 2 * h]);
         float[] gates = BufferPool.RentFloats(n * t * 4 * h);
         float[] saved = BufferPool.RentFloats(n * t * 5 * h);
         ReadOnlySpan<float> p = projected.Data, w = weightHh.Data, hInit = h0.Data, cInit = c0.Data;
@@ -114,7 +114,7 @@ public sealed partial class Tensor
         {
             int n = _n, t = _t, h = _h;
             ReadOnlySpan<float> dy = grad.Data, y = _output.Storage, w = Input(2).Data, hInit = Input(4).Data, cInit = Input(5).Data;
-            var dGates = new Tensor([n, t, 4 * h]);
+            var dGates = ForOverwrite([n, t, 4 * h]);
             Span<float> dg = dGates.Storage;
             float[] dh = BufferPool.RentFloats(n * h), dc = BufferPool.RentFloats(n * h), dhc = BufferPool.RentFloats(2 * h);
             float[]? carried = _real is null ? null : BufferPool.RentFloats(n * h);
@@ -161,7 +161,7 @@ public sealed partial class Tensor
                     hInit.Slice(r * h, h).CopyTo(hPrev.AsSpan(r * t * h, h));
                     for (int step = 1; step < t; step++) y.Slice((r * t + step - 1) * 2 * h, h).CopyTo(hPrev.AsSpan((r * t + step) * h, h));
                 }
-                dWeight = new Tensor([4 * h, h]);
+                dWeight = ForOverwrite([4 * h, h]);
                 Gemm.Multiply(true, false, 4 * h, h, n * t, dg, 4 * h, hPrev, h, dWeight.Storage, h);
                 BufferPool.Return(hPrev);
             }
@@ -174,12 +174,12 @@ public sealed partial class Tensor
             }
             if (NeedsGrad(4))
             {
-                dh0 = new Tensor([n, h]);
+                dh0 = ForOverwrite([n, h]);
                 dh.AsSpan(0, n * h).CopyTo(dh0.Storage);
             }
             if (NeedsGrad(5))
             {
-                dc0 = new Tensor([n, h]);
+                dc0 = ForOverwrite([n, h]);
                 dc.AsSpan(0, n * h).CopyTo(dc0.Storage);
             }
             BufferPool.Return(dh);
