@@ -48,42 +48,52 @@ public sealed partial class Tensor
         var y = ForOverwrite([n, t, 2 * h]);
         float[] gates = BufferPool.RentFloats(n * t * 4 * h);
         float[] saved = BufferPool.RentFloats(n * t * 5 * h);
-        ReadOnlySpan<float> p = projected.Data, w = weightHh.Data, hInit = h0.Data, cInit = c0.Data;
+        ReadOnlySpan<float> p = projected.Data, w = weightHh.Data;
         Span<float> g = gates.AsSpan(0, n * t * 4 * h);
         // The gates start as the input projections plus both biases.
         float[] b = BufferPool.RentFloats(4 * h);
         System.Numerics.Tensors.TensorPrimitives.Add(biasIh.Data, biasHh.Data, b.AsSpan(0, 4 * h));
         for (int r = 0; r < n * t; r++) System.Numerics.Tensors.TensorPrimitives.Add(p.Slice(r * 4 * h, 4 * h), b.AsSpan(0, 4 * h), g.Slice(r * 4 * h, 4 * h));
         BufferPool.Return(b);
-        float[] yData = y.Storage;
+        float[] yData = y.Storage, wArray = weightHh.DenseArray(), hArray = h0.DenseArray(), cArray = c0.DenseArray();
         // W_hh^T is packed once for all steps (batches of a few rows keep the matrix-vector path).
         using PackedMatrix? packedW = PackRecurrentWeight(n, transposed: true, w, 4 * h, h);
-        for (int step = 0; step < t; step++)
-        {
-            // gates_t += h_{t-1} W_hh^T, reading h_{t-1} from the previous step's output rows.
-            ReadOnlySpan<float> hPrev = step == 0 ? hInit : yData.AsSpan((step - 1) * 2 * h);
-            int ldh = step == 0 ? h : t * 2 * h;
-            if (packedW is not null) Gemm.Multiply(false, n, hPrev, ldh, packedW, g[(step * 4 * h)..], t * 4 * h, accumulate: true);
-            else Gemm.Multiply(false, true, n, 4 * h, h, hPrev, ldh, w, h, g[(step * 4 * h)..], t * 4 * h, accumulate: true);
-            for (int r = 0; r < n; r++)
-            {
-                int row = r * t + step;
-                ReadOnlySpan<float> cPrev = step == 0 ? cInit.Slice(r * h, h) : yData.AsSpan((row - 1) * 2 * h + h, h);
-                if (real is not null && !real[row])
-                {
-                    // A padded step: h and c carry over.
-                    (step == 0 ? hInit.Slice(r * h, h) : yData.AsSpan((row - 1) * 2 * h, h)).CopyTo(yData.AsSpan(row * 2 * h, h));
-                    cPrev.CopyTo(yData.AsSpan(row * 2 * h + h, h));
-                    continue;
-                }
-                RecurrentCells.LstmForward(g.Slice(row * 4 * h, 4 * h), cPrev, 1, h, yData.AsSpan(row * 2 * h, 2 * h), saved.AsSpan(row * 5 * h, 5 * h));
-            }
-        }
+        // Rows are independent through time: each thread runs its rows through every step, with
+        // no hand-over between steps (each row's sums are the same whatever the split).
+        Threading.For(n, (long)t * 4 * h * h, (r0, r1) => ForwardRows(r0, r1, t, h, gates, yData, saved, wArray, hArray, cArray, packedW, real));
         BufferPool.Return(gates);
         Tensor[] inputs = [projected, biasIh, weightHh, biasHh, h0, c0];
         if (ShouldRecord(inputs)) return y.Record(new LstmSequenceBackward(inputs, y, saved, real, n, t, h));
         BufferPool.Return(saved);
         return y;
+    }
+
+    /// <summary>Runs rows [<paramref name="r0"/>, <paramref name="r1"/>) of the batch through every step of the forward.</summary>
+    private static void ForwardRows(int r0, int r1, int t, int h, float[] gates, float[] yData, float[] saved, float[] w, float[] hInit, float[] cInit, PackedMatrix? packedW, bool[]? real)
+    {
+        int rows = r1 - r0;
+        for (int step = 0; step < t; step++)
+        {
+            // gates_t += h_{t-1} W_hh^T, reading h_{t-1} from the previous step's output rows.
+            ReadOnlySpan<float> hPrev = step == 0 ? hInit.AsSpan(r0 * h) : yData.AsSpan((r0 * t + step - 1) * 2 * h);
+            int ldh = step == 0 ? h : t * 2 * h;
+            Span<float> g = gates.AsSpan((r0 * t + step) * 4 * h);
+            if (packedW is not null) Gemm.Multiply(false, rows, hPrev, ldh, packedW, g, t * 4 * h, accumulate: true);
+            else Gemm.Multiply(false, true, rows, 4 * h, h, hPrev, ldh, w, h, g, t * 4 * h, accumulate: true);
+            for (int r = r0; r < r1; r++)
+            {
+                int row = r * t + step;
+                ReadOnlySpan<float> cPrev = step == 0 ? cInit.AsSpan(r * h, h) : yData.AsSpan((row - 1) * 2 * h + h, h);
+                if (real is not null && !real[row])
+                {
+                    // A padded step: h and c carry over.
+                    (step == 0 ? hInit.AsSpan(r * h, h) : yData.AsSpan((row - 1) * 2 * h, h)).CopyTo(yData.AsSpan(row * 2 * h, h));
+                    cPrev.CopyTo(yData.AsSpan(row * 2 * h + h, h));
+                    continue;
+                }
+                RecurrentCells.LstmForward(gates.AsSpan(row * 4 * h, 4 * h), cPrev, 1, h, yData.AsSpan(row * 2 * h, 2 * h), saved.AsSpan(row * 5 * h, 5 * h));
+            }
+        }
     }
 
     /// <summary>
@@ -110,47 +120,61 @@ public sealed partial class Tensor
             (_n, _t, _h) = (n, t, h);
         }
 
-        protected internal override Tensor?[] Backward(Tensor grad)
+        /// <summary>Takes rows [<paramref name="r0"/>, <paramref name="r1"/>) back through every step: their gate gradients, and dh, dc of the initial states.</summary>
+        private void BackwardRows(int r0, int r1, float[] dy, float[] y, float[] w, float[] cInit, float[] dg, float[] dh, float[] dc, PackedMatrix? packedW)
         {
-            int n = _n, t = _t, h = _h;
-            ReadOnlySpan<float> dy = grad.Data, y = _output.Storage, w = Input(2).Data, hInit = Input(4).Data, cInit = Input(5).Data;
-            var dGates = ForOverwrite([n, t, 4 * h]);
-            Span<float> dg = dGates.Storage;
-            float[] dh = BufferPool.RentFloats(n * h), dc = BufferPool.RentFloats(n * h), dhc = BufferPool.RentFloats(2 * h);
-            float[]? carried = _real is null ? null : BufferPool.RentFloats(n * h);
-            Array.Clear(dh, 0, n * h);
-            Array.Clear(dc, 0, n * h);
-            using PackedMatrix? packedW = PackRecurrentWeight(n, transposed: false, w, 4 * h, h);
+            int t = _t, h = _h, rows = r1 - r0;
+            float[] dhc = BufferPool.RentFloats(2 * h);
+            float[]? carried = _real is null ? null : BufferPool.RentFloats(rows * h);
             for (int step = t - 1; step >= 0; step--)
             {
-                for (int r = 0; r < n; r++)
+                for (int r = r0; r < r1; r++)
                 {
                     int row = r * t + step;
                     // The gradient reaching (h_t, c_t): from the output at t and from step t + 1.
-                    System.Numerics.Tensors.TensorPrimitives.Add(dy.Slice(row * 2 * h, h), dh.AsSpan(r * h, h), dhc.AsSpan(0, h));
-                    System.Numerics.Tensors.TensorPrimitives.Add(dy.Slice(row * 2 * h + h, h), dc.AsSpan(r * h, h), dhc.AsSpan(h, h));
+                    System.Numerics.Tensors.TensorPrimitives.Add(dy.AsSpan(row * 2 * h, h), dh.AsSpan(r * h, h), dhc.AsSpan(0, h));
+                    System.Numerics.Tensors.TensorPrimitives.Add(dy.AsSpan(row * 2 * h + h, h), dc.AsSpan(r * h, h), dhc.AsSpan(h, h));
                     if (_real is not null && !_real[row])
                     {
                         // A padded step passed both states through: so does their gradient, and its gates get none.
-                        dg.Slice(row * 4 * h, 4 * h).Clear();
-                        dhc.AsSpan(0, h).CopyTo(carried.AsSpan(r * h, h));
+                        dg.AsSpan(row * 4 * h, 4 * h).Clear();
+                        dhc.AsSpan(0, h).CopyTo(carried.AsSpan((r - r0) * h, h));
                         dhc.AsSpan(h, h).CopyTo(dc.AsSpan(r * h, h));
                         continue;
                     }
-                    ReadOnlySpan<float> cPrev = step == 0 ? cInit.Slice(r * h, h) : y.Slice((row - 1) * 2 * h + h, h);
-                    RecurrentCells.LstmBackward(_saved.AsSpan(row * 5 * h, 5 * h), cPrev, dhc.AsSpan(0, 2 * h), 1, h, dg.Slice(row * 4 * h, 4 * h), dc.AsSpan(r * h, h));
+                    ReadOnlySpan<float> cPrev = step == 0 ? cInit.AsSpan(r * h, h) : y.AsSpan((row - 1) * 2 * h + h, h);
+                    RecurrentCells.LstmBackward(_saved.AsSpan(row * 5 * h, 5 * h), cPrev, dhc.AsSpan(0, 2 * h), 1, h, dg.AsSpan(row * 4 * h, 4 * h), dc.AsSpan(r * h, h));
                 }
                 // dh_{t-1} = dgates_t W_hh (zero for padded rows, which take their carried gradient back).
-                if (packedW is not null) Gemm.Multiply(false, n, dg[(step * 4 * h)..], t * 4 * h, packedW, dh, h);
-                else Gemm.Multiply(false, false, n, h, 4 * h, dg[(step * 4 * h)..], t * 4 * h, w, h, dh, h);
+                ReadOnlySpan<float> dgStep = dg.AsSpan((r0 * t + step) * 4 * h);
+                Span<float> dhRows = dh.AsSpan(r0 * h, rows * h);
+                if (packedW is not null) Gemm.Multiply(false, rows, dgStep, t * 4 * h, packedW, dhRows, h);
+                else Gemm.Multiply(false, false, rows, h, 4 * h, dgStep, t * 4 * h, w, h, dhRows, h);
                 if (_real is not null)
                 {
-                    for (int r = 0; r < n; r++)
+                    for (int r = r0; r < r1; r++)
                     {
-                        if (!_real[r * t + step]) carried.AsSpan(r * h, h).CopyTo(dh.AsSpan(r * h, h));
+                        if (!_real[r * t + step]) carried.AsSpan((r - r0) * h, h).CopyTo(dh.AsSpan(r * h, h));
                     }
                 }
             }
+            BufferPool.Return(dhc);
+            if (carried is not null) BufferPool.Return(carried);
+        }
+
+        protected internal override Tensor?[] Backward(Tensor grad)
+        {
+            int n = _n, t = _t, h = _h;
+            ReadOnlySpan<float> y = _output.Storage, w = Input(2).Data, hInit = Input(4).Data;
+            var dGates = ForOverwrite([n, t, 4 * h]);
+            Span<float> dg = dGates.Storage;
+            float[] dh = BufferPool.RentFloats(n * h), dc = BufferPool.RentFloats(n * h);
+            Array.Clear(dh, 0, n * h);
+            Array.Clear(dc, 0, n * h);
+            using PackedMatrix? packedW = PackRecurrentWeight(n, transposed: false, w, 4 * h, h);
+            float[] dyArray = grad.DenseArray(), yArray = _output.Storage, wArray = Input(2).DenseArray(), cArray = Input(5).DenseArray(), dgArray = dGates.Storage;
+            // As forward: each thread takes its rows back through every step.
+            Threading.For(n, (long)t * 4 * h * h, (r0, r1) => BackwardRows(r0, r1, dyArray, yArray, wArray, cArray, dgArray, dh, dc, packedW));
             Tensor? dWeight = null, dBias = null, dh0 = null, dc0 = null;
             if (NeedsGrad(2))
             {
@@ -184,7 +208,6 @@ public sealed partial class Tensor
             }
             BufferPool.Return(dh);
             BufferPool.Return(dc);
-            BufferPool.Return(dhc);
             // One tensor for both biases: the engine copies a gradient it hands to two leaves.
             return [NeedsGrad(0) ? dGates : null, NeedsGrad(1) ? dBias : null, dWeight, NeedsGrad(3) ? dBias : null, dh0, dc0];
         }

@@ -60,26 +60,70 @@ public class RecurrentTests
     [InlineData(true, true)]
     public void Fused_lstm_sequence_equals_a_step_by_step_reference_forward_and_backward(bool returnSequences, bool masked)
     {
+        // Padding at the end, at the start (step 0 too), in the middle, and a row all real.
+        float[]? mask = masked ? [1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1] : null;
+        var (fused, reference) = LstmAgainstReference(batch: 4, steps: 6, units: 5, returnSequences, mask);
+        AssertSame(reference, fused);
+    }
+
+    [Fact]
+    public void Fused_lstm_sequence_of_a_larger_batch_matches_the_reference_and_is_the_same_for_any_thread_count()
+    {
+        // More than four rows take the packed recurrent weight; rows are split over the threads.
+        const int Batch = 7, Steps = 9;
+        var r = new Random(5);
+        float[] mask = [.. Enumerable.Range(0, Batch * Steps).Select(i => i % Steps == 0 || r.NextDouble() < 0.8 ? 1f : 0f)];
+        int saved = Kernels.Threading.NumThreads;
+        try
+        {
+            (float[] Out, float[][] Grads)? first = null;
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                Kernels.Threading.NumThreads = threads;
+                var (fused, reference) = LstmAgainstReference(Batch, Steps, units: 24, returnSequences: true, mask);
+                AssertSame(reference, fused);
+                if (first is { } one)
+                {
+                    Assert.Equal(one.Out, fused.Out);
+                    for (int k = 0; k < one.Grads.Length; k++) Assert.Equal(one.Grads[k], fused.Grads[k]);
+                }
+                else
+                {
+                    first = fused;
+                }
+            }
+        }
+        finally
+        {
+            Kernels.Threading.NumThreads = saved;
+        }
+    }
+
+    /// <summary>
+    /// An LSTM layer's fused run and the same recurrence written out step by step with LstmCell and
+    /// Where: outputs and every gradient (weights, biases, initial states) of each.
+    /// </summary>
+    private static ((float[] Out, float[][] Grads) Fused, (float[] Out, float[][] Grads) Reference) LstmAgainstReference(
+        int batch, int steps, int units, bool returnSequences, float[]? maskValues)
+    {
         var g = new Generator(11);
         Generator.ManualSeed(11);
-        var lstm = new LSTM(5, returnSequences: returnSequences, inputShape: [6, 3]);
-        var x = Tensor.Normal([4, 6, 3], 0f, 1f, g);
-        var h0 = Tensor.Normal([4, 5], 0f, 0.5f, g).RequireGrad();
-        var c0 = Tensor.Normal([4, 5], 0f, 0.5f, g).RequireGrad();
-        var projection = Tensor.Normal(returnSequences ? [4, 6, 5] : [4, 5], 0f, 1f, g);
-        // Padding at the end, at the start (step 0 too), in the middle, and a row all real.
-        Tensor? mask = masked ? Tensor.FromArray([1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1], 4, 6) : null;
+        var lstm = new LSTM(units, returnSequences: returnSequences, inputShape: [steps, 3]);
+        var x = Tensor.Normal([batch, steps, 3], 0f, 1f, g);
+        var h0 = Tensor.Normal([batch, units], 0f, 0.5f, g).RequireGrad();
+        var c0 = Tensor.Normal([batch, units], 0f, 0.5f, g).RequireGrad();
+        var projection = Tensor.Normal(returnSequences ? [batch, steps, units] : [batch, units], 0f, 1f, g);
+        Tensor? mask = maskValues is null ? null : Tensor.FromArray(maskValues, batch, steps);
 
-        // The reference: the layer's step-by-step recurrence written out with LstmCell and Where.
         (Tensor Output, Tensor[] States) Reference()
         {
-            Tensor projected = (x.Reshape(24, 3).MatMul(lstm.WeightIh!.Value.T) + lstm.BiasIh!.Value).Reshape(4, 6, 20);
+            Tensor projected = (x.Reshape(batch * steps, 3).MatMul(lstm.WeightIh!.Value.T) + lstm.BiasIh!.Value).Reshape(batch, steps, 4 * units);
             Tensor h = h0, c = c0;
             var outputs = new List<Tensor>();
-            for (int step = 0; step < 6; step++)
+            for (int step = 0; step < steps; step++)
             {
                 Tensor hc = Tensor.LstmCell(projected.Select(1, step) + h.MatMul(lstm.WeightHh!.Value.T) + lstm.BiasHh!.Value, c);
-                Tensor hn = hc.Slice(1, 0, 5), cn = hc.Slice(1, 5, 10);
+                Tensor hn = hc.Slice(1, 0, units), cn = hc.Slice(1, units, 2 * units);
                 if (mask is not null)
                 {
                     Tensor m = mask.Select(1, step).Unsqueeze(1);
@@ -100,9 +144,7 @@ public class RecurrentTests
             ((output * projection).Sum() + (states[1] * states[1]).Sum()).Backward();
             return (output.ToArray(), [.. lstm.Parameters().Select(p => p.Value.Grad!.ToArray()), h0.Grad!.ToArray(), c0.Grad!.ToArray()]);
         }
-        var fused = Run(() => lstm.Run(x, [h0, c0], mask));
-        var reference = Run(Reference);
-        AssertSame(reference, fused);
+        return (Run(() => lstm.Run(x, [h0, c0], mask)), Run(Reference));
     }
 
     [Theory]
