@@ -43,34 +43,44 @@ public sealed partial class Tensor
         var y = ForOverwrite([n, t, h]);
         float[] saved = BufferPool.RentFloats(n * t * 4 * h);
         float[] hp = BufferPool.RentFloats(n * 3 * h);
-        ReadOnlySpan<float> p = projected.Data, w = weightHh.Data, bih = biasIh.Data, bhh = biasHh.Data, hInit = h0.Data;
-        float[] yData = y.Storage;
-        using PackedMatrix? packedW = PackRecurrentWeight(n, transposed: true, w, 3 * h, h);
-        for (int step = 0; step < t; step++)
-        {
-            // The hidden projections of this step: h_{t-1} W_hh^T, from the previous step's rows.
-            ReadOnlySpan<float> hPrevRows = step == 0 ? hInit : yData.AsSpan((step - 1) * h);
-            int ldh = step == 0 ? h : t * h;
-            if (packedW is not null) Gemm.Multiply(false, n, hPrevRows, ldh, packedW, hp, 3 * h);
-            else Gemm.Multiply(false, true, n, 3 * h, h, hPrevRows, ldh, w, h, hp, 3 * h);
-            for (int r = 0; r < n; r++)
-            {
-                int row = r * t + step;
-                ReadOnlySpan<float> hPrev = step == 0 ? hInit.Slice(r * h, h) : yData.AsSpan((row - 1) * h, h);
-                if (real is not null && !real[row])
-                {
-                    hPrev.CopyTo(yData.AsSpan(row * h, h));
-                    continue;
-                }
-                RecurrentCells.GruForward(p.Slice(row * 3 * h, 3 * h), bih, hp.AsSpan(r * 3 * h, 3 * h), bhh, hPrev, h,
-                    yData.AsSpan(row * h, h), saved.AsSpan(row * 4 * h, 4 * h));
-            }
-        }
+        float[] yData = y.Storage, pArray = projected.DenseArray(), wArray = weightHh.DenseArray(), hArray = h0.DenseArray();
+        float[] bih = biasIh.DenseArray(), bhh = biasHh.DenseArray();
+        using PackedMatrix? packedW = PackRecurrentWeight(n, transposed: true, weightHh.Data, 3 * h, h);
+        // Rows are independent through time: each thread runs its rows through every step.
+        Threading.For(n, (long)t * 3 * h * h, (r0, r1) => GruForwardRows(r0, r1, t, h, pArray, bih, bhh, hp, yData, saved, wArray, hArray, packedW, real));
         BufferPool.Return(hp);
         Tensor[] inputs = [projected, biasIh, weightHh, biasHh, h0];
         if (ShouldRecord(inputs)) return y.Record(new GruSequenceBackward(inputs, y, saved, real, n, t, h));
         BufferPool.Return(saved);
         return y;
+    }
+
+    /// <summary>Runs rows [<paramref name="r0"/>, <paramref name="r1"/>) of the batch through every step of the forward.</summary>
+    private static void GruForwardRows(int r0, int r1, int t, int h, float[] p, float[] bih, float[] bhh, float[] hp, float[] yData, float[] saved,
+        float[] w, float[] hInit, PackedMatrix? packedW, bool[]? real)
+    {
+        int rows = r1 - r0;
+        Span<float> hpRows = hp.AsSpan(r0 * 3 * h, rows * 3 * h);
+        for (int step = 0; step < t; step++)
+        {
+            // The hidden projections of this step: h_{t-1} W_hh^T, from the previous step's rows.
+            ReadOnlySpan<float> hPrevRows = step == 0 ? hInit.AsSpan(r0 * h) : yData.AsSpan((r0 * t + step - 1) * h);
+            int ldh = step == 0 ? h : t * h;
+            if (packedW is not null) Gemm.Multiply(false, rows, hPrevRows, ldh, packedW, hpRows, 3 * h);
+            else Gemm.Multiply(false, true, rows, 3 * h, h, hPrevRows, ldh, w, h, hpRows, 3 * h);
+            for (int r = r0; r < r1; r++)
+            {
+                int row = r * t + step;
+                ReadOnlySpan<float> hPrev = step == 0 ? hInit.AsSpan(r * h, h) : yData.AsSpan((row - 1) * h, h);
+                if (real is not null && !real[row])
+                {
+                    hPrev.CopyTo(yData.AsSpan(row * h, h));
+                    continue;
+                }
+                RecurrentCells.GruForward(p.AsSpan(row * 3 * h, 3 * h), bih, hp.AsSpan(r * 3 * h, 3 * h), bhh, hPrev, h,
+                    yData.AsSpan(row * h, h), saved.AsSpan(row * 4 * h, 4 * h));
+            }
+        }
     }
 
     private sealed class GruSequenceBackward : Node
@@ -88,40 +98,54 @@ public sealed partial class Tensor
             (_n, _t, _h) = (n, t, h);
         }
 
-        protected internal override Tensor?[] Backward(Tensor grad)
+        /// <summary>Takes rows [<paramref name="r0"/>, <paramref name="r1"/>) back through every step: their projection gradients, and carry holds dh of the initial state.</summary>
+        private void BackwardRows(int r0, int r1, float[] dy, float[] y, float[] w, float[] hInit, float[] dx, float[] dHp, float[] carry, PackedMatrix? packedW)
         {
-            int n = _n, t = _t, h = _h;
-            ReadOnlySpan<float> dy = grad.Data, y = _output.Storage, w = Input(2).Data, hInit = Input(4).Data;
-            var dX = ForOverwrite([n, t, 3 * h]);
-            Span<float> dx = dX.Storage;
-            float[] dHp = BufferPool.RentFloats(n * t * 3 * h);
-            float[] carry = BufferPool.RentFloats(n * h), direct = BufferPool.RentFloats(n * h), total = BufferPool.RentFloats(h);
-            Array.Clear(carry, 0, n * h);
-            using PackedMatrix? packedW = PackRecurrentWeight(n, transposed: false, w, 3 * h, h);
+            int t = _t, h = _h, rows = r1 - r0;
+            float[] direct = BufferPool.RentFloats(rows * h), total = BufferPool.RentFloats(h);
+            Span<float> carryRows = carry.AsSpan(r0 * h, rows * h), directRows = direct.AsSpan(0, rows * h);
             for (int step = t - 1; step >= 0; step--)
             {
-                for (int r = 0; r < n; r++)
+                for (int r = r0; r < r1; r++)
                 {
                     int row = r * t + step;
                     // The gradient reaching h_t: from the output at t and from step t + 1.
-                    System.Numerics.Tensors.TensorPrimitives.Add(dy.Slice(row * h, h), carry.AsSpan(r * h, h), total.AsSpan(0, h));
+                    System.Numerics.Tensors.TensorPrimitives.Add(dy.AsSpan(row * h, h), carry.AsSpan(r * h, h), total.AsSpan(0, h));
                     if (_real is not null && !_real[row])
                     {
                         // A padded step passed the state through: so does its gradient.
-                        dx.Slice(row * 3 * h, 3 * h).Clear();
+                        dx.AsSpan(row * 3 * h, 3 * h).Clear();
                         dHp.AsSpan(row * 3 * h, 3 * h).Clear();
-                        total.AsSpan(0, h).CopyTo(direct.AsSpan(r * h, h));
+                        total.AsSpan(0, h).CopyTo(direct.AsSpan((r - r0) * h, h));
                         continue;
                     }
-                    ReadOnlySpan<float> hPrev = step == 0 ? hInit.Slice(r * h, h) : y.Slice((row - 1) * h, h);
+                    ReadOnlySpan<float> hPrev = step == 0 ? hInit.AsSpan(r * h, h) : y.AsSpan((row - 1) * h, h);
                     RecurrentCells.GruBackward(_saved.AsSpan(row * 4 * h, 4 * h), hPrev, total.AsSpan(0, h), h,
-                        dx.Slice(row * 3 * h, 3 * h), dHp.AsSpan(row * 3 * h, 3 * h), direct.AsSpan(r * h, h));
+                        dx.AsSpan(row * 3 * h, 3 * h), dHp.AsSpan(row * 3 * h, 3 * h), direct.AsSpan((r - r0) * h, h));
                 }
                 // dh_{t-1} = dHp_t W_hh + the direct part (for padded rows, all of it).
-                if (packedW is not null) Gemm.Multiply(false, n, dHp.AsSpan(step * 3 * h), t * 3 * h, packedW, carry, h);
-                else Gemm.Multiply(false, false, n, h, 3 * h, dHp.AsSpan(step * 3 * h), t * 3 * h, w, h, carry, h);
-                System.Numerics.Tensors.TensorPrimitives.Add(carry.AsSpan(0, n * h), direct.AsSpan(0, n * h), carry.AsSpan(0, n * h));
+                ReadOnlySpan<float> dHpStep = dHp.AsSpan((r0 * t + step) * 3 * h);
+                if (packedW is not null) Gemm.Multiply(false, rows, dHpStep, t * 3 * h, packedW, carryRows, h);
+                else Gemm.Multiply(false, false, rows, h, 3 * h, dHpStep, t * 3 * h, w, h, carryRows, h);
+                System.Numerics.Tensors.TensorPrimitives.Add(carryRows, directRows, carryRows);
             }
+            BufferPool.Return(direct);
+            BufferPool.Return(total);
+        }
+
+        protected internal override Tensor?[] Backward(Tensor grad)
+        {
+            int n = _n, t = _t, h = _h;
+            ReadOnlySpan<float> y = _output.Storage, w = Input(2).Data, hInit = Input(4).Data;
+            var dX = ForOverwrite([n, t, 3 * h]);
+            Span<float> dx = dX.Storage;
+            float[] dHp = BufferPool.RentFloats(n * t * 3 * h);
+            float[] carry = BufferPool.RentFloats(n * h);
+            Array.Clear(carry, 0, n * h);
+            using PackedMatrix? packedW = PackRecurrentWeight(n, transposed: false, w, 3 * h, h);
+            float[] dyArray = grad.DenseArray(), yArray = _output.Storage, wArray = Input(2).DenseArray(), hArray = Input(4).DenseArray(), dxArray = dX.Storage;
+            // As forward: each thread takes its rows back through every step.
+            Threading.For(n, (long)t * 3 * h * h, (r0, r1) => BackwardRows(r0, r1, dyArray, yArray, wArray, hArray, dxArray, dHp, carry, packedW));
             Tensor? dWeight = null, dBiasIh = null, dBiasHh = null, dh0 = null;
             if (NeedsGrad(2))
             {
@@ -145,8 +169,6 @@ public sealed partial class Tensor
             }
             BufferPool.Return(dHp);
             BufferPool.Return(carry);
-            BufferPool.Return(direct);
-            BufferPool.Return(total);
             return [NeedsGrad(0) ? dX : null, dBiasIh, dWeight, dBiasHh, dh0];
         }
 

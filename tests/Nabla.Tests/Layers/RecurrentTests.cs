@@ -73,6 +73,12 @@ public class RecurrentTests
         const int Batch = 7, Steps = 9;
         var r = new Random(5);
         float[] mask = [.. Enumerable.Range(0, Batch * Steps).Select(i => i % Steps == 0 || r.NextDouble() < 0.8 ? 1f : 0f)];
+        MatchesTheReferenceAtAnyThreadCount(() => LstmAgainstReference(Batch, Steps, units: 24, returnSequences: true, mask));
+    }
+
+    /// <summary>At 1, 2 and 3 threads: the fused run matches its reference, and the fused results are bit-identical across the thread counts.</summary>
+    private static void MatchesTheReferenceAtAnyThreadCount(Func<((float[] Out, float[][] Grads) Fused, (float[] Out, float[][] Grads) Reference)> run)
+    {
         int saved = Kernels.Threading.NumThreads;
         try
         {
@@ -80,7 +86,7 @@ public class RecurrentTests
             foreach (int threads in new[] { 1, 2, 3 })
             {
                 Kernels.Threading.NumThreads = threads;
-                var (fused, reference) = LstmAgainstReference(Batch, Steps, units: 24, returnSequences: true, mask);
+                var (fused, reference) = run();
                 AssertSame(reference, fused);
                 if (first is { } one)
                 {
@@ -154,26 +160,43 @@ public class RecurrentTests
     [InlineData(true, true)]
     public void Fused_gru_sequence_equals_a_step_by_step_reference_forward_and_backward(bool returnSequences, bool masked)
     {
+        float[]? mask = masked ? [1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1] : null;
+        var (fused, reference) = GruAgainstReference(batch: 4, steps: 6, units: 5, returnSequences, mask);
+        AssertSame(reference, fused);
+    }
+
+    [Fact]
+    public void Fused_gru_sequence_of_a_larger_batch_matches_the_reference_and_is_the_same_for_any_thread_count()
+    {
+        const int Batch = 7, Steps = 9;
+        var r = new Random(6);
+        float[] mask = [.. Enumerable.Range(0, Batch * Steps).Select(i => i % Steps == Steps - 1 || r.NextDouble() < 0.8 ? 1f : 0f)];
+        MatchesTheReferenceAtAnyThreadCount(() => GruAgainstReference(Batch, Steps, units: 24, returnSequences: true, mask));
+    }
+
+    /// <summary>A GRU layer's fused run and PyTorch's GRU equations written out step by step: outputs and every gradient of each.</summary>
+    private static ((float[] Out, float[][] Grads) Fused, (float[] Out, float[][] Grads) Reference) GruAgainstReference(
+        int batch, int steps, int units, bool returnSequences, float[]? maskValues)
+    {
         var g = new Generator(12);
         Generator.ManualSeed(12);
-        var gru = new GRU(5, returnSequences: returnSequences, inputShape: [6, 3]);
-        var x = Tensor.Normal([4, 6, 3], 0f, 1f, g);
-        var h0 = Tensor.Normal([4, 5], 0f, 0.5f, g).RequireGrad();
-        var projection = Tensor.Normal(returnSequences ? [4, 6, 5] : [4, 5], 0f, 1f, g);
-        Tensor? mask = masked ? Tensor.FromArray([1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1], 4, 6) : null;
+        var gru = new GRU(units, returnSequences: returnSequences, inputShape: [steps, 3]);
+        var x = Tensor.Normal([batch, steps, 3], 0f, 1f, g);
+        var h0 = Tensor.Normal([batch, units], 0f, 0.5f, g).RequireGrad();
+        var projection = Tensor.Normal(returnSequences ? [batch, steps, units] : [batch, units], 0f, 1f, g);
+        Tensor? mask = maskValues is null ? null : Tensor.FromArray(maskValues, batch, steps);
 
-        // The reference: PyTorch's GRU equations written out step by step.
         (Tensor Output, Tensor Last) Reference()
         {
-            Tensor projected = (x.Reshape(24, 3).MatMul(gru.WeightIh!.Value.T) + gru.BiasIh!.Value).Reshape(4, 6, 15);
+            Tensor projected = (x.Reshape(batch * steps, 3).MatMul(gru.WeightIh!.Value.T) + gru.BiasIh!.Value).Reshape(batch, steps, 3 * units);
             Tensor h = h0;
             var outputs = new List<Tensor>();
-            for (int step = 0; step < 6; step++)
+            for (int step = 0; step < steps; step++)
             {
                 Tensor xp = projected.Select(1, step), hp = h.MatMul(gru.WeightHh!.Value.T) + gru.BiasHh!.Value;
-                Tensor r = (xp.Slice(1, 0, 5) + hp.Slice(1, 0, 5)).Sigmoid();
-                Tensor z = (xp.Slice(1, 5, 10) + hp.Slice(1, 5, 10)).Sigmoid();
-                Tensor candidate = (xp.Slice(1, 10, 15) + r * hp.Slice(1, 10, 15)).Tanh();
+                Tensor r = (xp.Slice(1, 0, units) + hp.Slice(1, 0, units)).Sigmoid();
+                Tensor z = (xp.Slice(1, units, 2 * units) + hp.Slice(1, units, 2 * units)).Sigmoid();
+                Tensor candidate = (xp.Slice(1, 2 * units, 3 * units) + r * hp.Slice(1, 2 * units, 3 * units)).Tanh();
                 Tensor hn = (1f - z) * candidate + z * h;
                 if (mask is not null) hn = Tensor.Where(mask.Select(1, step).Unsqueeze(1), hn, h);
                 h = hn;
@@ -194,8 +217,7 @@ public class RecurrentTests
             var (output, states) = gru.Run(x, [h0], mask);
             return (output, states[0]);
         });
-        var reference = Run(Reference);
-        AssertSame(reference, fused);
+        return (fused, Run(Reference));
     }
 
     [Fact]
