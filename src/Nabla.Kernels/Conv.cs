@@ -271,7 +271,29 @@ public static class Conv
     }
 
     /// <summary>The common 2 x 2, stride 2, unpadded case: every window lies inside the image. (NaN does not win here.)</summary>
-    private static void MaxPool2x2(float[] x, int n, ConvGeometry g, float[] y, int[] argmax)
+    private static void MaxPool2x2(float[] x, int n, ConvGeometry g, float[] y, int[] argmax) =>
+        ForEachWindowRow(n, g, new PoolWindows(x, y, argmax));
+
+    /// <summary>
+    /// What a 2 x 2, stride-2 pass does with the windows of one row of outputs: eight, four or one
+    /// at a time, from output column <c>ow</c> (output index <c>o</c>), over input rows r0 and r1
+    /// of the plane at <c>plane</c>.
+    /// </summary>
+    private interface IWindowRow
+    {
+        void Eight(int plane, int r0, int r1, int ow, int o);
+
+        void Four(int plane, int r0, int r1, int ow, int o);
+
+        void One(int plane, int r0, int r1, int ow, int o);
+    }
+
+    /// <summary>
+    /// Every row of 2 x 2 windows of every plane, planes shared over the threads: eight windows at a
+    /// time where rows are that wide, four where they are narrower, one at a time below that; a ragged
+    /// end is one more block overlapping the last full one (doing a few windows twice, to the same values).
+    /// </summary>
+    private static void ForEachWindowRow<TRow>(int n, ConvGeometry g, TRow op) where TRow : struct, IWindowRow
     {
         Threading.For(n * g.C, (long)g.Positions * 4, (p0, p1) =>
         {
@@ -284,35 +306,62 @@ public static class Conv
                     int ow = 0;
                     if (Avx2.IsSupported && g.OW >= 8)
                     {
-                        // Eight outputs at a time; a ragged end is one more block that overlaps the
-                        // last full one (recomputing a few outputs to the same values).
-                        for (; ow + 8 <= g.OW; ow += 8) Pool8(x, plane, r0, r1, ow, y, argmax, row + ow);
-                        if (ow < g.OW) Pool8(x, plane, r0, r1, g.OW - 8, y, argmax, row + g.OW - 8);
+                        for (; ow + 8 <= g.OW; ow += 8) op.Eight(plane, r0, r1, ow, row + ow);
+                        if (ow < g.OW) op.Eight(plane, r0, r1, g.OW - 8, row + g.OW - 8);
                         continue;
                     }
                     if (Sse2.IsSupported && g.OW >= 4)
                     {
-                        for (; ow + 4 <= g.OW; ow += 4) Pool4(x, plane, r0, r1, ow, y, argmax, row + ow);
-                        if (ow < g.OW) Pool4(x, plane, r0, r1, g.OW - 4, y, argmax, row + g.OW - 4);
+                        // (Scalar selects mispredict on every window: the winner is random.)
+                        for (; ow + 4 <= g.OW; ow += 4) op.Four(plane, r0, r1, ow, row + ow);
+                        if (ow < g.OW) op.Four(plane, r0, r1, g.OW - 4, row + g.OW - 4);
                         continue;
                     }
-                    for (int o = row; ow < g.OW; ow++, o++)
-                    {
-                        int c0 = 2 * ow;
-                        int bestIndex = r0 + c0;
-                        float best = x[plane + bestIndex];
-                        float v = x[plane + r0 + c0 + 1];
-                        if (v > best) { best = v; bestIndex = r0 + c0 + 1; }
-                        v = x[plane + r1 + c0];
-                        if (v > best) { best = v; bestIndex = r1 + c0; }
-                        v = x[plane + r1 + c0 + 1];
-                        if (v > best) { best = v; bestIndex = r1 + c0 + 1; }
-                        y[o] = best;
-                        argmax[o] = bestIndex;
-                    }
+                    for (; ow < g.OW; ow++) op.One(plane, r0, r1, ow, row + ow);
                 }
             }
         });
+    }
+
+    /// <summary>Max pooling's forward: each window's maximum and where it is (the first on ties).</summary>
+    private readonly struct PoolWindows(float[] x, float[] y, int[] argmax) : IWindowRow
+    {
+        public void Eight(int plane, int r0, int r1, int ow, int o) => Pool8(x, plane, r0, r1, ow, y, argmax, o);
+
+        public void Four(int plane, int r0, int r1, int ow, int o) => Pool4(x, plane, r0, r1, ow, y, argmax, o);
+
+        public void One(int plane, int r0, int r1, int ow, int o)
+        {
+            int c0 = 2 * ow;
+            int bestIndex = r0 + c0;
+            float best = x[plane + bestIndex];
+            float v = x[plane + r0 + c0 + 1];
+            if (v > best) { best = v; bestIndex = r0 + c0 + 1; }
+            v = x[plane + r1 + c0];
+            if (v > best) { best = v; bestIndex = r1 + c0; }
+            v = x[plane + r1 + c0 + 1];
+            if (v > best) { best = v; bestIndex = r1 + c0 + 1; }
+            y[o] = best;
+            argmax[o] = bestIndex;
+        }
+    }
+
+    /// <summary>Max pooling's backward where the windows tile the image: each window's four inputs get the gradient where the max was and zero elsewhere.</summary>
+    private readonly struct UnpoolWindows(float[] dy, int[] argmax, float[] dx) : IWindowRow
+    {
+        public void Eight(int plane, int r0, int r1, int ow, int o) => Unpool8(dy, argmax, o, r0, r1, 2 * ow, dx, plane);
+
+        public void Four(int plane, int r0, int r1, int ow, int o) => Unpool4(dy, argmax, o, r0, r1, 2 * ow, dx, plane);
+
+        public void One(int plane, int r0, int r1, int ow, int o)
+        {
+            int k = argmax[o], c0 = 2 * ow;
+            float d = dy[o];
+            dx[plane + r0 + c0] = k == r0 + c0 ? d : 0f;
+            dx[plane + r0 + c0 + 1] = k == r0 + c0 + 1 ? d : 0f;
+            dx[plane + r1 + c0] = k == r1 + c0 ? d : 0f;
+            dx[plane + r1 + c0 + 1] = k == r1 + c0 + 1 ? d : 0f;
+        }
     }
 
     /// <summary>Eight 2 x 2 windows of rows <paramref name="r0"/> and <paramref name="r1"/> from output column <paramref name="ow"/>, branch-free.</summary>
@@ -410,45 +459,8 @@ public static class Conv
     }
 
     /// <summary>The tiling 2 x 2 case: each window's four inputs written at once, the gradient where the max was and zero elsewhere.</summary>
-    private static void MaxPool2x2Backward(float[] dy, int[] argmax, int n, ConvGeometry g, float[] dx)
-    {
-        Threading.For(n * g.C, (long)g.Positions * 4, (p0, p1) =>
-        {
-            for (int p = p0; p < p1; p++)
-            {
-                int plane = p * g.H * g.W;
-                for (int oh = 0; oh < g.OH; oh++)
-                {
-                    int r0 = 2 * oh * g.W, r1 = r0 + g.W, row = p * g.Positions + oh * g.OW;
-                    int ow = 0;
-                    if (Avx2.IsSupported && g.OW >= 8)
-                    {
-                        // Eight windows at a time; a ragged end is one more block overlapping the
-                        // last full one (writing the same values again).
-                        for (; ow + 8 <= g.OW; ow += 8) Unpool8(dy, argmax, row + ow, r0, r1, 2 * ow, dx, plane);
-                        if (ow < g.OW) Unpool8(dy, argmax, row + g.OW - 8, r0, r1, 2 * (g.OW - 8), dx, plane);
-                        continue;
-                    }
-                    if (Sse2.IsSupported && g.OW >= 4)
-                    {
-                        // Scalar selects here mispredict on every window (the winner is random).
-                        for (; ow + 4 <= g.OW; ow += 4) Unpool4(dy, argmax, row + ow, r0, r1, 2 * ow, dx, plane);
-                        if (ow < g.OW) Unpool4(dy, argmax, row + g.OW - 4, r0, r1, 2 * (g.OW - 4), dx, plane);
-                        continue;
-                    }
-                    for (; ow < g.OW; ow++)
-                    {
-                        int k = argmax[row + ow], c0 = 2 * ow;
-                        float d = dy[row + ow];
-                        dx[plane + r0 + c0] = k == r0 + c0 ? d : 0f;
-                        dx[plane + r0 + c0 + 1] = k == r0 + c0 + 1 ? d : 0f;
-                        dx[plane + r1 + c0] = k == r1 + c0 ? d : 0f;
-                        dx[plane + r1 + c0 + 1] = k == r1 + c0 + 1 ? d : 0f;
-                    }
-                }
-            }
-        });
-    }
+    private static void MaxPool2x2Backward(float[] dy, int[] argmax, int n, ConvGeometry g, float[] dx) =>
+        ForEachWindowRow(n, g, new UnpoolWindows(dy, argmax, dx));
 
     /// <summary>Eight windows' gradients from output <paramref name="o"/>: the 16 inputs of rows <paramref name="r0"/> and <paramref name="r1"/> from column <paramref name="c0"/>.</summary>
     private static void Unpool8(float[] dy, int[] argmax, int o, int r0, int r1, int c0, float[] dx, int plane)
