@@ -100,16 +100,7 @@ public static unsafe partial class Gemm
             bool splitN = n >= m;
             int extent = splitN ? n : m, align = splitN ? NR : MR;
             int units = (extent + align - 1) / align;
-            int parts = Math.Min(threads, units);
-            Job self = this;
-            WorkerPool.Run(parts, part =>
-            {
-                int u0 = (int)((long)units * part / parts), u1 = (int)((long)units * (part + 1) / parts);
-                int s = u0 * align, e = Math.Min(extent, u1 * align);
-                if (s >= e) return;
-                if (splitN) self.Run(0, self.M, s, e);
-                else self.Run(s, e, 0, self.N);
-            });
+            PartRunner.Run(this, Math.Min(threads, units), units, align, splitN ? PartRunner.Kind.Columns : PartRunner.Kind.Rows);
         }
 
         public int M => m;
@@ -267,13 +258,7 @@ public static unsafe partial class Gemm
         public void SmallParallel(int threads)
         {
             int units = (n + NR - 1) / NR;
-            int parts = Math.Min(threads, units);
-            Job self = this;
-            WorkerPool.Run(parts, part =>
-            {
-                int s = (int)((long)units * part / parts) * NR, e = Math.Min(self.N, (int)((long)units * (part + 1) / parts) * NR);
-                if (s < e) self.Small(0, self.M, s, e);
-            });
+            PartRunner.Run(this, Math.Min(threads, units), units, NR, PartRunner.Kind.SmallColumns);
         }
 
         public void Small(int i0, int i1, int j0, int j1)
@@ -426,6 +411,59 @@ public static unsafe partial class Gemm
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One product's parts on the worker pool: C's columns or rows in equal pieces of whole
+    /// micro-panels. Kept per calling thread with its delegate made once, so that splitting a
+    /// product allocates nothing; a call while the thread's runner is in use makes another.
+    /// </summary>
+    private sealed class PartRunner
+    {
+        public enum Kind
+        {
+            Columns,
+            Rows,
+            SmallColumns,
+        }
+
+        [ThreadStatic] private static PartRunner? t_free;
+
+        private readonly Action<int> _body;
+        private Job _job;
+        private int _parts, _units, _align;
+        private Kind _kind;
+
+        private PartRunner() => _body = RunPart;
+
+        public static void Run(Job job, int parts, int units, int align, Kind kind)
+        {
+            PartRunner runner = t_free ?? new PartRunner();
+            t_free = null;
+            (runner._job, runner._parts, runner._units, runner._align, runner._kind) = (job, parts, units, align, kind);
+            try
+            {
+                WorkerPool.Run(parts, runner._body);
+            }
+            finally
+            {
+                runner._job = default;
+                t_free = runner;
+            }
+        }
+
+        private void RunPart(int part)
+        {
+            int extent = _kind == Kind.Rows ? _job.M : _job.N;
+            int s = (int)((long)_units * part / _parts) * _align, e = Math.Min(extent, (int)((long)_units * (part + 1) / _parts) * _align);
+            if (s >= e) return;
+            switch (_kind)
+            {
+                case Kind.Columns: _job.Run(0, _job.M, s, e); break;
+                case Kind.Rows: _job.Run(s, e, 0, _job.N); break;
+                default: _job.Small(0, _job.M, s, e); break;
             }
         }
     }

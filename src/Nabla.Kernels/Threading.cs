@@ -40,15 +40,44 @@ public static class Threading
             body(0, count);
             return;
         }
-        Split(count, threads, body);
+        Splitter.Run(count, threads, body);
     }
 
-    // Apart from For, so the closure is made only when the work is really split (a lambda's
-    // captured parameters would otherwise be allocated on every call).
-    private static void Split(int count, int threads, Action<int, int> body) =>
-        WorkerPool.Run(threads, part =>
+    /// <summary>
+    /// Hands out contiguous chunks of [0, count) as the worker pool's parts. Kept per calling thread
+    /// with its delegate made once, so splitting the work allocates nothing; a call while the
+    /// thread's splitter is in use makes another.
+    /// </summary>
+    private sealed class Splitter
+    {
+        [ThreadStatic] private static Splitter? t_free;
+
+        private readonly Action<int> _part;
+        private Action<int, int>? _body;
+        private int _count, _threads;
+
+        private Splitter() => _part = Part;
+
+        public static void Run(int count, int threads, Action<int, int> body)
         {
-            int start = (int)((long)count * part / threads), end = (int)((long)count * (part + 1) / threads);
-            if (start < end) body(start, end);
-        });
+            Splitter splitter = t_free ?? new Splitter();
+            t_free = null;
+            (splitter._count, splitter._threads, splitter._body) = (count, threads, body);
+            try
+            {
+                WorkerPool.Run(threads, splitter._part);
+            }
+            finally
+            {
+                splitter._body = null;
+                t_free = splitter;
+            }
+        }
+
+        private void Part(int part)
+        {
+            int start = (int)((long)_count * part / _threads), end = (int)((long)_count * (part + 1) / _threads);
+            if (start < end) _body!(start, end);
+        }
+    }
 }
