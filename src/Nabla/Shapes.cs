@@ -20,13 +20,33 @@ internal static class Shapes
     /// <summary>Number of elements of a shape.</summary>
     public static int Size(ReadOnlySpan<int> shape) => Kernels.Strided.Size(shape);
 
-    /// <summary>Row-major strides of a shape.</summary>
+    /// <summary>
+    /// Row-major strides of a shape. The array may be shared with other tensors of the same rank and
+    /// row length (strides are never written after a tensor is made: ops that change them copy
+    /// first), so that a training step's many [N, features] tensors do not each allocate theirs.
+    /// </summary>
     public static int[] ContiguousStrides(ReadOnlySpan<int> shape)
     {
-        var strides = new int[shape.Length];
-        Kernels.Strided.ContiguousStrides(shape, strides);
-        return strides;
+        switch (shape.Length)
+        {
+            case 0: return [];
+            case 1: return s_unitStride;
+            case 2:
+                int[][] cache = t_rowStrides ??= new int[RowStrideSlots][];
+                int cols = shape[1], slot = cols & (RowStrideSlots - 1);
+                int[]? hit = cache[slot];
+                if (hit is not null && hit[0] == cols) return hit;
+                return cache[slot] = [cols, 1];
+            default:
+                var strides = new int[shape.Length];
+                Kernels.Strided.ContiguousStrides(shape, strides);
+                return strides;
+        }
     }
+
+    private static readonly int[] s_unitStride = [1];
+    private const int RowStrideSlots = 16;
+    [ThreadStatic] private static int[][]? t_rowStrides;
 
     /// <summary>Validates a shape given by a user: every dimension non-negative.</summary>
     public static int[] Check(ReadOnlySpan<int> shape, string op)

@@ -415,4 +415,19 @@ public class TensorTests
         Assert.Contains("shape=[100, 100]", big);
         Assert.True(big.Length < 2000);
     }
+
+    [Fact]
+    public void Tensors_of_the_same_row_length_share_strides_without_views_changing_them()
+    {
+        // Contiguous [N, 4] tensors share one strides array; views that change strides must copy it.
+        Tensor a = Tensor.Arange(0, 12).Reshape(3, 4), b = Tensor.Arange(0, 20).Reshape(5, 4);
+        Tensor every2 = b.Slice(1, 0, 4, step: 2), transposed = b.T, permuted = a.Permute(1, 0);
+        Assert.Equal([0f, 2f, 4f, 6f, 8f, 10f, 12f, 14f, 16f, 18f], every2.ToArray());
+        Assert.Equal(0f + 4f, transposed.ToArray()[1]);
+        Assert.Equal(4f, permuted.ToArray()[1]);
+        Assert.True(a.IsContiguous);
+        Assert.True(b.IsContiguous);
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => (float)i), a.ToArray());
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => (float)i), (b * 1f).ToArray());
+    }
 }
