@@ -129,7 +129,15 @@ public static unsafe partial class Gemm
     /// <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, Span{float}, int, bool)"/>,
     /// whatever the thread count.
     /// </summary>
-    public static void Multiply(PackedMatrix a, ReadOnlySpan<float> b, bool transB, int ldb, int n, Span<float> c, int ldc, bool accumulate = false)
+    /// <param name="a">op(A) [m, k], from <see cref="PackA"/>.</param>
+    /// <param name="transB">op(B) = B^T: B is stored [n, ldb].</param>
+    /// <param name="n">Columns of C.</param>
+    /// <param name="b">B, starting at its first element.</param>
+    /// <param name="ldb">Row stride of B as stored.</param>
+    /// <param name="c">C [m, n], starting at its first element.</param>
+    /// <param name="ldc">Row stride of C.</param>
+    /// <param name="accumulate">Add to C instead of overwriting it.</param>
+    public static void Multiply(PackedMatrix a, bool transB, int n, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate = false)
     {
         ArgumentNullException.ThrowIfNull(a);
         int m = a.Extent, k = a.Depth;
@@ -150,6 +158,14 @@ public static unsafe partial class Gemm
     /// <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, Span{float}, int, bool)"/>
     /// sums, whatever the thread count; unlike it, products of a few rows are packed too.
     /// </summary>
+    /// <param name="transA">op(A) = A^T: A is stored [k, lda].</param>
+    /// <param name="m">Rows of C.</param>
+    /// <param name="a">A, starting at its first element.</param>
+    /// <param name="lda">Row stride of A as stored.</param>
+    /// <param name="b">op(B) [k, n], from <see cref="PackB"/>.</param>
+    /// <param name="c">C [m, n], starting at its first element.</param>
+    /// <param name="ldc">Row stride of C.</param>
+    /// <param name="accumulate">Add to C instead of overwriting it.</param>
     public static void Multiply(bool transA, int m, ReadOnlySpan<float> a, int lda, PackedMatrix b, Span<float> c, int ldc, bool accumulate = false)
     {
         ArgumentNullException.ThrowIfNull(b);

@@ -42,7 +42,7 @@ public class PackedGemmTests
                             var withA = (float[])c0.Clone();
                             var withB = (float[])c0.Clone();
                             Gemm.Multiply(ta, tb, m, n, k, a, lda, b, ldb, plain, ldc, accumulate);
-                            using (PackedMatrix pa = Gemm.PackA(ta, m, k, a, lda)) Gemm.Multiply(pa, b, tb, ldb, n, withA, ldc, accumulate);
+                            using (PackedMatrix pa = Gemm.PackA(ta, m, k, a, lda)) Gemm.Multiply(pa, tb, n, b, ldb, withA, ldc, accumulate);
                             using (PackedMatrix pb = Gemm.PackB(tb, k, n, b, ldb)) Gemm.Multiply(ta, m, a, lda, pb, withB, ldc, accumulate);
                             string where = $"ta={ta} tb={tb} accumulate={accumulate} threads={threads}";
                             if (m > 4 && (long)m * n * k >= 4096)
@@ -84,11 +84,11 @@ public class PackedGemmTests
         var wrongSide = Assert.Throws<ArgumentException>(() => Gemm.Multiply(false, 20, a, 30, pa, c, 40));
         Assert.Contains("packed A", wrongSide.Message);
         pa.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => Gemm.Multiply(pa, b, false, 40, 40, c, 40));
+        Assert.Throws<ObjectDisposedException>(() => Gemm.Multiply(pa, false, 40, b, 40, c, 40));
         var shortB = Assert.Throws<ArgumentException>(() =>
         {
             using PackedMatrix again = Gemm.PackA(false, 20, 30, a, 30);
-            Gemm.Multiply(again, new float[100], false, 40, 40, c, 40);
+            Gemm.Multiply(again, false, 40, new float[100], 40, c, 40);
         });
         Assert.Contains("B holds 100 values", shortB.Message);
     }

@@ -67,7 +67,7 @@ public sealed partial class Tensor
                 Span<float> yi = ys.AsSpan(i * cout * positions, cout * positions);
                 // The bias is the product's starting value.
                 if (b is not null) for (int co = 0; co < cout; co++) yi.Slice(co * positions, positions).Fill(b[co]);
-                if (packedW is not null) Gemm.Multiply(packedW, block, false, positions, positions, yi, positions, accumulate: b is not null);
+                if (packedW is not null) Gemm.Multiply(packedW, false, positions, block, positions, yi, positions, accumulate: b is not null);
                 else Gemm.Multiply(false, false, cout, positions, rows, w, rows, block, positions, yi, positions, accumulate: b is not null);
                 if (relu) Activations.Relu(yi, yi);
             }
@@ -146,7 +146,7 @@ public sealed partial class Tensor
                     for (int i = i0; i < i1; i++)
                     {
                         // dcols_i = W^T [rows, Cout] x dY_i [Cout, P], then added back into image i.
-                        if (packedWt is not null) Gemm.Multiply(packedWt, dy.AsSpan(i * outSize, outSize), false, positions, positions, dcols, positions);
+                        if (packedWt is not null) Gemm.Multiply(packedWt, false, positions, dy.AsSpan(i * outSize, outSize), positions, dcols, positions);
                         else Gemm.Multiply(true, false, rows, positions, cout, w, rows, dy.AsSpan(i * outSize, outSize), positions, dcols, positions);
                         Conv.Col2ImImage(dcols.AsSpan(0, rows * positions), g, dxs.AsSpan(i * imageSize, imageSize));
                     }
