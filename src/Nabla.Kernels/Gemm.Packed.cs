@@ -58,12 +58,10 @@ public sealed unsafe class PackedMatrix : IDisposable
     }
 
     /// <summary>Throws when the matrix was handed back, or is not the operand <paramref name="wantA"/> a product expects.</summary>
-    internal void Check(bool wantA, int extent, int depth)
+    internal void Check(bool wantA)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (wantA != IsA) throw new ArgumentException($"Gemm: a packed {(IsA ? "A" : "B")} operand was given where {(wantA ? "A" : "B")} belongs.");
-        if (extent != Extent || depth != Depth)
-            throw new ArgumentException($"Gemm: the packed {(IsA ? "A" : "B")} is {(IsA ? $"[{Extent}, {Depth}]" : $"[{Depth}, {Extent}]")}, but the product needs {(IsA ? $"[{extent}, {depth}]" : $"[{depth}, {extent}]")}.");
     }
 
     /// <summary>Hands the memory back for the next packed matrix; this one must not be used afterwards.</summary>
@@ -141,7 +139,7 @@ public static unsafe partial class Gemm
     {
         ArgumentNullException.ThrowIfNull(a);
         int m = a.Extent, k = a.Depth;
-        a.Check(wantA: true, m, k);
+        a.Check(wantA: true);
         if (n < 0) throw new ArgumentException($"Gemm: negative size n={n}.");
         if (m == 0 || n == 0) return;
         CheckExtent(b, transB ? n : k, transB ? k : n, ldb, "B");
@@ -170,7 +168,7 @@ public static unsafe partial class Gemm
     {
         ArgumentNullException.ThrowIfNull(b);
         int n = b.Extent, k = b.Depth;
-        b.Check(wantA: false, n, k);
+        b.Check(wantA: false);
         if (m < 0) throw new ArgumentException($"Gemm: negative size m={m}.");
         if (m == 0 || n == 0) return;
         CheckExtent(a, transA ? k : m, transA ? m : k, lda, "A");

@@ -45,7 +45,7 @@ public sealed partial class Tensor
         float[] hp = BufferPool.RentFloats(n * 3 * h);
         float[] yData = y.Storage, pArray = projected.DenseArray(), wArray = weightHh.DenseArray(), hArray = h0.DenseArray();
         float[] bih = biasIh.DenseArray(), bhh = biasHh.DenseArray();
-        using PackedMatrix? packedW = PackRecurrentWeight(n, transposed: true, weightHh.Data, 3 * h, h);
+        using PackedMatrix? packedW = PackRecurrentWeight(n, transposed: true, wArray, 3 * h, h);
         // Rows are independent through time: each thread runs its rows through every step.
         Threading.For(n, (long)t * 3 * h * h, (r0, r1) => GruForwardRows(r0, r1, t, h, pArray, bih, bhh, hp, yData, saved, wArray, hArray, packedW, real));
         BufferPool.Return(hp);
@@ -136,16 +136,16 @@ public sealed partial class Tensor
         protected internal override Tensor?[] Backward(Tensor grad)
         {
             int n = _n, t = _t, h = _h;
-            ReadOnlySpan<float> y = _output.Storage, w = Input(2).Data, hInit = Input(4).Data;
+            float[] yArray = _output.Storage, wArray = Input(2).DenseArray(), hArray = Input(4).DenseArray(), dyArray = grad.DenseArray();
+            ReadOnlySpan<float> y = yArray, hInit = hArray;
             var dX = ForOverwrite([n, t, 3 * h]);
-            Span<float> dx = dX.Storage;
+            float[] dx = dX.Storage;
             float[] dHp = BufferPool.RentFloats(n * t * 3 * h);
             float[] carry = BufferPool.RentFloats(n * h);
             Array.Clear(carry, 0, n * h);
-            using PackedMatrix? packedW = PackRecurrentWeight(n, transposed: false, w, 3 * h, h);
-            float[] dyArray = grad.DenseArray(), yArray = _output.Storage, wArray = Input(2).DenseArray(), hArray = Input(4).DenseArray(), dxArray = dX.Storage;
+            using PackedMatrix? packedW = PackRecurrentWeight(n, transposed: false, wArray, 3 * h, h);
             // As forward: each thread takes its rows back through every step.
-            Threading.For(n, (long)t * 3 * h * h, (r0, r1) => BackwardRows(r0, r1, dyArray, yArray, wArray, hArray, dxArray, dHp, carry, packedW));
+            Threading.For(n, (long)t * 3 * h * h, (r0, r1) => BackwardRows(r0, r1, dyArray, yArray, wArray, hArray, dx, dHp, carry, packedW));
             Tensor? dWeight = null, dBiasIh = null, dBiasHh = null, dh0 = null;
             if (NeedsGrad(2))
             {

@@ -48,7 +48,7 @@ public sealed partial class Tensor
         var y = ForOverwrite([n, t, 2 * h]);
         float[] gates = BufferPool.RentFloats(n * t * 4 * h);
         float[] saved = BufferPool.RentFloats(n * t * 5 * h);
-        ReadOnlySpan<float> p = projected.Data, w = weightHh.Data;
+        ReadOnlySpan<float> p = projected.Data;
         Span<float> g = gates.AsSpan(0, n * t * 4 * h);
         // The gates start as the input projections plus both biases.
         float[] b = BufferPool.RentFloats(4 * h);
@@ -57,7 +57,7 @@ public sealed partial class Tensor
         BufferPool.Return(b);
         float[] yData = y.Storage, wArray = weightHh.DenseArray(), hArray = h0.DenseArray(), cArray = c0.DenseArray();
         // W_hh^T is packed once for all steps (batches of a few rows keep the matrix-vector path).
-        using PackedMatrix? packedW = PackRecurrentWeight(n, transposed: true, w, 4 * h, h);
+        using PackedMatrix? packedW = PackRecurrentWeight(n, transposed: true, wArray, 4 * h, h);
         // Rows are independent through time: each thread runs its rows through every step, with
         // no hand-over between steps (each row's sums are the same whatever the split).
         Threading.For(n, (long)t * 4 * h * h, (r0, r1) => ForwardRows(r0, r1, t, h, gates, yData, saved, wArray, hArray, cArray, packedW, real));
@@ -165,16 +165,16 @@ public sealed partial class Tensor
         protected internal override Tensor?[] Backward(Tensor grad)
         {
             int n = _n, t = _t, h = _h;
-            ReadOnlySpan<float> y = _output.Storage, w = Input(2).Data, hInit = Input(4).Data;
+            float[] yArray = _output.Storage, wArray = Input(2).DenseArray(), cArray = Input(5).DenseArray(), dyArray = grad.DenseArray();
+            ReadOnlySpan<float> y = yArray, hInit = Input(4).Data;
             var dGates = ForOverwrite([n, t, 4 * h]);
-            Span<float> dg = dGates.Storage;
+            float[] dg = dGates.Storage;
             float[] dh = BufferPool.RentFloats(n * h), dc = BufferPool.RentFloats(n * h);
             Array.Clear(dh, 0, n * h);
             Array.Clear(dc, 0, n * h);
-            using PackedMatrix? packedW = PackRecurrentWeight(n, transposed: false, w, 4 * h, h);
-            float[] dyArray = grad.DenseArray(), yArray = _output.Storage, wArray = Input(2).DenseArray(), cArray = Input(5).DenseArray(), dgArray = dGates.Storage;
+            using PackedMatrix? packedW = PackRecurrentWeight(n, transposed: false, wArray, 4 * h, h);
             // As forward: each thread takes its rows back through every step.
-            Threading.For(n, (long)t * 4 * h * h, (r0, r1) => BackwardRows(r0, r1, dyArray, yArray, wArray, cArray, dgArray, dh, dc, packedW));
+            Threading.For(n, (long)t * 4 * h * h, (r0, r1) => BackwardRows(r0, r1, dyArray, yArray, wArray, cArray, dg, dh, dc, packedW));
             Tensor? dWeight = null, dBias = null, dh0 = null, dc0 = null;
             if (NeedsGrad(2))
             {
@@ -194,7 +194,7 @@ public sealed partial class Tensor
                 // Both biases enter every gate pre-activation once: the same gradient for each.
                 dBias = new Tensor([4 * h]);
                 Span<float> db = dBias.Storage;
-                for (int r = 0; r < n * t; r++) System.Numerics.Tensors.TensorPrimitives.Add(db, dg.Slice(r * 4 * h, 4 * h), db);
+                for (int r = 0; r < n * t; r++) System.Numerics.Tensors.TensorPrimitives.Add(db, dg.AsSpan(r * 4 * h, 4 * h), db);
             }
             if (NeedsGrad(4))
             {
