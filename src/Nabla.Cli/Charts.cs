@@ -41,6 +41,34 @@ public static class Charts
         line.MarkerSize = values.Count <= 30 ? 5 : 0;
     }
 
+    /// <summary>The most classes a confusion matrix picture shows: beyond about 50 the cells are unreadable and drawing takes minutes.</summary>
+    public const int MaxConfusionClasses = 50;
+
+    /// <summary>
+    /// The part of a confusion matrix that a picture can show: all of it up to <paramref name="max"/>
+    /// classes; otherwise the <paramref name="max"/> classes with the most rows (true class), in
+    /// their original order, with a caption that says so (empty when nothing was left out).
+    /// </summary>
+    public static (int[,] Counts, string[] Classes, string Caption) MostFrequentClasses(int[,] counts, IReadOnlyList<string> classes, int max)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        ArgumentNullException.ThrowIfNull(classes);
+        int k = classes.Count;
+        if (k <= max) return (counts, [.. classes], "");
+        var rowTotals = new long[k];
+        for (int t = 0; t < k; t++)
+        {
+            for (int p = 0; p < k; p++) rowTotals[t] += counts[t, p];
+        }
+        int[] keep = Enumerable.Range(0, k).OrderByDescending(t => rowTotals[t]).ThenBy(t => t).Take(max).Order().ToArray();
+        var sub = new int[max, max];
+        for (int i = 0; i < max; i++)
+        {
+            for (int j = 0; j < max; j++) sub[i, j] = counts[keep[i], keep[j]];
+        }
+        return (sub, keep.Select(t => classes[t]).ToArray(), $", the {max} classes with the most test rows of {k}");
+    }
+
     /// <summary>
     /// The confusion matrix as PNG bytes: true class down, predicted class across, each cell shaded
     /// by its share of its true class and labelled with its count.

@@ -35,6 +35,29 @@ internal sealed class Options
         return o;
     }
 
+    /// <summary>An integer option of at least <paramref name="min"/>, or null when absent; a clear error otherwise.</summary>
+    public int? Int(string name, int min)
+    {
+        int? n = Int(name);
+        return n is int v && v < min ? throw new ArgumentException($"option {name} needs an integer of at least {min}, not '{Values[name]}'.") : n;
+    }
+
+    /// <summary>
+    /// A finite number option, or <paramref name="fallback"/> when absent; a clear error when it is not
+    /// a number or is outside (<paramref name="above"/>, <paramref name="below"/>), or [above, below)
+    /// with <paramref name="includeAbove"/>.
+    /// </summary>
+    public float Float(string name, float fallback, float above, float below, bool includeAbove = false)
+    {
+        if (!Values.TryGetValue(name, out string? v)) return fallback;
+        string range = $"{(includeAbove ? "[" : "(")}{above.ToString(System.Globalization.CultureInfo.InvariantCulture)}, {(float.IsPositiveInfinity(below) ? "infinity" : below.ToString(System.Globalization.CultureInfo.InvariantCulture))})";
+        if (!float.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float f) || !float.IsFinite(f))
+            throw new ArgumentException($"option {name} needs a finite number in {range}, not '{v}'.");
+        if (!((includeAbove ? f >= above : f > above) && f < below))
+            throw new ArgumentException($"option {name} must be in {range}, not {v}.");
+        return f;
+    }
+
     /// <summary>An integer option, or null when absent; a clear error when not a non-negative integer.</summary>
     public int? Int(string name)
     {

@@ -30,12 +30,40 @@ public static class Program
                 _ => Fail($"unknown command '{args[0]}'."),
             };
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or FormatException or InvalidDataException or NotSupportedException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or InvalidDataException or FormatException or NotSupportedException
+            or UnauthorizedAccessException or System.Text.Json.JsonException or OutOfMemoryException or InsufficientExecutionStackException)
         {
-            Console.Error.WriteLine($"nabla: {e.Message}");
+            Console.Error.WriteLine($"nabla: {OneLine(UserMessage(e))}");
             if (verbose) Console.Error.WriteLine(e);
             return 1;
         }
+        catch (Exception e)
+        {
+            // Not a user mistake that was foreseen: still one line, and the trace only when asked for.
+            Console.Error.WriteLine($"nabla: unexpected error ({e.GetType().Name}): {OneLine(e.Message)} Please report it; --verbose shows where it happened.");
+            if (verbose) Console.Error.WriteLine(e);
+            return 70;
+        }
+    }
+
+    private static string UserMessage(Exception e) => e switch
+    {
+        UnauthorizedAccessException => $"permission denied: {e.Message}",
+        OutOfMemoryException => "not enough memory for this input or model; try a smaller one.",
+        _ => e.Message,
+    };
+
+    /// <summary>The message on one line, with control characters (from file names, model files, data) shown as escapes, never sent to the terminal.</summary>
+    internal static string OneLine(string message)
+    {
+        var sb = new System.Text.StringBuilder(message.Length);
+        foreach (char c in message.Trim())
+        {
+            if (c is '\n' or '\r') sb.Append(' ');
+            else if (char.IsControl(c)) sb.Append($"\\u{(int)c:x4}");
+            else sb.Append(c);
+        }
+        return sb.ToString();
     }
 
     private static int RunExample(string[] args)
@@ -77,9 +105,6 @@ public static class Program
             ["--early-stopping", "--json"]);
         string csv = o.Values.GetValueOrDefault("--csv") ?? throw new ArgumentException("train needs --csv FILE.");
         string label = o.Values.GetValueOrDefault("--label") ?? throw new ArgumentException("train needs --label COLUMN.");
-        float Float(string name, float fallback) => o.Values.TryGetValue(name, out string? v)
-            ? (float.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float f) ? f : throw new ArgumentException($"option {name} needs a number, not '{v}'."))
-            : fallback;
         Nabla.Training.TabularTask? task = o.Values.GetValueOrDefault("--task")?.ToLowerInvariant() switch
         {
             null => null,
@@ -88,18 +113,24 @@ public static class Program
             var t => throw new ArgumentException($"--task must be classification or regression, not '{t}'."),
         };
         int[]? layers = o.Values.TryGetValue("--layers", out string? l)
-            ? l.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(x => int.TryParse(x, out int n) && n > 0 ? n : throw new ArgumentException($"--layers needs positive sizes like 64,32, not '{l}'.")).ToArray()
+            ? l.Split(',').Select(x => int.TryParse(x, out int n) && n > 0 ? n : throw new ArgumentException($"--layers needs positive sizes separated by commas, like 64,32, not '{l}'.")).ToArray()
             : null;
         string? modelJson = o.Values.GetValueOrDefault("--model");
         if (modelJson is not null && layers is not null) throw new ArgumentException("give --layers or --model, not both.");
         if (modelJson is not null) Nabla.IO.ModelDescription.ReadLayers(modelJson); // check it before reading the data
-        int epochs = o.Int("--epochs") ?? 100;
-        var options = new Nabla.Training.TabularOptions(label, task, layers, epochs, o.Int("--batch-size") ?? 32,
-            Float("--lr", 1e-3f), o.Values.GetValueOrDefault("--optimizer") ?? "adam", Float("--validation", 0.2f), Float("--test", 0.2f),
+        int epochs = o.Int("--epochs", min: 1) ?? 100;
+        string optimizer = o.Values.GetValueOrDefault("--optimizer") ?? "adam";
+        _ = Nabla.Optimizers.Optimizer.Get(optimizer); // an unknown name fails now, not after reading the data
+        var options = new Nabla.Training.TabularOptions(label, task, layers, epochs, o.Int("--batch-size", min: 1) ?? 32,
+            o.Float("--lr", 1e-3f, 0f, float.PositiveInfinity), optimizer, o.Float("--validation", 0.2f, 0f, 1f, includeAbove: true), o.Float("--test", 0.2f, 0f, 1f),
             (ulong)(o.Int("--seed") ?? 42), o.Flags.Contains("--early-stopping"), o.Values.GetValueOrDefault("--save"), modelJson);
         bool json = o.Flags.Contains("--json");
         string? plots = o.Values.GetValueOrDefault("--plots");
         string? report = o.Values.GetValueOrDefault("--report");
+        // Every output place is checked before the data is read, so a bad path does not throw a run away.
+        if (options.SavePath is not null) Nabla.IO.AtomicFile.CheckWritable(options.SavePath, "--save");
+        if (report is not null) Nabla.IO.AtomicFile.CheckWritable(report, "--report");
+        if (plots is not null) Nabla.IO.AtomicFile.CheckWritableFolder(plots, "--plots");
         var notes = new NoteWriter(json ? Console.Error : Console.Out);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var table = Nabla.Data.CsvTable.Read(csv);
@@ -107,12 +138,18 @@ public static class Program
             ? Nabla.Training.TabularTrainer.Train(table, options, notes)
             : SpectreProgress.Run($"training on {Path.GetFileName(csv)}", epochs, progress => Nabla.Training.TabularTrainer.Train(table, options, notes, callbacks: [progress]));
         var inv = System.Globalization.CultureInfo.InvariantCulture;
-        var pictures = new List<(string Caption, byte[] Png)>
+        // The pictures are drawn only when asked for: a confusion matrix of thousands of classes takes minutes.
+        var pictures = new List<(string Caption, byte[] Png)>();
+        if (plots is not null || report is not null)
         {
-            ("Loss and metrics per epoch, training and validation", Charts.TrainingCurves(result.History, Path.GetFileName(csv))),
-        };
-        if (result.Confusion is int[,] confusion)
-            pictures.Add(("Confusion matrix of the test rows", Charts.ConfusionMatrix(confusion, result.Preprocessing.Classes, $"{Path.GetFileName(csv)}: test rows")));
+            pictures.Add(("Loss and metrics per epoch, training and validation", Charts.TrainingCurves(result.History, Path.GetFileName(csv))));
+            if (result.Confusion is int[,] confusion)
+            {
+                var (counts, classes, caption) = Charts.MostFrequentClasses(confusion, result.Preprocessing.Classes, Charts.MaxConfusionClasses);
+                pictures.Add(($"Confusion matrix of the test rows{caption}", Charts.ConfusionMatrix(counts, classes, $"{Path.GetFileName(csv)}: test rows")));
+                if (caption.Length > 0) notes.WriteLine($"note: the confusion matrix shows {caption.TrimStart(',', ' ')}");
+            }
+        }
         if (plots is not null)
         {
             Directory.CreateDirectory(plots);
@@ -154,6 +191,7 @@ public static class Program
         var o = Options.Parse(args, ["--model", "--csv", "--out"], []);
         string model = o.Values.GetValueOrDefault("--model") ?? throw new ArgumentException("predict needs --model FILE.");
         string csv = o.Values.GetValueOrDefault("--csv") ?? throw new ArgumentException("predict needs --csv FILE.");
+        if (o.Values.TryGetValue("--out", out string? outPath)) Nabla.IO.AtomicFile.CheckWritable(outPath, "--out");
         var saved = Nabla.Training.TabularTrainer.Load(model);
         var table = Nabla.Data.CsvTable.Read(csv);
         var (predictions, confidence) = Nabla.Training.TabularTrainer.Predict(saved, table);
@@ -182,13 +220,13 @@ public static class Program
         string csv = o.Values.GetValueOrDefault("--csv") ?? throw new ArgumentException("evaluate needs --csv FILE.");
         var saved = Nabla.Training.TabularTrainer.Load(model);
         var table = Nabla.Data.CsvTable.Read(csv);
-        var rows = Enumerable.Range(0, table.Rows.Count).ToArray();
-        var metrics = saved.Model.Evaluate(saved.Preprocessing.Features(table, rows), saved.Preprocessing.Targets(table, rows), batchSize: 256);
+        var metrics = Nabla.Training.TabularTrainer.Evaluate(saved, table);
+        int rowCount = table.Rows.Count;
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         if (o.Flags.Contains("--json"))
-            Console.Out.WriteLine("{" + string.Join(",", metrics.Select(kv => $"\"{kv.Key}\":{kv.Value.ToString("G6", inv)}")) + $",\"rows\":{rows.Length}}}");
+            Console.Out.WriteLine("{" + string.Join(",", metrics.Select(kv => $"\"{kv.Key}\":{kv.Value.ToString("G6", inv)}")) + $",\"rows\":{rowCount}}}");
         else
-            Console.Out.WriteLine($"{rows.Length} rows: " + string.Join("  ", metrics.Select(kv => $"{kv.Key} {kv.Value.ToString("G5", inv)}")));
+            Console.Out.WriteLine($"{rowCount} rows: " + string.Join("  ", metrics.Select(kv => $"{kv.Key} {kv.Value.ToString("G5", inv)}")));
         return 0;
     }
 
@@ -227,6 +265,7 @@ public static class Program
         var options = Options.Parse(args, ["--model", "--onnx"], []);
         string model = options.Values.GetValueOrDefault("--model") ?? throw new ArgumentException("export needs --model FILE.");
         string onnx = options.Values.GetValueOrDefault("--onnx") ?? throw new ArgumentException("export needs --onnx OUT.onnx.");
+        Nabla.IO.AtomicFile.CheckWritable(onnx, "--onnx");
         Nabla.IO.OnnxExport.Save(Sequential.Load(model), onnx);
         Console.Out.WriteLine($"wrote {onnx} (ONNX opset {Nabla.IO.OnnxExport.Opset})");
         return 0;

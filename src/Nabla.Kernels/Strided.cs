@@ -49,9 +49,16 @@ public static class Strided
     /// <summary>Number of elements of a shape (1 for rank 0).</summary>
     public static int Size(ReadOnlySpan<int> shape)
     {
+        foreach (int d in shape)
+        {
+            if (d == 0) return 0;
+        }
         long n = 1;
-        foreach (int d in shape) n *= d;
-        if (n > int.MaxValue) throw new ArgumentException($"Shape has {n} elements, more than a tensor can hold ({int.MaxValue}).");
+        foreach (int d in shape)
+        {
+            n *= d; // checked at each step, so that many large dimensions cannot wrap around
+            if (n > int.MaxValue) throw new ArgumentException($"A shape of {shape.Length} dimensions ({string.Join(", ", shape.ToArray())}) has more elements than a tensor can hold ({int.MaxValue}).");
+        }
         return (int)n;
     }
 

@@ -41,6 +41,7 @@ internal static class StoragePool
     /// <summary>An array of exactly <paramref name="length"/> floats, pooled when one is free; zeroed unless <paramref name="clear"/> is false (then a pooled one keeps stale values).</summary>
     public static float[] Rent(int length, bool clear = true)
     {
+        IO.LoadBudget.Charge(length);
         float[]? array = null;
         if (length >= MinLength)
         {

@@ -73,6 +73,15 @@ public static class LayerConfig
         ArgumentNullException.ThrowIfNull(json);
         string type = json["type"]?.GetValue<string>() ?? throw new InvalidDataException("A layer config has no \"type\".");
         string? name = json["name"]?.GetValue<string>();
+        try
+        {
+            ModelFile.CheckPrintable(type, "a layer's type");
+            if (name is not null) ModelFile.CheckPrintable(name, $"the name of a {type} layer");
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException(e.Message + ".", e);
+        }
         JsonObject c = json["config"] as JsonObject ?? throw new InvalidDataException($"Layer {type} '{name}' has no \"config\" object.");
         try
         {

@@ -87,10 +87,12 @@ public static class ModelFile
         {
             var t = JsonNode.Parse(text) as JsonObject ?? throw new FormatException("not an object");
             int epoch = t["epoch"]!.GetValue<int>();
+            if (epoch < 0) throw new FormatException($"epoch {epoch} is negative");
             ulong[] generator = (t["generator"] as JsonArray ?? throw new FormatException("no generator state")).Select(n => ulong.Parse(n!.GetValue<string>(), CultureInfo.InvariantCulture)).ToArray();
+            new Generator(0).SetState(generator); // the same checks as on restoring it: four words, not all zero
             return (model, new TrainingState(epoch, generator));
         }
-        catch (Exception e) when (e is FormatException or InvalidOperationException or JsonException or NullReferenceException)
+        catch (Exception e) when (e is FormatException or InvalidOperationException or JsonException or NullReferenceException or OverflowException or ArgumentException)
         {
             throw new InvalidDataException($"{path}: its training state cannot be read ({e.Message}).", e);
         }
@@ -108,20 +110,29 @@ public static class ModelFile
             throw Bad($"its format version \"{metadata.GetValueOrDefault("version")}\" is not a number");
         if (version > Version)
             throw Bad($"it was written in format version {version}, newer than this Nabla reads ({Version}); upgrade Nabla");
-        Sequential model;
-        try
-        {
-            var arch = JsonNode.Parse(metadata.GetValueOrDefault("architecture") ?? throw Bad("it has no architecture")) as JsonObject ?? throw Bad("its architecture is not a JSON object");
-            var layers = (arch["layers"] as JsonArray ?? throw Bad("its architecture has no layer list")).Select(n => LayerConfig.FromJson(n as JsonObject ?? throw Bad("a layer entry is not an object"))).ToArray();
-            int[] inputShape = (arch["input_shape"] as JsonArray ?? throw Bad("its architecture has no input shape")).Select(n => n!.GetValue<int>()).ToArray();
-            model = new Sequential(layers) { Name = arch["name"]?.GetValue<string>() ?? "sequential" };
-            if (!model.IsBuilt) model.Build(inputShape);
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
-        {
-            throw Bad($"its architecture cannot be read ({e.Message})");
-        }
         var weights = tensors.Where(kv => !kv.Key.StartsWith("optimizer.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
+        Sequential model;
+        // The architecture may ask only for about as many weights as the file holds (see LoadBudget);
+        // layers built now are filled from the file, so their initializers' work is skipped.
+        long stored = weights.Values.Sum(t => (long)t.Size);
+        using (LoadBudget.Open(2 * stored + (1L << 20)))
+        {
+            try
+            {
+                var arch = JsonNode.Parse(metadata.GetValueOrDefault("architecture") ?? throw new FormatException("it has no architecture")) as JsonObject ?? throw new FormatException("its architecture is not a JSON object");
+                int[] inputShape = (arch["input_shape"] as JsonArray ?? throw new FormatException("its architecture has no input shape")).Select(n => n!.GetValue<int>()).ToArray();
+                if (inputShape.Any(d => d < 1) || inputShape.Aggregate(1L, (n, d) => Math.Min(n * d, long.MaxValue / int.MaxValue)) > LoadBudget.MaxActivationFloats)
+                    throw new FormatException($"its input_shape {Shapes.Format(inputShape)} is not a positive shape of at most {LoadBudget.MaxActivationFloats:N0} values");
+                var layers = (arch["layers"] as JsonArray ?? throw new FormatException("its architecture has no layer list")).Select(n => LayerConfig.FromJson(n as JsonObject ?? throw new FormatException("a layer entry is not an object"))).ToArray();
+                string name = CheckPrintable(arch["name"]?.GetValue<string>() ?? "sequential", "the model's name");
+                model = new Sequential(layers) { Name = name };
+                if (!model.IsBuilt) model.Build(inputShape);
+            }
+            catch (Exception e) when (e is InvalidDataException or JsonException or InvalidOperationException or FormatException or ArgumentException or NullReferenceException or KeyNotFoundException or IndexOutOfRangeException or OverflowException)
+            {
+                throw new FormatException($"its architecture cannot be read ({e.Message})");
+            }
+        }
         try
         {
             model.LoadStateDict(weights);
@@ -132,32 +143,51 @@ public static class ModelFile
         }
         if (metadata.TryGetValue("compile", out string? compile))
         {
-            var c = JsonNode.Parse(compile) as JsonObject ?? throw Bad("its compile settings are not a JSON object");
-            Optimizer optimizer = metadata.TryGetValue("optimizer", out string? opt)
-                ? CreateOptimizer(JsonNode.Parse(opt) as JsonObject ?? throw Bad("its optimizer settings are not a JSON object"))
-                : new Adam();
-            model.Compile(CreateLoss(c), optimizer, [.. (c["metrics"] as JsonArray ?? []).Select(m => Metric.Get(m!.GetValue<string>()))]);
-            if (metadata.TryGetValue("optimizer", out string? o))
+            try
             {
-                optimizer.Bind(model.Parameters());
-                var parameters = model.Parameters().ToArray();
-                var buffers = new float[parameters.Length][][];
-                for (int i = 0; i < parameters.Length; i++)
-                {
-                    buffers[i] = Enumerable.Range(0, 8).TakeWhile(s => tensors.ContainsKey($"optimizer.{i}.{s}")).Select(s => tensors[$"optimizer.{i}.{s}"].ToArray()).ToArray();
-                }
-                int iterations = (JsonNode.Parse(o) as JsonObject)?["iterations"]?.GetValue<int>() ?? 0;
-                try
-                {
-                    optimizer.SetState(iterations, buffers);
-                }
-                catch (ArgumentException e)
-                {
-                    throw Bad(e.Message);
-                }
+                Compile(model, compile, metadata.GetValueOrDefault("optimizer"), tensors);
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or ArgumentException or NullReferenceException or KeyNotFoundException or OverflowException)
+            {
+                throw Bad($"its compile or optimizer settings cannot be read ({e.Message})");
             }
         }
         return model;
+    }
+
+    /// <summary>Compiles a loaded model as its file says, restoring the optimizer's state when the file has it.</summary>
+    private static void Compile(Sequential model, string compile, string? opt, OrderedDictionary<string, Tensor> tensors)
+    {
+        var c = JsonNode.Parse(compile) as JsonObject ?? throw new FormatException("the compile settings are not a JSON object");
+        JsonObject? o = opt is null ? null : JsonNode.Parse(opt) as JsonObject ?? throw new FormatException("the optimizer settings are not a JSON object");
+        Optimizer optimizer = o is null ? new Adam() : CreateOptimizer(o);
+        model.Compile(CreateLoss(c), optimizer, [.. (c["metrics"] as JsonArray ?? []).Select(m => Metric.Get(m!.GetValue<string>()))]);
+        if (o is null) return;
+        optimizer.Bind(model.Parameters());
+        var parameters = model.Parameters().ToArray();
+        var buffers = new float[parameters.Length][][];
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            buffers[i] = Enumerable.Range(0, 8).TakeWhile(s => tensors.ContainsKey($"optimizer.{i}.{s}")).Select(s => tensors[$"optimizer.{i}.{s}"].ToArray()).ToArray();
+        }
+        int iterations = o["iterations"]?.GetValue<int>() ?? 0;
+        if (iterations < 0) throw new FormatException($"the optimizer's step count {iterations} is negative");
+        optimizer.SetState(iterations, buffers);
+    }
+
+    /// <summary>
+    /// Returns <paramref name="value"/> when it has no control characters, or throws an
+    /// <see cref="FormatException"/>: names and labels read from a file reach the terminal, where
+    /// an escape sequence could retitle the window or rewrite what was printed.
+    /// </summary>
+    internal static string CheckPrintable(string value, string what)
+    {
+        foreach (char c in value)
+        {
+            if (char.IsControl(c))
+                throw new FormatException($"{what} contains the control character U+{(int)c:X4}; names in a model file must be printable text");
+        }
+        return value;
     }
 
     private static JsonObject CompileConfig(Sequential model)
@@ -216,7 +246,7 @@ public static class ModelFile
             "Adam" => new Adam(lr, F("beta1", 0.9f), F("beta2", 0.999f), F("epsilon", 1e-8f), wd),
             "RMSProp" => new RMSProp(lr, F("rho", 0.9f), F("epsilon", 1e-7f), F("momentum", 0f), wd),
             "Adagrad" => new Adagrad(lr, F("epsilon", 1e-10f), wd),
-            var t => throw new InvalidDataException($"Unknown optimizer type '{t}' in a model file."),
+            var t => throw new FormatException($"unknown optimizer type '{CheckPrintable(t ?? "(none)", "the optimizer type")}'"),
         };
         if (c["clip_norm"] is { } cn) o.ClipNorm = cn.GetValue<float>();
         if (c["clip_value"] is { } cv) o.ClipValue = cv.GetValue<float>();

@@ -122,7 +122,7 @@ public static class OnnxExport
                 }
             case Conv1D c:
                 {
-                    Padding2D p = c.Padding.Resolve(1, c.BuiltInputShape[1], (1, c.KernelSize), (1, c.Strides), (1, c.Dilation));
+                    Padding2D p = c.ResolvePadding(c.BuiltInputShape[1]);
                     string[] inputs = c.Bias is null ? [x, g.Constant("weight", c.Weight!.Value)] : [x, g.Constant("weight", c.Weight!.Value), g.Constant("bias", c.Bias.Value)];
                     string y = g.Op("Conv", inputs, ("kernel_shape", new long[] { c.KernelSize }), ("strides", new long[] { c.Strides }),
                         ("dilations", new long[] { c.Dilation }), ("pads", new long[] { p.Left, p.Right }));

@@ -141,10 +141,15 @@ public static class SafeTensors
                 throw Bad(source, $"tensor '{s.Name}' of shape {Shapes.Format(s.Shape)} and dtype {s.Dtype} needs {count * width} bytes but claims {s.End - s.Begin}");
         }
         var sorted = specs.OrderBy(s => s.Begin).ToList();
-        for (int i = 1; i < sorted.Count; i++)
+        long covered = 0;
+        for (int i = 0; i < sorted.Count; i++)
         {
-            if (sorted[i].Begin < sorted[i - 1].End) throw Bad(source, $"tensors '{sorted[i - 1].Name}' and '{sorted[i].Name}' overlap");
+            if (i > 0 && sorted[i].Begin < sorted[i - 1].End) throw Bad(source, $"tensors '{sorted[i - 1].Name}' and '{sorted[i].Name}' overlap");
+            // As the format's reference reader: the tensors fill the data section with no gaps.
+            if (sorted[i].Begin != covered) throw Bad(source, $"{sorted[i].Begin - covered} bytes before tensor '{sorted[i].Name}' belong to no tensor");
+            covered = sorted[i].End;
         }
+        if (covered != dataLength) throw Bad(source, $"{dataLength - covered} bytes after the last tensor belong to no tensor (a truncated header or trailing data)");
 
         var result = new OrderedDictionary<string, Tensor>();
         long dataStart = 8 + headerLength;
@@ -173,34 +178,4 @@ public static class SafeTensors
     }
 
     private static InvalidDataException Bad(string source, string what) => new($"{source}: not a valid safetensors file: {what}.");
-}
-
-/// <summary>Writes files so that a crash leaves either the old file or the complete new one, never half of one.</summary>
-public static class AtomicFile
-{
-    /// <summary>Writes through <paramref name="write"/> into a temporary file beside <paramref name="path"/>, flushes it to disk, then renames it over the target.</summary>
-    public static void Write(string path, Action<Stream> write)
-    {
-        ArgumentNullException.ThrowIfNull(write);
-        string full = Path.GetFullPath(path);
-        string? dir = Path.GetDirectoryName(full);
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        string temp = full + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
-
-    /// <summary>Writes text atomically (UTF-8).</summary>
-    public static void WriteText(string path, string text) => Write(path, s => s.Write(Encoding.UTF8.GetBytes(text)));
 }

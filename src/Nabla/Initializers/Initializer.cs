@@ -191,6 +191,8 @@ public sealed class Orthogonal(float gain = 1f) : Initializer
     public override Tensor Create(int[] shape, Generator generator)
     {
         if (shape.Length < 2) throw new ArgumentException($"Orthogonal: needs a weight of rank 2 or more, got {Shapes.Format(shape)}.");
+        // Loading a model file: its values replace these, and Gram-Schmidt is cubic in the size.
+        if (IO.LoadBudget.Active) return Tensor.Zeros(shape);
         int rows = shape[0], cols = Shapes.Size(shape) / rows;
         bool transpose = rows > cols;
         int r = transpose ? cols : rows, c = transpose ? rows : cols;

@@ -87,6 +87,13 @@ public sealed class Conv1D : ConvolutionBase
     public int Strides { get; }
     /// <summary>Padding rule.</summary>
     public ConvPadding Padding { get; }
+
+    /// <summary>The padding of a sequence of <paramref name="length"/> steps: before and after along the length only (an explicit size pads no height).</summary>
+    public Padding2D ResolvePadding(int length)
+    {
+        Padding2D p = Padding.Resolve(1, length, (1, KernelSize), (1, Strides), (1, Dilation));
+        return new Padding2D(0, 0, p.Left, p.Right);
+    }
     /// <summary>Spacing of the window's taps.</summary>
     public int Dilation { get; }
 
@@ -103,7 +110,7 @@ public sealed class Conv1D : ConvolutionBase
         int c = Weight!.Shape[1];
         if (input.Rank != 3 || input.Shape[1] != c)
             throw new ArgumentException($"{Label} expects inputs [N, {c}, L], but got shape {input.ShapeString}.");
-        Padding2D pad = Padding.Resolve(1, input.Shape[2], (1, KernelSize), (1, Strides), (1, Dilation));
+        Padding2D pad = ResolvePadding(input.Shape[2]);
         Tensor y = Tensor.Conv2d(input.Unsqueeze(2), Weight.Value.Unsqueeze(2), Bias?.Value, (1, Strides), pad, (1, Dilation));
         return Activation.Apply(y.Squeeze(2));
     }

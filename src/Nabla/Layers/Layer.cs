@@ -39,7 +39,7 @@ public abstract class Layer : Module
     public void EnsureBuilt(ReadOnlySpan<int> inputShape)
     {
         if (IsBuilt) return;
-        Build(inputShape);
+        using (IO.LoadBudget.Enter(call: false)) Build(inputShape);
         _builtInputShape = inputShape.ToArray();
     }
 
@@ -49,6 +49,7 @@ public abstract class Layer : Module
         ArgumentNullException.ThrowIfNull(input);
         if (input.Rank == 0) throw new ArgumentException($"{Label}: input must have a batch dimension, got a scalar.");
         EnsureBuilt(input.Shape[1..]);
+        using var activations = IO.LoadBudget.Enter(call: true);
         if (!Autograd.AnomalyMode.IsEnabled) return Call(input);
         string? outer = Autograd.AnomalyMode.CurrentLayer;
         Autograd.AnomalyMode.CurrentLayer = Label;

@@ -148,6 +148,7 @@ public abstract class Module
     {
         ArgumentNullException.ThrowIfNull(state);
         var own = StateDict();
+        state = ResolveAliases(state, own);
         if (strict)
         {
             var missing = own.Keys.Where(k => !state.ContainsKey(k)).ToList();
@@ -165,6 +166,38 @@ public abstract class Module
         {
             if (state.TryGetValue(name, out var source)) target.CopyFrom(source);
         }
+    }
+
+    /// <summary>
+    /// Other names by which this module's own state entries are known elsewhere, as (alias, name)
+    /// pairs relative to this module: <see cref="LoadStateDict"/> accepts either. Bidirectional
+    /// layers give PyTorch's <c>weight_ih_l0_reverse</c> names this way.
+    /// </summary>
+    protected virtual IEnumerable<(string Alias, string Name)> StateDictAliases() => [];
+
+    private IEnumerable<(string Alias, string Name)> AllStateDictAliases()
+    {
+        foreach (var a in StateDictAliases()) yield return a;
+        foreach (var c in _children)
+        {
+            foreach (var (alias, name) in c.Value.AllStateDictAliases()) yield return ($"{c.Key}.{alias}", $"{c.Key}.{name}");
+        }
+    }
+
+    /// <summary>The state with every aliased name that is not one of this module's own names renamed to the name it stands for.</summary>
+    private IReadOnlyDictionary<string, Tensor> ResolveAliases(IReadOnlyDictionary<string, Tensor> state, OrderedDictionary<string, Tensor> own)
+    {
+        var aliases = new Dictionary<string, string>();
+        foreach (var (alias, name) in AllStateDictAliases()) aliases.TryAdd(alias, name);
+        if (aliases.Count == 0 || state.Keys.All(own.ContainsKey)) return state;
+        var renamed = new Dictionary<string, Tensor>();
+        foreach (var (key, value) in state)
+        {
+            string name = !own.ContainsKey(key) && aliases.TryGetValue(key, out string? target) ? target : key;
+            if (!renamed.TryAdd(name, value))
+                throw new ArgumentException($"LoadStateDict into {GetType().Name}: '{name}' is given twice, under its own name and under an alias.");
+        }
+        return renamed;
     }
 
     /// <summary>Number of scalar parameters (trainable and not).</summary>

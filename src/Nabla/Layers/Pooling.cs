@@ -72,7 +72,8 @@ public abstract class Pooling1D : Layer
     protected override Tensor Call(Tensor input)
     {
         if (input.Rank != 3) throw new ArgumentException($"{Label} expects inputs [N, C, L], but got shape {input.ShapeString}.");
-        Padding2D pad = Padding.Resolve(1, input.Shape[2], (1, PoolSize), (1, Strides), 1);
+        Padding2D both = Padding.Resolve(1, input.Shape[2], (1, PoolSize), (1, Strides), 1);
+        Padding2D pad = new(0, 0, both.Left, both.Right); // an explicit size pads the length only
         return Pool(input.Unsqueeze(2), pad).Squeeze(2);
     }
 }

@@ -245,6 +245,25 @@ public sealed class Bidirectional : Layer
     public RecurrentLayer Backwards { get; }
 
     /// <inheritdoc/>
+    protected override void Build(ReadOnlySpan<int> inputShape)
+    {
+        Forwards.EnsureBuilt(inputShape);
+        Backwards.EnsureBuilt(inputShape);
+    }
+
+    /// <summary>
+    /// PyTorch's names for a bidirectional layer's weights: <c>weight_ih_l0</c> for the forward
+    /// direction's <c>forward_layer.weight_ih_l0</c>, <c>weight_ih_l0_reverse</c> for the backward
+    /// direction's <c>backward_layer.weight_ih_l0</c>, and so on, so that the state dict of a PyTorch
+    /// <c>nn.LSTM(bidirectional=True)</c> (or GRU, RNN) loads as it is.
+    /// </summary>
+    protected override IEnumerable<(string Alias, string Name)> StateDictAliases()
+    {
+        foreach (string name in Forwards.StateDict().Keys) yield return (name, "forward_layer." + name);
+        foreach (string name in Backwards.StateDict().Keys) yield return (name + "_reverse", "backward_layer." + name);
+    }
+
+    /// <inheritdoc/>
     protected override Tensor Call(Tensor input) => Forward(input, null);
 
     /// <summary>Runs both directions with a mask [N, T] of real steps.</summary>

@@ -113,13 +113,21 @@ public class Sequential : Module
     /// </summary>
     public void Build(params int[] inputShape) => OutputShapes(inputShape);
 
+    /// <summary>The shape of one sample of the model's output (batch dimension excluded); the model must be built.</summary>
+    public int[] OutputShape()
+    {
+        if (!IsBuilt) throw new InvalidOperationException($"OutputShape: model '{Name}' is not built yet; call Build(inputShape) first.");
+        return OutputShapes(_layers[0].BuiltInputShape.ToArray())[^1];
+    }
+
     /// <summary>The output shape of each layer for one sample of <paramref name="inputShape"/>; builds layers as needed.</summary>
     private List<int[]> OutputShapes(int[] inputShape)
     {
         using var inference = InferenceScope();
         {
             using var noGrad = Tensor.NoGrad();
-            Tensor x = Tensor.Zeros([1, .. inputShape]);
+            Tensor x;
+            using (IO.LoadBudget.Enter(call: true)) x = Tensor.Zeros([1, .. inputShape]);
             var shapes = new List<int[]>();
             foreach (var layer in _layers)
             {
@@ -154,7 +162,43 @@ public class Sequential : Module
             throw new InvalidOperationException($"{caller}: compile the model first, e.g. model.Compile(\"mse\", \"adam\").");
         if (x.Rank == 0) throw new ArgumentException($"{caller}: x must have a batch dimension, got a scalar.");
         if (!IsBuilt) Build(x.Shape[1..].ToArray());
+        CheckSampleRank(x, caller);
         if (Optimizer.Parameters.Count == 0) Optimizer.Bind(Parameters());
+    }
+
+    /// <summary>
+    /// Throws when <paramref name="x"/> has one dimension fewer than a batch of the samples the model
+    /// was built for: a single sample given without its batch dimension would otherwise be read as
+    /// a batch of smaller samples.
+    /// </summary>
+    private void CheckSampleRank(Tensor x, string caller)
+    {
+        ReadOnlySpan<int> sample = _layers[0].BuiltInputShape;
+        if (x.Rank == sample.Length && Shapes.Equal(x.Shape, sample))
+            throw new ArgumentException($"{caller}: x has shape {x.ShapeString}, which is one sample of model '{Name}' without the batch dimension; " +
+                $"pass [N, {string.Join(", ", sample.ToArray())}] (for one sample, x.Reshape(1, {string.Join(", ", sample.ToArray())})).");
+    }
+
+    // The thread running Fit, TrainOnBatch or Evaluate on this model (0 when none): two threads
+    // training one model would interleave their optimizer steps and metric updates silently.
+    private int _busyThread;
+
+    /// <summary>Marks the model busy on this thread until disposed; throws when another thread holds it (the same thread may re-enter, as Fit's validation does).</summary>
+    private BusyScope EnterBusy(string caller)
+    {
+        int me = Environment.CurrentManagedThreadId;
+        int holder = Interlocked.CompareExchange(ref _busyThread, me, 0);
+        if (holder == 0) return new BusyScope(this);
+        if (holder == me) return default;
+        throw new InvalidOperationException($"{caller}: Fit, TrainOnBatch or Evaluate is already running on model '{Name}' in another thread; one model trains on one thread at a time (clone it to train copies in parallel).");
+    }
+
+    private readonly struct BusyScope(Sequential? owner) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (owner is not null) Volatile.Write(ref owner._busyThread, 0);
+        }
     }
 
     private static void CheckPair(Tensor x, Tensor y, string caller, string what = "x and y")
@@ -189,6 +233,7 @@ public class Sequential : Module
         int verbose = 1, bool terminateOnNaN = true, TextWriter? output = null, int initialEpoch = 0)
     {
         CheckPair(x, y, "Fit");
+        using var busy = EnterBusy("Fit");
         ArgumentOutOfRangeException.ThrowIfLessThan(epochs, 0);
         ArgumentOutOfRangeException.ThrowIfNegative(initialEpoch);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -276,6 +321,7 @@ public class Sequential : Module
     public float TrainOnBatch(Tensor x, Tensor y)
     {
         CheckPair(x, y, "TrainOnBatch");
+        using var busy = EnterBusy("TrainOnBatch");
         EnsureReady(x, "TrainOnBatch");
         Train();
         return TrainBatch(x, y, updateMetrics: false, divergedAt: null);
@@ -306,6 +352,7 @@ public class Sequential : Module
     public Dictionary<string, float> Evaluate(Tensor x, Tensor y, int batchSize = 32)
     {
         CheckPair(x, y, "Evaluate");
+        using var busy = EnterBusy("Evaluate");
         EnsureReady(x, "Evaluate");
         foreach (var m in _metrics) m.Reset();
         double lossSum = 0;
@@ -337,6 +384,7 @@ public class Sequential : Module
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         if (x.Rank == 0 || x.Shape[0] == 0) throw new ArgumentException($"Predict: x must have at least one sample, got {x.ShapeString}.");
         if (!IsBuilt) Build(x.Shape[1..].ToArray());
+        CheckSampleRank(x, "Predict");
         using (InferenceScope())
         {
             using var noGrad = Tensor.NoGrad();

@@ -73,9 +73,9 @@ public sealed class TabularPreprocessor
         for (int c = 0; c < table.Columns.Count; c++)
         {
             if (c == labelIndex) continue;
-            if (table.IsNumeric(c))
+            if (IsNumericColumn(table, c))
             {
-                double[] v = trainRows.Select(r => (double)Parse(table.Rows[r][c])).ToArray();
+                double[] v = trainRows.Select(r => (double)ParseFinite(table, r, c)).ToArray();
                 double mean = v.Average(), std = Math.Sqrt(v.Average(x => (x - mean) * (x - mean)));
                 features.Add(new Column(table.Columns[c], true, (float)mean, std > 1e-12 ? (float)std : 1f, []));
             }
@@ -84,13 +84,15 @@ public sealed class TabularPreprocessor
                 features.Add(new Column(table.Columns[c], false, 0, 1, trainRows.Select(r => table.Rows[r][c].Trim()).Distinct().Order(StringComparer.Ordinal).ToArray()));
             }
         }
+        if (features.Count == 0)
+            throw new ArgumentException($"{table.Source}: there are no feature columns besides the label '{label}'; a model needs at least one input column.");
         string[] labels = trainRows.Select(r => table.Rows[r][labelIndex].Trim()).ToArray();
-        bool numeric = table.IsNumeric(labelIndex);
+        bool numeric = IsNumericColumn(table, labelIndex);
         TabularTask resolved = task ?? InferTask(labels, numeric);
         if (resolved == TabularTask.Regression)
         {
             if (!numeric) throw new ArgumentException($"{table.Source}: regression needs a numeric label, but column '{label}' is not.");
-            double[] y = labels.Select(l => (double)Parse(l)).ToArray();
+            double[] y = trainRows.Select(r => (double)ParseFinite(table, r, labelIndex)).ToArray();
             double mean = y.Average(), std = Math.Sqrt(y.Average(v => (v - mean) * (v - mean)));
             return new TabularPreprocessor([.. features], label, resolved, [], (float)mean, std > 1e-12 ? (float)std : 1f);
         }
@@ -101,6 +103,38 @@ public sealed class TabularPreprocessor
         return new TabularPreprocessor([.. features], label, resolved, classes, 0, 1);
     }
 
+    /// <summary>
+    /// True when every value of the column is a number. A column whose values are nearly all
+    /// numbers (90% or more) but not all is an error naming the first value that is not: one typo
+    /// (<c>abc</c>, <c>1,000</c>) would otherwise turn a numeric column into hundreds of one-hot inputs.
+    /// </summary>
+    public static bool IsNumericColumn(CsvTable table, int column)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        int numbers = 0, firstBad = -1;
+        for (int r = 0; r < table.Rows.Count; r++)
+        {
+            if (float.TryParse(table.Rows[r][column], NumberStyles.Float, CultureInfo.InvariantCulture, out _)) numbers++;
+            else if (firstBad < 0) firstBad = r;
+        }
+        if (firstBad < 0) return true;
+        if (numbers >= 0.9 * table.Rows.Count)
+            throw new InvalidDataException($"{table.Source}: line {table.LineNumbers[firstBad]} column '{table.Columns[column]}': '{table.Rows[firstBad][column].Trim()}' is not a number, " +
+                $"but {numbers} of the column's {table.Rows.Count} values are; fix it (numbers use a dot for decimals and no thousands separator) or mark it missing.");
+        return false;
+    }
+
+    /// <summary>The value at (row, column) as a finite number, or an error naming its line and column.</summary>
+    private static float ParseFinite(CsvTable table, int row, int column)
+    {
+        string value = table.Rows[row][column].Trim();
+        if (!float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out float v))
+            throw new InvalidDataException($"{table.Source}: line {table.LineNumbers[row]} column '{table.Columns[column]}': '{value}' is not a number.");
+        if (!float.IsFinite(v))
+            throw new InvalidDataException($"{table.Source}: line {table.LineNumbers[row]} column '{table.Columns[column]}': '{value}' is not a finite number (float32 holds magnitudes up to 3.4e38).");
+        return v;
+    }
+
     /// <summary>Regression for a numeric label with more than 10 distinct values (or any non-integer), classification otherwise.</summary>
     public static TabularTask InferTask(IReadOnlyList<string> labels, bool numeric) =>
         numeric && (labels.Select(Parse).Any(v => v != MathF.Round(v)) || labels.Distinct().Count() > 10) ? TabularTask.Regression : TabularTask.Classification;
@@ -108,6 +142,8 @@ public sealed class TabularPreprocessor
     /// <summary>The encoded features of the given rows, [n, FeatureCount].</summary>
     public Tensor Features(CsvTable table, IReadOnlyList<int> rows)
     {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(rows);
         int[] index = _features.Select(f => table.ColumnIndex(f.Name)).ToArray();
         int width = FeatureCount;
         var x = new float[rows.Count * width];
@@ -121,9 +157,11 @@ public sealed class TabularPreprocessor
                 string value = row[index[f]].Trim();
                 if (col.Numeric)
                 {
-                    if (!float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out float v))
-                        throw new InvalidDataException($"{table.Source}: line {table.LineNumbers[rows[i]]} column '{col.Name}': '{value}' is not a number.");
-                    x[o++] = (v - col.Mean) / col.Std;
+                    float v = ParseFinite(table, rows[i], index[f]);
+                    float standardised = (v - col.Mean) / col.Std;
+                    if (!float.IsFinite(standardised))
+                        throw new InvalidDataException($"{table.Source}: line {table.LineNumbers[rows[i]]} column '{col.Name}': {value} is too far outside the training range (mean {col.Mean:G4}, standard deviation {col.Std:G4}) to standardise in float32.");
+                    x[o++] = standardised;
                 }
                 else
                 {
@@ -139,15 +177,18 @@ public sealed class TabularPreprocessor
     /// <summary>The targets of the given rows: class indices [n], or standardised values [n, 1].</summary>
     public Tensor Targets(CsvTable table, IReadOnlyList<int> rows)
     {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(rows);
         int c = table.ColumnIndex(Label);
         if (Task == TabularTask.Regression)
-            return Tensor.FromArray(rows.Select(r => (Parse(table.Rows[r][c]) - TargetMean) / TargetStd).ToArray(), rows.Count, 1);
+            return Tensor.FromArray(rows.Select(r => (ParseFinite(table, r, c) - TargetMean) / TargetStd).ToArray(), rows.Count, 1);
+        var classIndex = new Dictionary<string, int>();
+        for (int k = 0; k < Classes.Count; k++) classIndex.TryAdd(Classes[k], k);
         var y = new float[rows.Count];
         for (int i = 0; i < rows.Count; i++)
         {
             string value = table.Rows[rows[i]][c].Trim();
-            int k = Classes.ToList().IndexOf(value);
-            if (k < 0) throw new InvalidDataException($"{table.Source}: line {table.LineNumbers[rows[i]]}: class '{value}' of column '{Label}' was not in the training rows.");
+            if (!classIndex.TryGetValue(value, out int k)) throw new InvalidDataException($"{table.Source}: line {table.LineNumbers[rows[i]]}: class '{value}' of column '{Label}' was not in the training rows.");
             y[i] = k;
         }
         return Tensor.FromArray(y);
@@ -171,13 +212,52 @@ public sealed class TabularPreprocessor
         }).ToArray()),
     };
 
-    /// <summary>Reads settings written by <see cref="ToJson"/>.</summary>
-    public static TabularPreprocessor FromJson(JsonObject json) => new(
-        (json["features"] as JsonArray ?? []).Select(n => new Column(n!["name"]!.GetValue<string>(), n["numeric"]!.GetValue<bool>(),
-            n["mean"]!.GetValue<float>(), n["std"]!.GetValue<float>(), (n["categories"] as JsonArray ?? []).Select(c => c!.GetValue<string>()).ToArray())).ToArray(),
-        json["label"]!.GetValue<string>(), Enum.Parse<TabularTask>(json["task"]!.GetValue<string>()),
-        (json["classes"] as JsonArray ?? []).Select(c => c!.GetValue<string>()).ToArray(),
-        json["target_mean"]!.GetValue<float>(), json["target_std"]!.GetValue<float>());
+    /// <summary>
+    /// Reads settings written by <see cref="ToJson"/>, checking each field: a missing or mistyped
+    /// field, an unknown task, a standard deviation that is not positive and finite, or a name with
+    /// control characters is an <see cref="InvalidDataException"/> naming <paramref name="source"/>.
+    /// </summary>
+    public static TabularPreprocessor FromJson(JsonObject json, string source = "preprocessing")
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        try
+        {
+            string label = Name(Field(json, "label").GetValue<string>(), "the label");
+            string taskName = Field(json, "task").GetValue<string>();
+            if (!Enum.TryParse(taskName, out TabularTask task) || !Enum.IsDefined(task) || taskName.Any(char.IsDigit))
+                throw new FormatException($"task '{taskName}' is neither Classification nor Regression");
+            string[] classes = Array(json, "classes").Select(c => Name(c!.GetValue<string>(), "a class")).ToArray();
+            if (task == TabularTask.Classification && classes.Length < 2) throw new FormatException($"a classifier needs two or more classes, not {classes.Length}");
+            if (task == TabularTask.Regression && classes.Length > 0) throw new FormatException("a regression has no classes");
+            float targetMean = Finite(json, "target_mean"), targetStd = Positive(json, "target_std");
+            var features = Array(json, "features").Select(n =>
+            {
+                var f = n as JsonObject ?? throw new FormatException("a feature is not an object");
+                return new Column(Name(Field(f, "name").GetValue<string>(), "a feature"), Field(f, "numeric").GetValue<bool>(), Finite(f, "mean"), Positive(f, "std"),
+                    Array(f, "categories").Select(c => c!.GetValue<string>()).ToArray());
+            }).ToArray();
+            if (features.Length == 0) throw new FormatException("it has no features");
+            return new(features, label, task, classes, targetMean, targetStd);
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException or ArgumentException or System.Text.Json.JsonException)
+        {
+            throw new InvalidDataException($"{source}: the tabular preprocessing cannot be read: {e.Message}.", e);
+        }
+
+        static JsonNode Field(JsonObject o, string name) => o[name] ?? throw new FormatException($"field '{name}' is missing");
+        static JsonArray Array(JsonObject o, string name) => Field(o, name) as JsonArray ?? throw new FormatException($"field '{name}' is not a list");
+        static float Finite(JsonObject o, string name)
+        {
+            float v = Field(o, name).GetValue<float>();
+            return float.IsFinite(v) ? v : throw new FormatException($"field '{name}' is {v}, not a finite number");
+        }
+        static float Positive(JsonObject o, string name)
+        {
+            float v = Finite(o, name);
+            return v > 0 ? v : throw new FormatException($"field '{name}' is {v}; a standard deviation must be positive");
+        }
+        static string Name(string value, string what) => ModelFile.CheckPrintable(value, what);
+    }
 }
 
 /// <summary>Settings of <see cref="TabularTrainer.Train"/> (the flags of <c>nabla train</c>).</summary>
@@ -305,7 +385,7 @@ public static class TabularTrainer
         int labelIndex = table.ColumnIndex(o.Label);
         uint seed = (uint)(o.Seed & uint.MaxValue);
         string[] labels = table.Rows.Select(r => r[labelIndex].Trim()).ToArray();
-        TabularTask task = o.Task ?? TabularPreprocessor.InferTask(labels, table.IsNumeric(labelIndex));
+        TabularTask task = o.Task ?? TabularPreprocessor.InferTask(labels, TabularPreprocessor.IsNumericColumn(table, labelIndex));
         (int[] A, int[] B) Draw(int[] rows, double fraction, string what)
         {
             if (task == TabularTask.Classification)
@@ -341,9 +421,54 @@ public static class TabularTrainer
     {
         Sequential model = ModelFile.Load(path);
         var (_, metadata) = SafeTensors.LoadWithMetadata(path);
-        if (!metadata.TryGetValue("preprocessing", out string? text) || JsonNode.Parse(text) is not JsonObject json)
+        if (!metadata.TryGetValue("preprocessing", out string? text))
             throw new InvalidDataException($"{path}: this model has no tabular preprocessing; it was not saved by nabla train.");
-        return new SavedTabularModel(model, TabularPreprocessor.FromJson(json));
+        JsonObject json;
+        try
+        {
+            json = JsonNode.Parse(text) as JsonObject ?? throw new InvalidDataException($"{path}: its tabular preprocessing is not a JSON object.");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"{path}: its tabular preprocessing is not valid JSON ({e.Message}).", e);
+        }
+        var prep = TabularPreprocessor.FromJson(json, path);
+        // The preprocessing and the network must agree: inputs per row, and one output per class (or one number).
+        int[] input = model.Layers[0].BuiltInputShape.ToArray();
+        if (input.Length != 1 || input[0] != prep.FeatureCount)
+            throw new InvalidDataException($"{path}: the network takes inputs of shape {Shapes.Format(input)} but the preprocessing makes {prep.FeatureCount} per row.");
+        int outputs = model.OutputShape() is [int width] ? width : -1;
+        int expected = prep.Task == TabularTask.Classification ? prep.Classes.Count : 1;
+        if (outputs != expected)
+            throw new InvalidDataException($"{path}: the network has output shape {Shapes.Format(model.OutputShape())} but the preprocessing's {prep.Task.ToString().ToLowerInvariant()} needs [{expected}].");
+        return new SavedTabularModel(model, prep);
+    }
+
+    /// <summary>The loss and metrics of a saved model on the labelled rows of <paramref name="table"/>; a loss that is not finite is an error naming the first row whose output is not.</summary>
+    public static Dictionary<string, float> Evaluate(SavedTabularModel saved, CsvTable table)
+    {
+        ArgumentNullException.ThrowIfNull(saved);
+        ArgumentNullException.ThrowIfNull(table);
+        var rows = Enumerable.Range(0, table.Rows.Count).ToArray();
+        if (rows.Length == 0) throw new ArgumentException($"{table.Source}: there are no rows to evaluate.");
+        Tensor x = saved.Preprocessing.Features(table, rows), y = saved.Preprocessing.Targets(table, rows);
+        CheckFinite(saved.Model.Predict(x, batchSize: 256), table);
+        var metrics = saved.Model.Evaluate(x, y, batchSize: 256);
+        if (!float.IsFinite(metrics["loss"]))
+            throw new InvalidDataException($"{table.Source}: the loss is {metrics["loss"]}; the rows are too far outside what the model was trained on.");
+        return metrics;
+    }
+
+    /// <summary>Throws naming the first row whose model output is NaN or infinite.</summary>
+    private static void CheckFinite(Tensor output, CsvTable table)
+    {
+        float[] v = output.ToArray();
+        int width = output.Size / Math.Max(1, output.Shape[0]);
+        for (int i = 0; i < v.Length; i++)
+        {
+            if (!float.IsFinite(v[i]))
+                throw new InvalidDataException($"{table.Source}: line {table.LineNumbers[i / width]}: the model's output is {v[i]}; the row's values are too far outside what the model was trained on.");
+        }
     }
 
     /// <summary>
@@ -353,7 +478,9 @@ public static class TabularTrainer
     public static (string[] Predictions, float[] Confidence) Predict(SavedTabularModel saved, CsvTable table)
     {
         var rows = Enumerable.Range(0, table.Rows.Count).ToArray();
+        if (rows.Length == 0) throw new ArgumentException($"{table.Source}: there are no rows to predict.");
         Tensor output = saved.Model.Predict(saved.Preprocessing.Features(table, rows), batchSize: 256);
+        CheckFinite(output, table);
         var prep = saved.Preprocessing;
         var predictions = new string[rows.Length];
         var confidence = new float[rows.Length];
