@@ -266,8 +266,21 @@ public static class Program
         string model = options.Values.GetValueOrDefault("--model") ?? throw new ArgumentException("export needs --model FILE.");
         string onnx = options.Values.GetValueOrDefault("--onnx") ?? throw new ArgumentException("export needs --onnx OUT.onnx.");
         Nabla.IO.AtomicFile.CheckWritable(onnx, "--onnx");
-        Nabla.IO.OnnxExport.Save(Sequential.Load(model), onnx);
-        Console.Out.WriteLine($"wrote {onnx} (ONNX opset {Nabla.IO.OnnxExport.Opset})");
+        var (_, metadata) = Nabla.IO.SafeTensors.LoadWithMetadata(model);
+        if (metadata.ContainsKey("preprocessing"))
+        {
+            // A model from nabla train: the whole pipeline, so ONNX Runtime alone gives what predict gives.
+            var saved = Nabla.Training.TabularTrainer.Load(model);
+            Nabla.IO.OnnxExport.Save(saved.Model, onnx, saved.Preprocessing);
+            Console.Out.WriteLine($"wrote {onnx} (ONNX opset {Nabla.IO.OnnxExport.Opset}): inputs are the table's columns " +
+                $"({string.Join(", ", saved.Preprocessing.InputColumns.Select(c => c.Name + (c.Numeric ? " float" : " string")))}, each [N, 1]); " +
+                (saved.Preprocessing.Task == Nabla.Training.TabularTask.Classification ? "outputs label, probability and probabilities" : "output prediction"));
+        }
+        else
+        {
+            Nabla.IO.OnnxExport.Save(Sequential.Load(model), onnx);
+            Console.Out.WriteLine($"wrote {onnx} (ONNX opset {Nabla.IO.OnnxExport.Opset})");
+        }
         return 0;
     }
 

@@ -9,8 +9,12 @@ namespace Nabla.IO;
 /// own. Supported: Input, Dense, Activation (and the activations of Dense and Conv layers),
 /// Dropout (as identity), Flatten, Reshape, Conv1D, Conv2D, MaxPooling2D, AveragePooling2D,
 /// GlobalAveragePooling2D, GlobalMaxPooling2D, BatchNormalization (inference), LayerNormalization,
-/// Embedding, SimpleRNN (tanh), LSTM and GRU (without masks). Other layers are refused with an error naming them. The graph's input is
-/// named "input" with a symbolic batch dimension, its output "output".
+/// Embedding, SimpleRNN, LSTM, GRU and Bidirectional. Other layers are refused with an error naming them. The graph's input is
+/// named "input" with a symbolic batch dimension, its output "output". An Embedding's padding
+/// mask reaches the recurrent layer after it as in <see cref="Sequential.Forward"/>: a masked
+/// recurrent layer is written out step by step (padded steps keep the state), since ONNX's
+/// recurrent ops can only end sequences early. With a <see cref="Training.TabularPreprocessor"/>
+/// the whole pipeline of <c>nabla predict</c> is exported (see <see cref="Save(Sequential, string, Training.TabularPreprocessor?)"/>).
 /// </summary>
 public static class OnnxExport
 {
@@ -18,33 +22,122 @@ public static class OnnxExport
     public const int Opset = 17;
 
     /// <summary>Writes <paramref name="model"/> as an ONNX file (atomically).</summary>
-    public static void Save(Sequential model, string path)
+    public static void Save(Sequential model, string path) => Save(model, path, null);
+
+    /// <summary>
+    /// Writes <paramref name="model"/> as an ONNX file (atomically). With <paramref name="preprocessing"/>
+    /// (a model trained by <c>nabla train</c>), the graph takes the table's raw columns, one input
+    /// per feature column named as the column, [N, 1]: float for numeric columns, string
+    /// (trimmed) for the others. It standardises and one-hot encodes them inside the graph as
+    /// <c>nabla predict</c> does and gives, for a classifier, <c>label</c> (string [N]),
+    /// <c>probability</c> (of that label, [N]) and <c>probabilities</c> ([N, classes], in the order of
+    /// the model's <c>classes</c> metadata); for a regression, <c>prediction</c> ([N, 1], in the
+    /// label's units). So ONNX Runtime alone reproduces <c>nabla predict</c>.
+    /// </summary>
+    public static void Save(Sequential model, string path, Training.TabularPreprocessor? preprocessing)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (!model.IsBuilt) throw new InvalidOperationException($"OnnxExport: model '{model.Name}' is not built; build or fit it first.");
         var g = new GraphBuilder();
         int[] inputShape = model.Layers[0].BuiltInputShape.ToArray();
-        string current = "input";
-        foreach (var layer in model.Layers) current = Emit(g, layer, current);
-        g.Nodes.Add(Node("Identity", [current], ["output"], "output"));
+        if (preprocessing is not null && (inputShape.Length != 1 || inputShape[0] != preprocessing.FeatureCount))
+            throw new ArgumentException($"OnnxExport: the preprocessing makes {preprocessing.FeatureCount} inputs but model '{model.Name}' takes {Shapes.Format(inputShape)}.");
+        string current = preprocessing is null ? "input" : Preprocess(g, preprocessing);
+        string? mask = null;
+        foreach (var layer in model.Layers) current = Emit(g, layer, current, ref mask);
         int[] outputShape = OutputShape(model, inputShape);
+        var inputs = new List<ProtoWriter>();
+        var outputs = new List<ProtoWriter>();
+        var metadata = new List<(string Key, string Value)>();
+        if (preprocessing is null)
+        {
+            g.Nodes.Add(Node("Identity", [current], ["output"], "output"));
+            inputs.Add(ValueInfo("input", inputShape));
+            outputs.Add(ValueInfo("output", outputShape));
+        }
+        else
+        {
+            foreach (var (name, numeric) in preprocessing.InputColumns) inputs.Add(ValueInfo(name, [1], numeric ? 1 : 8));
+            Postprocess(g, preprocessing, current, outputs);
+            metadata.Add(("task", preprocessing.Task.ToString().ToLowerInvariant()));
+            metadata.Add(("label", preprocessing.Label));
+            if (preprocessing.Task == Training.TabularTask.Classification)
+                metadata.Add(("classes", new System.Text.Json.Nodes.JsonArray(preprocessing.Classes.Select(c => (System.Text.Json.Nodes.JsonNode?)c).ToArray()).ToJsonString()));
+        }
 
         var graph = new ProtoWriter();
         foreach (var n in g.Nodes) graph.Message(1, n);
         graph.String(2, model.Name);
         foreach (var t in g.Initializers) graph.Message(5, t);
-        graph.Message(11, ValueInfo("input", inputShape));
-        graph.Message(12, ValueInfo("output", outputShape));
+        foreach (var i in inputs) graph.Message(11, i);
+        foreach (var o in outputs) graph.Message(12, o);
 
-        var opset = new ProtoWriter();
-        opset.String(1, "");
-        opset.Varint(2, Opset);
         var onnx = new ProtoWriter();
         onnx.Varint(1, 8); // IR version 8 (opset 17's)
         onnx.String(2, "Nabla");
         onnx.Message(7, graph);
-        onnx.Message(8, opset);
+        onnx.Message(8, OpsetImport("", Opset));
+        if (g.UsesMl) onnx.Message(8, OpsetImport("ai.onnx.ml", 3));
+        foreach (var (key, value) in metadata)
+        {
+            var entry = new ProtoWriter();
+            entry.String(1, key);
+            entry.String(2, value);
+            onnx.Message(14, entry);
+        }
         AtomicFile.Write(path, s => s.Write(onnx.ToArray()));
+    }
+
+    private static ProtoWriter OpsetImport(string domain, long version)
+    {
+        var opset = new ProtoWriter();
+        opset.String(1, domain);
+        opset.Varint(2, version);
+        return opset;
+    }
+
+    /// <summary>The preprocessing's columns as model inputs: (x - mean) / std for numbers, one-hot for text, concatenated in order.</summary>
+    private static string Preprocess(GraphBuilder g, Training.TabularPreprocessor prep)
+    {
+        var parts = new List<string>();
+        foreach (var (name, numeric, mean, std, categories) in prep.Encodings)
+        {
+            if (numeric)
+            {
+                parts.Add(g.Op("Div", [g.Op("Sub", [name, g.Constant("mean", Tensor.Scalar(mean))]), g.Constant("std", Tensor.Scalar(std))]));
+                continue;
+            }
+            if (categories.Length == 0)
+            {
+                continue; // a column with no training categories encodes to nothing
+            }
+            // ai.onnx.ml's OneHotEncoder: [N, 1] strings -> [N, 1, K]; an unseen category is all zeros, as in Nabla.
+            g.UsesMl = true;
+            string hot = g.Name("onehot");
+            g.Nodes.Add(Node("OneHotEncoder", [name], [hot], hot, "ai.onnx.ml", ("cats_strings", categories), ("zeros", 1L)));
+            parts.Add(g.Op("Reshape", [hot, g.Ints("shape", -1, categories.Length)]));
+        }
+        return parts.Count == 1 ? parts[0] : g.Op("Concat", [.. parts], ("axis", 1L));
+    }
+
+    /// <summary>The outputs of <c>nabla predict</c> from the network's output.</summary>
+    private static void Postprocess(GraphBuilder g, Training.TabularPreprocessor prep, string output, List<ProtoWriter> outputs)
+    {
+        if (prep.Task == Training.TabularTask.Regression)
+        {
+            string scaled = g.Op("Mul", [output, g.Constant("target_std", Tensor.Scalar(prep.TargetStd))]);
+            g.Nodes.Add(Node("Add", [scaled, g.Constant("target_mean", Tensor.Scalar(prep.TargetMean))], ["prediction"], "prediction"));
+            outputs.Add(ValueInfo("prediction", [1]));
+            return;
+        }
+        int k = prep.Classes.Count;
+        g.Nodes.Add(Node("Softmax", [output], ["probabilities"], "probabilities", ("axis", -1L)));
+        g.Nodes.Add(Node("ReduceMax", ["probabilities"], ["probability"], "probability", ("axes", new long[] { 1 }), ("keepdims", 0L)));
+        string best = g.Op("ArgMax", ["probabilities"], ("axis", 1L), ("keepdims", 0L));
+        g.Nodes.Add(Node("Gather", [g.Strings("classes", prep.Classes), best], ["label"], "label", ("axis", 0L)));
+        outputs.Add(ValueInfo("label", [], 8));
+        outputs.Add(ValueInfo("probability", []));
+        outputs.Add(ValueInfo("probabilities", [k]));
     }
 
     private static int[] OutputShape(Sequential model, int[] inputShape)
@@ -66,6 +159,35 @@ public static class OnnxExport
         {
             string name = Name(hint);
             Initializers.Add(TensorProto(name, value));
+            return name;
+        }
+
+        /// <summary>True once a node of the ai.onnx.ml domain is used.</summary>
+        public bool UsesMl { get; set; }
+
+        public string Strings(string hint, IReadOnlyList<string> values)
+        {
+            string name = Name(hint);
+            var t = new ProtoWriter();
+            t.Varint(1, values.Count);
+            t.Varint(2, 8); // STRING
+            foreach (string v in values) t.String(6, v);
+            t.String(8, name);
+            Initializers.Add(t);
+            return name;
+        }
+
+        /// <summary>A 0-d int64 constant (Gather with it drops the axis).</summary>
+        public string Scalar(string hint, long value)
+        {
+            string name = Name(hint);
+            var t = new ProtoWriter();
+            t.Varint(2, 7); // INT64, no dims: a scalar
+            t.String(8, name);
+            var raw = new byte[8];
+            BinaryPrimitives.WriteInt64LittleEndian(raw, value);
+            t.Bytes(9, raw);
+            Initializers.Add(t);
             return name;
         }
 
@@ -91,8 +213,14 @@ public static class OnnxExport
         }
     }
 
-    private static string Emit(GraphBuilder g, Layer layer, string x)
+    /// <summary>
+    /// Appends <paramref name="layer"/> to the graph; <paramref name="mask"/> is the bool [N, T]
+    /// padding mask in force (null when none), passed on or ended as Sequential.Forward does.
+    /// </summary>
+    private static string Emit(GraphBuilder g, Layer layer, string x, ref string? mask)
     {
+        string? incoming = mask;
+        mask = layer is Dropout or Activation or Input ? mask : null;
         switch (layer)
         {
             case Input or Dropout:
@@ -156,14 +284,22 @@ public static class OnnxExport
                     string y = g.Op("Gather", [g.Constant("table", e.Weight.Value), ids], ("axis", 0L));
                     if (e.PaddingIndex is int pad)
                     {
-                        // Padding ids embed as zeros: multiply by (ids != pad), as the layer does.
-                        string keep = g.Op("Cast", [g.Op("Not", [g.Op("Equal", [ids, g.Ints("pad", pad)])])], ("to", 1L));
+                        // Padding ids embed as zeros: multiply by (ids != pad), as the layer does; the
+                        // same test is the mask of the recurrent layer that follows.
+                        mask = g.Op("Not", [g.Op("Equal", [ids, g.Ints("pad", pad)])]);
+                        string keep = g.Op("Cast", [mask], ("to", 1L));
                         y = g.Op("Mul", [y, g.Op("Unsqueeze", [keep, g.Ints("axes", -1)])]);
                     }
                     return y;
                 }
             case RecurrentLayer r:
-                return Recurrent(g, r, x);
+                return incoming is null ? Recurrent(g, r, x) : Unrolled(g, r, x, incoming, reverse: false);
+            case Bidirectional b:
+                {
+                    string ahead = incoming is null ? Recurrent(g, b.Forwards, x) : Unrolled(g, b.Forwards, x, incoming, reverse: false);
+                    string behind = incoming is null ? Recurrent(g, b.Backwards, x, reverse: true) : Unrolled(g, b.Backwards, x, incoming, reverse: true);
+                    return g.Op("Concat", [ahead, behind], ("axis", -1L));
+                }
             default:
                 throw new NotSupportedException($"OnnxExport: {layer.TypeName} '{layer.Name}' cannot be exported to ONNX yet.");
         }
@@ -175,7 +311,7 @@ public static class OnnxExport
     /// gates z, r, h, so the weight rows are reordered from PyTorch's i, f, g, o and r, z, n;
     /// GRU uses linear_before_reset = 1, PyTorch's formulation.
     /// </summary>
-    private static string Recurrent(GraphBuilder g, RecurrentLayer r, string x)
+    private static string Recurrent(GraphBuilder g, RecurrentLayer r, string x, bool reverse = false)
     {
         int h = r.Units;
         (string op, int[] order) = r switch
@@ -183,8 +319,11 @@ public static class OnnxExport
             LSTM => ("LSTM", new[] { 0, 3, 1, 2 }),
             GRU => ("GRU", new[] { 1, 0, 2 }),
             SimpleRNN s when s.Activation.Name == "tanh" => ("RNN", new[] { 0 }),
-            _ => throw new NotSupportedException($"OnnxExport: {r.TypeName} '{r.Name}' cannot be exported to ONNX (only tanh SimpleRNN, LSTM and GRU)."),
+            // Other activations have no ONNX RNN equivalent: write the steps out.
+            SimpleRNN => ("", []),
+            _ => throw new NotSupportedException($"OnnxExport: {r.TypeName} '{r.Name}' cannot be exported to ONNX (only SimpleRNN, LSTM and GRU)."),
         };
+        if (op.Length == 0) return Unrolled(g, r, x, null, reverse);
         Tensor Reorder(Tensor t) => Tensor.Concat(order.Select(k => t.Slice(0, k * h, (k + 1) * h)).ToArray(), 0);
         string w = g.Constant("w", Reorder(r.WeightIh!.Value).Unsqueeze(0));
         string rr = g.Constant("r", Reorder(r.WeightHh!.Value).Unsqueeze(0));
@@ -192,11 +331,76 @@ public static class OnnxExport
         string timeMajor = g.Op("Transpose", [x], ("perm", new long[] { 1, 0, 2 }));
         var attributes = new List<(string, object)> { ("hidden_size", (long)h) };
         if (r is GRU) attributes.Add(("linear_before_reset", 1L));
+        if (reverse) attributes.Add(("direction", "reverse"));
         string y = g.Name(op.ToLowerInvariant() + "_y"), yh = g.Name(op.ToLowerInvariant() + "_yh");
         g.Nodes.Add(Node(op, [timeMajor, w, rr, b], [y, yh], g.Name(op.ToLowerInvariant()), [.. attributes]));
         if (!r.ReturnSequences) return g.Op("Squeeze", [yh, g.Ints("axes", 0)]);
         // Y is [T, 1, N, H]: drop the direction axis, back to batch-first.
         return g.Op("Transpose", [g.Op("Squeeze", [y, g.Ints("axes", 1)])], ("perm", new long[] { 1, 0, 2 }));
+    }
+
+    /// <summary>
+    /// A recurrent layer written out step by step, for what ONNX's RNN, LSTM and GRU ops cannot
+    /// say: a padding mask anywhere in the sequence (a padded step keeps the state, as in Nabla and
+    /// Keras) and activations other than tanh. <paramref name="reverse"/> runs from the last step to
+    /// the first, as the backward half of a Bidirectional layer (outputs stay in time order).
+    /// </summary>
+    private static string Unrolled(GraphBuilder g, RecurrentLayer r, string x, string? mask, bool reverse)
+    {
+        int h = r.Units, steps = r.BuiltInputShape[0];
+        // Every step's input projection at once: [N, T, G*units], input bias included.
+        string projected = g.Op("Add", [g.Op("MatMul", [x, g.Constant("w_ih_t", r.WeightIh!.Value.T.Contiguous())]), g.Constant("b_ih", r.BiasIh!.Value)]);
+        string weightHh = g.Constant("w_hh", r.WeightHh!.Value), biasHh = g.Constant("b_hh", r.BiasHh!.Value);
+        // Zero states [N, units], with N taken from the input.
+        string batch = g.Op("Slice", [g.Op("Shape", [x]), g.Ints("start", 0), g.Ints("end", 1)]);
+        string zeros = g.Op("Expand", [g.Constant("zeros", Tensor.Zeros(1, h)), g.Op("Concat", [batch, g.Ints("units", h)], ("axis", 0L))]);
+        string state = zeros, cell = zeros;
+        string Part(string t, int k) => g.Op("Slice", [t, g.Ints("start", k * h), g.Ints("end", (k + 1) * h), g.Ints("axes", 1)]);
+        var outputs = new string[steps];
+        for (int s = 0; s < steps; s++)
+        {
+            int t = reverse ? steps - 1 - s : s;
+            string input = g.Op("Gather", [projected, g.Scalar("t", t)], ("axis", 1L));
+            string recurrent = g.Op("Gemm", [state, weightHh, biasHh], ("transB", 1L));
+            string next, nextCell = cell;
+            switch (r)
+            {
+                case LSTM:
+                    {
+                        string z = g.Op("Add", [input, recurrent]);
+                        string i = g.Op("Sigmoid", [Part(z, 0)]), f = g.Op("Sigmoid", [Part(z, 1)]);
+                        string c = g.Op("Tanh", [Part(z, 2)]), o = g.Op("Sigmoid", [Part(z, 3)]);
+                        nextCell = g.Op("Add", [g.Op("Mul", [f, cell]), g.Op("Mul", [i, c])]);
+                        next = g.Op("Mul", [o, g.Op("Tanh", [nextCell])]);
+                        break;
+                    }
+                case GRU:
+                    {
+                        string reset = g.Op("Sigmoid", [g.Op("Add", [Part(input, 0), Part(recurrent, 0)])]);
+                        string update = g.Op("Sigmoid", [g.Op("Add", [Part(input, 1), Part(recurrent, 1)])]);
+                        string candidate = g.Op("Tanh", [g.Op("Add", [Part(input, 2), g.Op("Mul", [reset, Part(recurrent, 2)])])]);
+                        // (1 - z) n + z h = n + z (h - n)
+                        next = g.Op("Add", [candidate, g.Op("Mul", [update, g.Op("Sub", [state, candidate])])]);
+                        break;
+                    }
+                case SimpleRNN rnn:
+                    next = Act(g, r, rnn.Activation, g.Op("Add", [input, recurrent]));
+                    break;
+                default:
+                    throw new NotSupportedException($"OnnxExport: {r.TypeName} '{r.Name}' cannot be exported to ONNX (only SimpleRNN, LSTM and GRU).");
+            }
+            if (mask is not null)
+            {
+                string real = g.Op("Unsqueeze", [g.Op("Gather", [mask, g.Scalar("t", t)], ("axis", 1L)), g.Ints("axes", 1)]);
+                next = g.Op("Where", [real, next, state]);
+                if (r is LSTM) nextCell = g.Op("Where", [real, nextCell, cell]);
+            }
+            state = next;
+            cell = nextCell;
+            outputs[t] = state;
+        }
+        if (!r.ReturnSequences) return state;
+        return g.Op("Concat", outputs.Select(o => g.Op("Unsqueeze", [o, g.Ints("axes", 1)])).ToArray(), ("axis", 1L));
     }
 
     private static string AddBias(GraphBuilder g, string y, Parameter? bias) => bias is null ? y : g.Op("Add", [y, g.Constant("bias", bias.Value)]);
@@ -219,13 +423,17 @@ public static class OnnxExport
         _ => throw new NotSupportedException($"OnnxExport: {layer.TypeName} '{layer.Name}' uses activation '{f.Name}', which has no ONNX export."),
     };
 
-    private static ProtoWriter Node(string op, string[] inputs, string[] outputs, string name, params (string Name, object Value)[] attributes)
+    private static ProtoWriter Node(string op, string[] inputs, string[] outputs, string name, params (string Name, object Value)[] attributes) =>
+        Node(op, inputs, outputs, name, null, attributes);
+
+    private static ProtoWriter Node(string op, string[] inputs, string[] outputs, string name, string? domain, params (string Name, object Value)[] attributes)
     {
         var n = new ProtoWriter();
         foreach (string i in inputs) n.String(1, i);
         foreach (string o in outputs) n.String(2, o);
         n.String(3, name);
         n.String(4, op);
+        if (domain is not null) n.String(7, domain);
         foreach (var (key, value) in attributes)
         {
             var a = new ProtoWriter();
@@ -235,6 +443,8 @@ public static class OnnxExport
                 case float f: a.Fixed32(2, f); a.Varint(20, 1); break;       // FLOAT
                 case long i: a.Varint(3, i); a.Varint(20, 2); break;         // INT
                 case long[] ints: foreach (long v in ints) a.Varint(8, v); a.Varint(20, 7); break; // INTS
+                case string text: a.String(4, text); a.Varint(20, 3); break;                     // STRING
+                case string[] texts: foreach (string v in texts) a.String(9, v); a.Varint(20, 8); break; // STRINGS
                 default: throw new ArgumentException($"Unsupported attribute type for {key}.");
             }
             n.Message(5, a);
@@ -255,7 +465,7 @@ public static class OnnxExport
         return t;
     }
 
-    private static ProtoWriter ValueInfo(string name, int[] sampleShape)
+    private static ProtoWriter ValueInfo(string name, int[] sampleShape, int elementType = 1)
     {
         var shape = new ProtoWriter();
         var batch = new ProtoWriter();
@@ -268,7 +478,7 @@ public static class OnnxExport
             shape.Message(1, dim);
         }
         var tensorType = new ProtoWriter();
-        tensorType.Varint(1, 1); // FLOAT
+        tensorType.Varint(1, elementType); // 1 FLOAT, 8 STRING
         tensorType.Message(2, shape);
         var type = new ProtoWriter();
         type.Message(1, tensorType);

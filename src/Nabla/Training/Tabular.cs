@@ -56,6 +56,13 @@ public sealed class TabularPreprocessor
     /// <summary>Standard deviation of the training targets (regression).</summary>
     public float TargetStd { get; }
 
+    /// <summary>The feature columns in order, each numeric (float) or not (text): the inputs of an exported pipeline.</summary>
+    public IEnumerable<(string Name, bool Numeric)> InputColumns => _features.Select(f => (f.Name, f.Numeric));
+
+    /// <summary>How each feature column is encoded, in order: standardised with (mean, std), or one-hot over the categories.</summary>
+    public IEnumerable<(string Name, bool Numeric, float Mean, float Std, string[] Categories)> Encodings =>
+        _features.Select(f => (f.Name, f.Numeric, f.Mean, f.Std, f.Categories));
+
     /// <summary>Number of model inputs after encoding.</summary>
     public int FeatureCount => _features.Sum(f => f.Numeric ? 1 : f.Categories.Length);
 

@@ -8,7 +8,11 @@ namespace Nabla.Tests.IO;
 /// <summary>Exported models run in ONNX Runtime and give Nabla's outputs within 1e-4.</summary>
 public class OnnxExportTests
 {
-    public static IEnumerable<object[]> Models() => [["mlp"], ["activations"], ["cnn"], ["conv1d"], ["norms"], ["embedding"], ["lstm"], ["gru"], ["rnn"]];
+    public static IEnumerable<object[]> Models() => [["mlp"], ["activations"], ["cnn"], ["conv1d"], ["norms"], ["embedding"], ["lstm"], ["gru"], ["rnn"],
+        ["rnn-relu"], ["bidirectional"], ["masked-lstm"], ["masked-gru"], ["masked-rnn"], ["masked-bidirectional-lstm"], ["masked-bidirectional-gru"]];
+
+    /// <summary>Token ids with padding (0) at the end, at the start and in the middle of rows, and a row with none.</summary>
+    private static Tensor PaddedIds() => Tensor.FromArray([3f, 5f, 1f, 0f, 0f, 0f, 0f, 0f, 7f, 2f, 6f, 0f, 4f, 0f, 8f, 1f, 2f, 3f, 4f, 5f], 4, 5);
 
     private static (Sequential Model, Tensor Input) Make(string kind)
     {
@@ -27,6 +31,13 @@ public class OnnxExportTests
             "lstm" => (new Sequential(new LSTM(5, returnSequences: true, inputShape: [6, 3]), new LSTM(4), new Dense(2)), Tensor.RandN([2, 6, 3], g)),
             "gru" => (new Sequential(new GRU(5, returnSequences: true, inputShape: [6, 3]), new GRU(4), new Dense(2)), Tensor.RandN([2, 6, 3], g)),
             "rnn" => (new Sequential(new SimpleRNN(5, inputShape: [6, 3]), new Dense(2)), Tensor.RandN([2, 6, 3], g)),
+            "rnn-relu" => (new Sequential(new SimpleRNN(4, "relu", returnSequences: true, inputShape: [5, 3]), new Flatten(), new Dense(2)), Tensor.RandN([2, 5, 3], g)),
+            "bidirectional" => (new Sequential(new Input(6, 3), new Bidirectional(new LSTM(4, returnSequences: true)), new Bidirectional(new GRU(3)), new Dense(2)), Tensor.RandN([2, 6, 3], g)),
+            "masked-lstm" => (new Sequential(new Embedding(9, 4, paddingIndex: 0, inputLength: 5), new LSTM(3), new Dense(2)), PaddedIds()),
+            "masked-gru" => (new Sequential(new Embedding(9, 4, paddingIndex: 0, inputLength: 5), new Dropout(0.3f), new GRU(3, returnSequences: true), new Flatten(), new Dense(2)), PaddedIds()),
+            "masked-rnn" => (new Sequential(new Embedding(9, 4, paddingIndex: 0, inputLength: 5), new SimpleRNN(3), new Dense(2)), PaddedIds()),
+            "masked-bidirectional-lstm" => (new Sequential(new Embedding(9, 4, paddingIndex: 0, inputLength: 5), new Bidirectional(new LSTM(3, returnSequences: true)), new Flatten(), new Dense(2)), PaddedIds()),
+            "masked-bidirectional-gru" => (new Sequential(new Embedding(9, 4, paddingIndex: 0, inputLength: 5), new Bidirectional(new GRU(3)), new Dense(2)), PaddedIds()),
             _ => (new Sequential(new Embedding(9, 4, paddingIndex: 0, inputLength: 5), new Flatten(), new Dense(2)), Tensor.FromArray([1f, 0f, 8f, 3f, 0f, 2f, 2f, 7f, 0f, 5f], 2, 5)),
         };
     }
@@ -66,5 +77,79 @@ public class OnnxExportTests
         var model = new Sequential(new Input(2, 4, 4), new UpSampling2D(2), new Flatten(), new Dense(1));
         var ex = Assert.Throws<NotSupportedException>(() => OnnxExport.Save(model, Path.Combine(Path.GetTempPath(), "x.onnx")));
         Assert.Contains("UpSampling2D", ex.Message);
+    }
+
+    /// <summary>A table of two numeric columns and a text one; the label is a class or a number.</summary>
+    private static string TableCsv(bool regression, int rows)
+    {
+        var g = new Random(5);
+        var lines = new List<string> { "width,colour,height,label" };
+        for (int i = 0; i < rows; i++)
+        {
+            double w = g.NextDouble() * 10, h = g.NextDouble() * 3 - 1;
+            string colour = new[] { "red", "green", "blue" }[g.Next(3)];
+            string label = regression
+                ? (w * 0.5 + h + (colour == "red" ? 2 : 0)).ToString("F3", System.Globalization.CultureInfo.InvariantCulture)
+                : (w > 5 ? (colour == "blue" ? "big-blue" : "big") : "small");
+            lines.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{w:F3},{colour},{h:F3},{label}"));
+        }
+        return string.Join("\n", lines) + "\n";
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_tabular_model_exports_its_whole_pipeline_and_onnx_runtime_alone_reproduces_predict(bool regression)
+    {
+        string dir = Directory.CreateTempSubdirectory("nabla-onnx-pipeline").FullName;
+        try
+        {
+            string csv = Path.Combine(dir, "table.csv"), modelPath = Path.Combine(dir, "m.nabla"), onnx = Path.Combine(dir, "m.onnx");
+            File.WriteAllText(csv, TableCsv(regression, 120));
+            var table = Nabla.Data.CsvTable.Read(csv);
+            Nabla.Training.TabularTrainer.Train(table, new Nabla.Training.TabularOptions("label", Epochs: 5, SavePath: modelPath), TextWriter.Null);
+            var saved = Nabla.Training.TabularTrainer.Load(modelPath);
+            OnnxExport.Save(saved.Model, onnx, saved.Preprocessing);
+
+            // New rows, raw as in a CSV, with a colour the training rows never had (encodes as all zeros).
+            string fresh = Path.Combine(dir, "new.csv");
+            File.WriteAllText(fresh, "width,colour,height\n1.5,red,0.2\n7.25,blue,-0.75\n9.0,purple,1.5\n4.0, green ,0\n");
+            var rows = Nabla.Data.CsvTable.Read(fresh);
+            var (predictions, confidence) = Nabla.Training.TabularTrainer.Predict(saved, rows);
+
+            using var session = new InferenceSession(onnx);
+            int n = rows.Rows.Count;
+            var inputs = new List<NamedOnnxValue>
+            {
+                NamedOnnxValue.CreateFromTensor("width", new DenseTensor<float>(rows.Rows.Select(r => float.Parse(r[0], System.Globalization.CultureInfo.InvariantCulture)).ToArray(), [n, 1])),
+                NamedOnnxValue.CreateFromTensor("colour", new DenseTensor<string>(rows.Rows.Select(r => r[1].Trim()).ToArray(), [n, 1])),
+                NamedOnnxValue.CreateFromTensor("height", new DenseTensor<float>(rows.Rows.Select(r => float.Parse(r[2], System.Globalization.CultureInfo.InvariantCulture)).ToArray(), [n, 1])),
+            };
+            using var results = session.Run(inputs);
+            var byName = results.ToDictionary(r => r.Name);
+            if (regression)
+            {
+                float[] values = byName["prediction"].AsEnumerable<float>().ToArray();
+                for (int i = 0; i < n; i++)
+                {
+                    float expected = float.Parse(predictions[i], System.Globalization.CultureInfo.InvariantCulture);
+                    Assert.True(Math.Abs(values[i] - expected) <= 1e-4 * (1 + Math.Abs(expected)), $"row {i}: predict {expected}, ONNX Runtime {values[i]}");
+                }
+                Assert.Equal("regression", session.ModelMetadata.CustomMetadataMap["task"]);
+            }
+            else
+            {
+                Assert.Equal(predictions, byName["label"].AsEnumerable<string>().ToArray());
+                float[] probability = byName["probability"].AsEnumerable<float>().ToArray();
+                for (int i = 0; i < n; i++) Assert.True(Math.Abs(probability[i] - confidence[i]) <= 1e-5, $"row {i}: predict {confidence[i]}, ONNX Runtime {probability[i]}");
+                float[] all = byName["probabilities"].AsEnumerable<float>().ToArray();
+                Assert.Equal(n * saved.Preprocessing.Classes.Count, all.Length);
+                Assert.Equal("[\"big\",\"big-blue\",\"small\"]", session.ModelMetadata.CustomMetadataMap["classes"]);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
     }
 }
