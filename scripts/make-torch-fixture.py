@@ -67,6 +67,13 @@ for case, cls, hidden in (("lstm", nn.LSTM, 5), ("gru", nn.GRU, 4)):
     out, _ = run(m, x)
     add(case, m, x, out)
 
+# Bidirectional layers: PyTorch names the backward direction's weights *_reverse.
+for case, cls, hidden in (("bilstm", nn.LSTM, 4), ("bigru", nn.GRU, 3)):
+    m = cls(3, hidden, batch_first=True, bidirectional=True)
+    x = torch.randn(2, 5, 3)
+    out, _ = run(m, x)
+    add(case, m, x, out)
+
 header, blobs, offset = {"__metadata__": {"made_by": "scripts/make-torch-fixture.py", "torch": torch.__version__}}, [], 0
 for name, t in tensors.items():
     data = t.detach().to(torch.float32).contiguous().numpy().tobytes()

@@ -67,5 +67,26 @@ public class TorchFixtureTests
     public void Lstm_gates_i_f_g_o() => Check("lstm", new LSTM(5, returnSequences: true, inputShape: [6, 3]));
 
     [Fact]
+    public void Conv1d_with_an_integer_padding_pads_the_length_only() => Check("conv1d", new Conv1D(4, 3, strides: 2, padding: 1, inputShape: [3, 7]));
+
+    [Theory]
+    [InlineData("bilstm")]
+    [InlineData("bigru")]
+    public void A_bidirectional_layer_built_on_its_own_loads_pytorchs_reverse_names(string name)
+    {
+        // Built on its own (no forward pass first), it must have both directions' weights.
+        var layer = new Bidirectional(name == "bilstm" ? new LSTM(4, returnSequences: true) : new GRU(3, returnSequences: true));
+        layer.EnsureBuilt([5, 3]);
+        Assert.Equal(8, layer.StateDict().Count);
+        Assert.Contains("weight_hh_l0_reverse", StateOf(name).Keys);
+        Check(name, layer);
+        // Nabla's own names still load (model files keep them).
+        var copy = new Bidirectional(name == "bilstm" ? new LSTM(4, returnSequences: true) : new GRU(3, returnSequences: true));
+        copy.EnsureBuilt([5, 3]);
+        copy.LoadStateDict(layer.StateDict());
+        Assert.Equal(layer.StateDict()["backward_layer.weight_hh_l0"].ToArray(), copy.StateDict()["backward_layer.weight_hh_l0"].ToArray());
+    }
+
+    [Fact]
     public void Gru_gates_r_z_n() => Check("gru", new GRU(4, returnSequences: true, inputShape: [6, 3]));
 }
