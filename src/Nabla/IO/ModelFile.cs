@@ -88,7 +88,9 @@ public static class ModelFile
             var t = JsonNode.Parse(text) as JsonObject ?? throw new FormatException("not an object");
             int epoch = t["epoch"]!.GetValue<int>();
             if (epoch < 0) throw new FormatException($"epoch {epoch} is negative");
-            ulong[] generator = (t["generator"] as JsonArray ?? throw new FormatException("no generator state")).Select(n => ulong.Parse(n!.GetValue<string>(), CultureInfo.InvariantCulture)).ToArray();
+            ulong[] generator = (t["generator"] as JsonArray ?? throw new FormatException("no generator state")).Select(n =>
+                ulong.TryParse(n!.GetValue<string>(), NumberStyles.None, CultureInfo.InvariantCulture, out ulong w) ? w
+                    : throw new FormatException($"a generator word is not a 64-bit unsigned integer")).ToArray();
             new Generator(0).SetState(generator); // the same checks as on restoring it: four words, not all zero
             return (model, new TrainingState(epoch, generator));
         }
@@ -130,7 +132,7 @@ public static class ModelFile
             }
             catch (Exception e) when (e is InvalidDataException or JsonException or InvalidOperationException or FormatException or ArgumentException or NullReferenceException or KeyNotFoundException or IndexOutOfRangeException or OverflowException)
             {
-                throw new FormatException($"its architecture cannot be read ({e.Message})");
+                throw Bad($"its architecture cannot be read ({e.Message})");
             }
         }
         try

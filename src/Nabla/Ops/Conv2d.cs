@@ -89,6 +89,10 @@ public sealed partial class Tensor
         int ow = (w + pad.Left + pad.Right - dilation.W * (kw - 1) - 1) / stride.W + 1;
         if (h + pad.Top + pad.Bottom < dilation.H * (kh - 1) + 1 || w + pad.Left + pad.Right < dilation.W * (kw - 1) + 1)
             throw new ArgumentException($"{op}: a {kh}x{kw} window (dilation {dilation.H}x{dilation.W}) does not fit input {input.ShapeString} with padding {pad}.");
+        // Sizes the kernels index with int: one image's lowered matrix [C*KH*KW, OH*OW] must fit an array.
+        long rows = (long)c * kh * kw, positions = (long)oh * ow;
+        if (rows * positions > Array.MaxLength)
+            throw new ArgumentException($"{op}: input {input.ShapeString} with a {kh}x{kw} window gives {oh}x{ow} outputs per channel; lowering one image needs {rows:N0} x {positions:N0} values, more than an array holds ({Array.MaxLength:N0}). Use smaller images, fewer channels or a larger stride.");
         return new ConvGeometry(c, h, w, kh, kw, stride.H, stride.W, pad.Top, pad.Left, dilation.H, dilation.W, oh, ow);
     }
 

@@ -29,6 +29,8 @@ public sealed partial class Tensor
             throw new ArgumentException($"ConvTranspose2d: bias must be [{cout}], got {bias.ShapeString}.");
         int oh = (h - 1) * s.H - 2 * p.H + d.H * (kh - 1) + op.H + 1, ow = (w - 1) * s.W - 2 * p.W + d.W * (kw - 1) + op.W + 1;
         if (oh < 1 || ow < 1) throw new ArgumentException($"ConvTranspose2d: input {input.ShapeString} with padding {p} gives an empty output ({oh}x{ow}).");
+        if ((long)cout * kh * kw * n * h * w > Array.MaxLength || (long)n * cout * oh * ow > Array.MaxLength)
+            throw new ArgumentException($"ConvTranspose2d: input {input.ShapeString} with weight {weight.ShapeString} needs more values than an array holds ({Array.MaxLength:N0}); use smaller images or fewer channels.");
         // The convolution whose input gradient this is: from [N, Cout, OH, OW] to [N, Cin, H, W].
         var g = new ConvGeometry(cout, oh, ow, kh, kw, s.H, s.W, p.H, p.W, d.H, d.W, h, w);
         int np = n * h * w, rows = g.Rows;
