@@ -149,4 +149,124 @@ public sealed class CliTests : IDisposable
         var (_, _, verbose) = Run("train", "--csv", csv, "--label", "species", "--verbose");
         Assert.Contains("   at ", verbose);
     }
+
+    /// <summary>A model saved by train, with its metadata changed by <paramref name="edit"/>.</summary>
+    private string SavedModel(string name, Action<Dictionary<string, string>>? edit = null)
+    {
+        string path = Path.Combine(_dir, name);
+        var (code, _, stderr) = Run("train", "--csv", Table(90), "--label", "label", "--epochs", "2", "--save", path, "--json");
+        Assert.True(code == 0, stderr);
+        if (edit is null) return path;
+        var (tensors, metadata) = Nabla.IO.SafeTensors.LoadWithMetadata(path);
+        edit(metadata);
+        Nabla.IO.SafeTensors.Save(path, tensors, metadata);
+        return path;
+    }
+
+    private string WriteFile(string name, string text)
+    {
+        string path = Path.Combine(_dir, name);
+        System.IO.File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public void Every_command_answers_hostile_input_with_one_clean_line_and_no_stack_trace()
+    {
+        string csv = Table(), model = SavedModel("good.nabla");
+        string aFile = WriteFile("plain.txt", "not a folder");
+        string garbage = WriteFile("garbage.nabla", "\u0001\u0002 this is not a model file at all, just some bytes");
+        string noFeatures = WriteFile("label-only.csv", "label\n" + string.Join("\n", Enumerable.Range(0, 30).Select(i => i % 2 == 0 ? "a" : "b")) + "\n");
+        string typo = WriteFile("typo.csv", "x,y,shade,label\n" + string.Join("\n", Enumerable.Range(0, 40).Select(i => $"{(i == 9 ? "abc" : i.ToString(CultureInfo.InvariantCulture))},{i % 3},dark,{(i % 2 == 0 ? "cat" : "dog")}")) + "\n");
+        string infinite = WriteFile("inf.csv", "x,y,shade,label\n0.5,0.5,dark,cat\nInfinity,0.2,light,dog\n");
+        string badJson = SavedModel("bad-json.nabla", m => m["preprocessing"] = "{\"label\": ");
+        string emptyPrep = SavedModel("empty-prep.nabla", m => m["preprocessing"] = "{}");
+        string badCompile = SavedModel("bad-compile.nabla", m => m["compile"] = "{\"loss\": [");
+        string relabelled = SavedModel("relabelled.nabla", m =>
+        {
+            var p = System.Text.Json.Nodes.JsonNode.Parse(m["preprocessing"])!.AsObject();
+            p["task"] = "Regression";
+            p["classes"] = new System.Text.Json.Nodes.JsonArray();
+            m["preprocessing"] = p.ToJsonString();
+        });
+        string hugeInput = SavedModel("huge-input.nabla", m => m["architecture"] = m["architecture"].Replace("\"input_shape\":[4]", "\"input_shape\":[2147483647]"));
+        string hugeUnits = SavedModel("huge-units.nabla", m => m["architecture"] = m["architecture"].Replace("\"units\":64", "\"units\":300000000"));
+        string escape = SavedModel("escape.nabla", m => m["architecture"] = m["architecture"].Replace("\"name\":\"dense\"", "\"name\":\"\\u001b]0;pwned\\u0007\""));
+        foreach (var (args, expected) in new (string[], string)[]
+        {
+            (["train", "--csv", _dir, "--label", "label"], "is a directory"),
+            (["train", "--csv", csv, "--label", "label", "--epochs", "0"], "--epochs"),
+            (["train", "--csv", csv, "--label", "label", "--batch-size", "0"], "--batch-size"),
+            (["train", "--csv", csv, "--label", "label", "--lr", "nan"], "--lr"),
+            (["train", "--csv", csv, "--label", "label", "--lr", "-1"], "--lr"),
+            (["train", "--csv", csv, "--label", "label", "--layers", "1,2,,3"], "--layers"),
+            (["train", "--csv", csv, "--label", "label", "--test", "1.5"], "--test"),
+            (["train", "--csv", csv, "--label", "label", "--validation", "NaN"], "--validation"),
+            (["train", "--csv", csv, "--label", "label", "--optimizer", "adamm"], "adamm"),
+            // Output places are checked before the data is read: the CSV here does not even exist.
+            (["train", "--csv", "missing.csv", "--label", "label", "--save", Path.Combine(aFile, "m.nabla")], "--save"),
+            (["train", "--csv", "missing.csv", "--label", "label", "--plots", aFile], "--plots"),
+            (["train", "--csv", "missing.csv", "--label", "label", "--report", _dir], "--report"),
+            (["train", "--csv", noFeatures, "--label", "label"], "no feature columns"),
+            (["train", "--csv", typo, "--label", "label"], "line 11 column 'x': 'abc' is not a number"),
+            (["predict", "--model", garbage, "--csv", csv], "garbage.nabla"),
+            (["predict", "--model", _dir, "--csv", csv], "nabla"),
+            (["predict", "--model", badJson, "--csv", csv], "not valid JSON"),
+            (["predict", "--model", emptyPrep, "--csv", csv], "preprocessing cannot be read"),
+            (["predict", "--model", badCompile, "--csv", csv], "compile"),
+            (["predict", "--model", relabelled, "--csv", csv], "output shape"),
+            (["predict", "--model", model, "--csv", infinite], "line 3"),
+            (["predict", "--model", model, "--csv", csv, "--out", _dir], "--out"),
+            (["evaluate", "--model", model, "--csv", infinite, "--json"], "line 3"),
+            (["summary", "--model", hugeInput], "input_shape"),
+            (["summary", "--model", hugeUnits], "more weights than the file holds"),
+            (["summary", "--model", escape], "control character"),
+            (["export", "--model", model, "--onnx", _dir], "--onnx"),
+            (["export", "--model", garbage, "--onnx", Path.Combine(_dir, "x.onnx")], "garbage.nabla"),
+        })
+        {
+            var (code, stdout, stderr) = Run(args);
+            string what = string.Join(' ', args);
+            Assert.True(code == 1, $"{what}: exit {code}, {stderr}");
+            Assert.Contains(expected, stderr);
+            Assert.Single(stderr.Trim().Split('\n'));
+            Assert.StartsWith("nabla: ", stderr);
+            Assert.DoesNotContain("   at ", stderr);
+            Assert.DoesNotContain("NaN", stdout);
+            Assert.False(stderr.Trim().Any(char.IsControl), $"{what}: a control character reached the terminal");
+        }
+    }
+
+    [Fact]
+    public void The_confusion_matrix_is_drawn_only_when_asked_for_and_summarised_above_fifty_classes()
+    {
+        // 60 classes: a Gaussian blob each on a line.
+        var g = new Random(2);
+        var lines = new List<string> { "x,y,label" };
+        for (int i = 0; i < 600; i++)
+        {
+            int c = i % 60;
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"{c + 0.1 * g.NextDouble():F3},{g.NextDouble():F3},k{c}"));
+        }
+        string csv = WriteFile("many.csv", string.Join("\n", lines));
+        var (code, _, stderr) = Run("train", "--csv", csv, "--label", "label", "--epochs", "1", "--json", "--validation", "0");
+        Assert.True(code == 0, stderr);
+        Assert.DoesNotContain("confusion", stderr);
+        string plots = Path.Combine(_dir, "plots");
+        (code, _, stderr) = Run("train", "--csv", csv, "--label", "label", "--epochs", "1", "--json", "--validation", "0", "--plots", plots);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("the 50 classes with the most test rows of 60", stderr);
+        using var confusion = Png(System.IO.File.ReadAllBytes(Path.Combine(plots, "confusion.png")));
+        Assert.True(Colours(confusion) > 2);
+    }
+
+    [Fact]
+    public void Export_of_a_trained_table_model_says_it_includes_the_preprocessing()
+    {
+        string model = SavedModel("t.nabla"), onnx = Path.Combine(_dir, "t.onnx");
+        var (code, stdout, stderr) = Run("export", "--model", model, "--onnx", onnx);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("x float, y float, shade string", stdout);
+        Assert.True(new FileInfo(onnx).Length > 0);
+    }
 }
