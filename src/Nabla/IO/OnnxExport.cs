@@ -269,6 +269,18 @@ public static class OnnxExport
                     if (layer is AveragePooling2D) attrs.Add(("count_include_pad", 0L));
                     return g.Op(layer is MaxPooling2D ? "MaxPool" : "AveragePool", [x], [.. attrs]);
                 }
+            case MaxPooling1D or AveragePooling1D:
+                {
+                    var pool = (Pooling1D)layer;
+                    Padding2D both = pool.Padding.Resolve(1, pool.BuiltInputShape[1], (1, pool.PoolSize), (1, pool.Strides), 1);
+                    var attrs = new List<(string, object)> { ("kernel_shape", new long[] { pool.PoolSize }), ("strides", new long[] { pool.Strides }), ("pads", new long[] { both.Left, both.Right }) };
+                    if (layer is AveragePooling1D) attrs.Add(("count_include_pad", 0L));
+                    return g.Op(layer is MaxPooling1D ? "MaxPool" : "AveragePool", [x], [.. attrs]);
+                }
+            case GlobalAveragePooling1D:
+                return g.Op("Flatten", [g.Op("GlobalAveragePool", [x])], ("axis", 1L));
+            case GlobalMaxPooling1D:
+                return g.Op("Flatten", [g.Op("GlobalMaxPool", [x])], ("axis", 1L));
             case GlobalAveragePooling2D:
                 return g.Op("Flatten", [g.Op("GlobalAveragePool", [x])], ("axis", 1L));
             case GlobalMaxPooling2D:
