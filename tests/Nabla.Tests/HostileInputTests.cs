@@ -430,6 +430,21 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
+    public async Task A_link_to_a_pipe_as_dev_stdout_is_written_through()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        // /dev/stdout -> /proc/self/fd/1 -> pipe:[...] when output is piped: the same chain, to a pipe of our own.
+        using var pipe = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.In, HandleInheritability.None);
+        string link = Path.Combine(_dir, "stdout");
+        File.CreateSymbolicLink(link, $"/proc/self/fd/{pipe.ClientSafePipeHandle.DangerousGetHandle()}");
+        var reader = Task.Run(() => new StreamReader(pipe).ReadLine());
+        AtomicFile.WriteText(link, "through the pipe\n");
+        pipe.DisposeLocalCopyOfClientHandle();
+        Assert.Equal("through the pipe", await reader.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.NotNull(new FileInfo(link).LinkTarget);
+    }
+
+    [Fact]
     public void A_directory_is_not_a_file_to_write()
     {
         Assert.Contains("is a directory", Assert.Throws<IOException>(() => AtomicFile.WriteText(_dir, "x")).Message);

@@ -33,9 +33,9 @@ public static class AtomicFile
                 }
                 return;
             case FileKind.Link:
-                // Replace the file the link points to; a dangling link is written through (creating its target).
-                if (File.ResolveLinkTarget(full, returnFinalTarget: true) is { } target && Kind(target.FullName) is FileKind.Regular or FileKind.Missing
-                    && Directory.Exists(Path.GetDirectoryName(target.FullName)))
+                // Replace the regular file the link points to; write through anything else, a dangling
+                // link included (which creates its target), and /dev/stdout's chain that ends in a pipe.
+                if (File.ResolveLinkTarget(full, returnFinalTarget: true) is { } target && Kind(target.FullName) == FileKind.Regular)
                 {
                     Write(target.FullName, write);
                     return;
