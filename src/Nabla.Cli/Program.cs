@@ -300,7 +300,7 @@ public static class Program
               example NAME [--epochs N] [--seed S] [--data DIR] [--limit N] [--json]
                                                   run a built-in example: {string.Join(", ", Example.All.Select(e => e.Name))}
               summary --model FILE                layers, shapes and parameter counts of a saved model
-              export --model FILE --onnx OUT      write a saved model as ONNX
+              export --model FILE --onnx OUT      write a saved model as ONNX (a model from train: the whole pipeline, raw columns in, labels out)
               train --csv FILE --label COLUMN [--task classification|regression] [--layers 64,32 | --model model.json]
                     [--epochs N] [--batch-size N] [--lr X] [--optimizer adam] [--validation 0.2]
                     [--test 0.2] [--seed S] [--early-stopping] [--save FILE] [--plots DIR]
