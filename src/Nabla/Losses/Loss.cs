@@ -202,7 +202,7 @@ public sealed class SparseCategoricalCrossEntropy(bool fromLogits = false, Reduc
             if (v != MathF.Floor(v) || v < 0 || v >= classes)
                 throw new ArgumentException($"{GetType().Name}: label {v} of sample {i} is not a class index in [0, {classes}) for predictions of shape {predictions.ShapeString}.");
         }
-        if (FromLogits) return Tensor.SoftmaxCrossEntropy(predictions, targets.Rank == 1 ? targets : targets.Reshape(-1));
+        if (FromLogits) return Tensor.SoftmaxCrossEntropy(predictions, targets); // it takes [N] or [N, 1] labels as they are
         Tensor labels = targets.Rank == 2 ? targets : targets.Unsqueeze(1);
         return -predictions.Clamp(1e-7f, 1f).Log().Gather(1, labels).Squeeze(1);
     }

@@ -103,13 +103,20 @@ public sealed class Accuracy(AccuracyKind kind = AccuracyKind.Auto, float thresh
                 for (int i = 0; i < n; i++) _correct += (p[i] > Threshold) == (t[i] > 0.5f) ? 1 : 0;
                 break;
             case AccuracyKind.Categorical:
-                p = predictions.ArgMax(-1).ToArray();
-                t = targets.ArgMax(-1).ToArray();
-                for (int i = 0; i < n; i++) _correct += p[i] == t[i] ? 1 : 0;
-                break;
+                {
+                    // Every position of [N, ..., C] counts: a sequence of T steps gives N * T answers.
+                    if (!Shapes.Equal(predictions.Shape, targets.Shape))
+                        throw new ArgumentException($"accuracy: one-hot targets {targets.ShapeString} must have the predictions' shape {predictions.ShapeString}.");
+                    int classes = predictions.Shape[^1];
+                    p = predictions.Reshape(-1, classes).ArgMax(1).ToArray();
+                    t = targets.Reshape(-1, classes).ArgMax(1).ToArray();
+                    for (int i = 0; i < p.Length; i++) _correct += p[i] == t[i] ? 1 : 0;
+                    _total += p.Length;
+                    return;
+                }
             default:
                 if (targets.Size != n) throw new ArgumentException($"accuracy: sparse labels must be [N] or [N, 1], got {targets.ShapeString} for predictions {predictions.ShapeString}.");
-                p = predictions.Reshape(n, -1).ArgMax(-1).ToArray();
+                p = predictions.Reshape(n, -1).ArgMax(1).ToArray();
                 t = targets.ToArray();
                 for (int i = 0; i < n; i++) _correct += p[i] == t[i] ? 1 : 0;
                 break;
@@ -301,7 +308,7 @@ public sealed class TopKAccuracy(int k = 5) : Metric
         CheckSamples(predictions, targets);
         if (predictions.Rank != 2) throw new ArgumentException($"{Name}: predictions must be [N, classes], got {predictions.ShapeString}.");
         int n = predictions.Shape[0], c = predictions.Shape[1];
-        float[] labels = Shapes.Equal(predictions.Shape, targets.Shape) ? targets.ArgMax(-1).ToArray() : targets.ToArray();
+        float[] labels = Shapes.Equal(predictions.Shape, targets.Shape) ? targets.ArgMax(1).ToArray() : targets.ToArray();
         if (labels.Length != n) throw new ArgumentException($"{Name}: labels {targets.ShapeString} do not match predictions {predictions.ShapeString}.");
         float[] p = predictions.ToArray();
         for (int i = 0; i < n; i++)

@@ -47,10 +47,59 @@ public class TrainTestSplitTests
         Assert.Equal(1000, train.Concat(test).Distinct().Count());
     }
 
+    public static IEnumerable<object[]> FixtureCases() =>
+        Enumerable.Range(0, System.Text.Json.JsonDocument.Parse(File.ReadAllText(FixturePath)).RootElement.GetProperty("cases").GetArrayLength()).Select(i => new object[] { i });
+
+    private static string FixturePath => Path.Combine(AppContext.BaseDirectory, "Fixtures", "splits.json");
+
+    /// <summary>
+    /// scripts/make-split-fixture.py: scikit-learn's indices for tables of 12 to 700 rows (past
+    /// MT19937's 624-word state), several fractions and seeds (0 to 2^32 - 1), and unequal classes.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(FixtureCases))]
+    public void SplitsEqualScikitLearnsOnTheFixture(int index)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(FixturePath));
+        var c = doc.RootElement.GetProperty("cases")[index];
+        int rows = c.GetProperty("rows").GetInt32();
+        double fraction = c.GetProperty("test_size").GetDouble();
+        uint seed = c.GetProperty("seed").GetUInt32();
+        int[] Ints(string name) => c.GetProperty(name).EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        var (train, test) = c.GetProperty("labels").ValueKind == System.Text.Json.JsonValueKind.Null
+            ? TrainTestSplit.Random(rows, fraction, seed)
+            : TrainTestSplit.Stratified(Ints("labels").Select(l => (float)l).ToArray(), fraction, seed);
+        Assert.Equal(Ints("test"), test);
+        Assert.Equal(Ints("train"), train);
+    }
+
+    [Fact]
+    public void SizesFollowScikitLearnsRounding()
+    {
+        // ceil(f n) test rows and floor((1 - f) n) training rows: 0.3 of 7 is 2.1 -> 3 test, 4.9 -> 4 training.
+        var (train, test) = TrainTestSplit.Random(7, 0.3, 1);
+        Assert.Equal((4, 3), (train.Length, test.Length));
+        (train, test) = TrainTestSplit.Random(10, 0.5, 1);
+        Assert.Equal((5, 5), (train.Length, test.Length));
+        Assert.Equal(10, train.Concat(test).Distinct().Count());
+        (train, test) = TrainTestSplit.Random(2, 0.5, 9);
+        Assert.Equal((1, 1), (train.Length, test.Length));
+    }
+
     [Fact]
     public void BadArgumentsAreNamed()
     {
         Assert.Contains("class 1", Assert.Throws<ArgumentException>(() => TrainTestSplit.Stratified([0, 0, 0, 1], 0.5, 0)).Message);
+        Assert.Contains("has 1", Assert.Throws<ArgumentException>(() => TrainTestSplit.Stratified([0, 0, 0, 1, 2, 2], 0.5, 0)).Message);
+        Assert.Contains("at least two classes", Assert.Throws<ArgumentException>(() => TrainTestSplit.Stratified([1, 1, 1, 1], 0.5, 0)).Message);
+        Assert.Contains("cannot hold all 3 classes", Assert.Throws<ArgumentException>(() => TrainTestSplit.Stratified([0, 0, 1, 1, 2, 2, 0, 1], 0.2, 0)).Message);
+        Assert.Contains("into 1 and 5 cannot hold all 3 classes", Assert.Throws<ArgumentException>(() => TrainTestSplit.Stratified([0, 0, 1, 1, 2, 2], 0.75, 0)).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => TrainTestSplit.Random(10, 1.5, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => TrainTestSplit.Random(10, 1.0, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => TrainTestSplit.Random(10, 0.0, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => TrainTestSplit.Random(10, double.NaN, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => TrainTestSplit.Random(1, 0.5, 0));
+        Assert.Contains("no training rows", Assert.Throws<ArgumentException>(() => TrainTestSplit.Random(3, 0.99, 0)).Message);
+        Assert.Throws<ArgumentNullException>(() => TrainTestSplit.Stratified(null!, 0.5, 0));
     }
 }

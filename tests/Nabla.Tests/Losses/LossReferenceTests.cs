@@ -108,6 +108,37 @@ public class LossReferenceTests
         }));
     }
 
+    [Fact]
+    public void Categorical_cross_entropy_runs_over_the_last_axis_of_sequences()
+    {
+        // [N = 2, T = 2, C = 3]: the class axis is the last, not axis 1; the per-sample loss sums over steps.
+        float[] p = [0.2f, 0.5f, 0.3f, 0.6f, 0.3f, 0.1f, 0.1f, 0.1f, 0.8f, 0.3f, 0.3f, 0.4f];
+        float[] t = [0f, 1f, 0f, 1f, 0f, 0f, 0f, 0f, 1f, 0.5f, 0f, 0.5f];
+        double Row(float[] a, float[] b, bool logits)
+        {
+            double total = 0;
+            for (int step = 0; step < 2; step++)
+            {
+                double[] x = [a[step * 3], a[step * 3 + 1], a[step * 3 + 2]];
+                double sum = x.Sum(), max = x.Max(), lse = max + Math.Log(x.Sum(v => Math.Exp(v - max)));
+                for (int k = 0; k < 3; k++) total -= b[step * 3 + k] * (logits ? x[k] - lse : Math.Log(Math.Clamp(x[k] / sum, 1e-7, 1 - 1e-7)));
+            }
+            return total;
+        }
+        Check(new CategoricalCrossEntropy(false, Reduction.None), Tensor.FromArray(p, 2, 2, 3), Tensor.FromArray(t, 2, 2, 3), PerRow(p, t, 2, (a, b) => Row(a, b, false)));
+        Check(new CategoricalCrossEntropy(true, Reduction.None), Tensor.FromArray(p, 2, 2, 3), Tensor.FromArray(t, 2, 2, 3), PerRow(p, t, 2, (a, b) => Row(a, b, true)));
+    }
+
+    [Fact]
+    public void Probabilities_of_exactly_one_are_clipped_below_one()
+    {
+        // log(1 - 1e-7 as float32) = -1.19e-7: a certain, correct prediction still costs that much, as in Keras.
+        float expected = -MathF.Log(1f - 1e-7f);
+        Assert.Equal(expected, new CategoricalCrossEntropy().Compute(Tensor.FromArray([1f, 0f, 0f], 1, 3), Tensor.FromArray([1f, 0f, 0f], 1, 3)).Item(), 9);
+        Assert.Equal(expected, new BinaryCrossEntropy().Compute(Tensor.FromArray([1f], 1, 1), Tensor.FromArray([1f], 1, 1)).Item(), 9);
+        Assert.Equal(0f, new SparseCategoricalCrossEntropy().Compute(Tensor.FromArray([1f, 0f], 1, 2), Tensor.FromArray([0f])).Item(), 9);
+    }
+
     [Theory]
     [MemberData(nameof(Reductions))]
     public void Sparse_categorical_cross_entropy_for_labels_of_shape_n_and_n_by_1(Reduction reduction)
@@ -174,7 +205,7 @@ public class LossReferenceTests
         Assert.Contains("'hinge'", error.Message);
         Assert.Contains("kl_divergence", error.Message);
         Assert.Equal(1f, new Huber().Delta);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Huber(0f));
+        Assert.Contains("Huber delta must be positive, not 0", Assert.Throws<ArgumentOutOfRangeException>(() => new Huber(0f)).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new Huber(-1f));
     }
 
@@ -213,9 +244,13 @@ public class LossReferenceTests
             Assert.Contains($"label {label} of sample 1", error.Message);
         }
         // Shapes: predictions must be [N, C]; labels [N] or [N, 1].
-        Assert.Throws<ArgumentException>(() => new SparseCategoricalCrossEntropy().Compute(Tensor.Ones(2, 3, 1), Tensor.Zeros(2)));
-        Assert.Throws<ArgumentException>(() => new SparseCategoricalCrossEntropy().Compute(Tensor.Ones(2, 3), Tensor.Zeros(2, 2)));
-        Assert.Throws<ArgumentException>(() => new SparseCategoricalCrossEntropy().Compute(Tensor.Ones(2, 3), Tensor.Zeros(2, 1, 1)));
+        foreach (bool logits in new[] { false, true })
+        {
+            var loss = new SparseCategoricalCrossEntropy(logits);
+            Assert.Contains("predictions must be [N, classes], got [2, 3, 1]", Assert.Throws<ArgumentException>(() => loss.Compute(Tensor.Ones(2, 3, 1), Tensor.Zeros(2))).Message);
+            Assert.Contains("labels must be [N] or [N, 1], got [2, 2]", Assert.Throws<ArgumentException>(() => loss.Compute(Tensor.Ones(2, 3), Tensor.Zeros(2, 2))).Message);
+            Assert.Contains("labels must be [N] or [N, 1], got [2, 1, 1]", Assert.Throws<ArgumentException>(() => loss.Compute(Tensor.Ones(2, 3), Tensor.Zeros(2, 1, 1))).Message);
+        }
         Assert.Equal(0f, new SparseCategoricalCrossEntropy().Compute(Tensor.FromArray([0f, 1f, 0f, 0f, 0f, 1f], 2, 3), Tensor.FromArray([1f, 2f])).Item(), 6);
     }
 }

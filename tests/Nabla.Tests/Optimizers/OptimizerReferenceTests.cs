@@ -178,6 +178,19 @@ public class OptimizerReferenceTests
         Assert.Equal(0.5f, sgd.LastGradientNorm, 5);
         Close([1 - 3 / 13.0 - 0.3, 2, 3 + 4 / 13.0 - 0.4], a.Value.ToArray(), "a after an unclipped step");
 
+        // Exactly at the limit: not scaled. Just above: scaled by max / (norm + 1e-6), as PyTorch does.
+        var d = new Parameter(Tensor.FromArray([0f, 0f]));
+        var atLimit = new SGD(1f, parameters: [d]) { ClipNorm = 5f };
+        d.Value.Grad = Tensor.FromArray([3f, 4f]);
+        atLimit.Step();
+        Assert.Equal([-3f, -4f], d.Value.ToArray());
+        var e = new Parameter(Tensor.FromArray([0f, 0f]));
+        var above = new SGD(1f, parameters: [e]) { ClipNorm = 1f };
+        e.Value.Grad = Tensor.FromArray([6f, 8f]);
+        above.Step();
+        float scale = 1f / (10f + 1e-6f);
+        Assert.Equal([-(6f * scale), -(8f * scale)], e.Value.ToArray());
+
         var c = new Parameter(Tensor.FromArray([0f, 0f, 0f, 0f]));
         var byValue = new SGD(1f, parameters: [c]) { ClipValue = 0.5f };
         c.Value.Grad = Tensor.FromArray([2f, -3f, 0.25f, -0.5f]);
@@ -218,14 +231,30 @@ public class OptimizerReferenceTests
             second.Step();
         }
         Assert.Equal(straight, p.Value.ToArray());
-        Assert.Throws<ArgumentException>(() => second.SetState(1, []));
-        Assert.Throws<ArgumentException>(() => second.SetState(1, [[new float[3], new float[3]]]));
+        Assert.Contains("Adam.SetState: state for 0 parameters, but the optimizer has 1", Assert.Throws<ArgumentException>(() => second.SetState(1, [])).Message);
+        Assert.Contains("Adam.SetState: state of parameter 0 does not fit its shape [19]", Assert.Throws<ArgumentException>(() => second.SetState(1, [[new float[3], new float[3]]])).Message);
+        // One slot of the right length and one of the wrong length is still wrong.
+        Assert.Throws<ArgumentException>(() => second.SetState(1, [[new float[Size], new float[Size - 1]]]));
         Assert.Throws<ArgumentException>(() => second.SetState(1, [[new float[Size]]]));
+        Assert.Equal("buffers", Assert.Throws<ArgumentNullException>(() => second.SetState(1, null!)).ParamName);
         // A state that was never created reads back as empty and restores as empty.
         var fresh = new SGD(0.1f, momentum: 0.5f, parameters: [new Parameter(Tensor.Ones(2))]);
         Assert.Empty(fresh.GetState().Buffers[0]);
         fresh.SetState(5, [[]]);
         Assert.Equal(5, fresh.Iterations);
+        // Plain SGD keeps no state at all; with momentum, one buffer; Adam and RMSProp two; Adagrad one.
+        foreach (var (optimizer, slots) in new (Func<Parameter, Optimizer>, int)[]
+        {
+            (q => new SGD(0.1f, parameters: [q]), 0), (q => new SGD(0.1f, 0.9f, parameters: [q]), 1), (q => new Adam(parameters: [q]), 2),
+            (q => new RMSProp(parameters: [q]), 2), (q => new Adagrad(parameters: [q]), 1),
+        })
+        {
+            var q = new Parameter(Tensor.Ones(3));
+            var o = optimizer(q);
+            q.Value.Grad = Tensor.Ones(3);
+            o.Step();
+            Assert.Equal(slots, o.GetState().Buffers[0].Length);
+        }
     }
 
     [Theory]
@@ -247,15 +276,22 @@ public class OptimizerReferenceTests
     [Fact]
     public void Guards_name_the_bad_setting()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new SGD(0f));
+        Assert.Contains("SGD: learning rate must be positive, not 0", Assert.Throws<ArgumentOutOfRangeException>(() => new SGD(0f)).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new SGD(float.NaN));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new SGD(0.1f, momentum: -0.1f));
-        Assert.Throws<ArgumentException>(() => new SGD(0.1f, nesterov: true));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(beta1: 1f));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(beta2: -0.1f));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new RMSProp(rho: 1f));
+        Assert.Contains("SGD momentum must be >= 0, not -0.1", Assert.Throws<ArgumentOutOfRangeException>(() => new SGD(0.1f, momentum: -0.1f)).Message);
+        Assert.Contains("Nesterov momentum needs a momentum above 0", Assert.Throws<ArgumentException>(() => new SGD(0.1f, nesterov: true)).Message);
+        Assert.Contains("Adam beta1 must be in [0, 1), not 1", Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(beta1: 1f)).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(beta1: -0.1f));
+        Assert.Contains("Adam beta2 must be in [0, 1), not -0.1", Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(beta2: -0.1f)).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(beta2: 1f));
+        Assert.Contains("RMSProp rho must be in [0, 1), not 1", Assert.Throws<ArgumentOutOfRangeException>(() => new RMSProp(rho: 1f)).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RMSProp(rho: -0.5f));
+        // The bounds themselves are allowed.
+        Assert.Equal((0f, 0f), (new Adam(beta1: 0f, beta2: 0f).Beta1, new Adam(beta1: 0f, beta2: 0f).Beta2));
+        Assert.Equal(0f, new RMSProp(rho: 0f).Rho);
         var bound = new SGD(0.1f, parameters: [new Parameter(Tensor.Ones(1))]);
-        Assert.Throws<InvalidOperationException>(() => bound.Bind([new Parameter(Tensor.Ones(1))]));
-        Assert.Throws<InvalidOperationException>(() => new SGD(0.1f).Step());
+        Assert.Contains("SGD is already bound to 1 parameters", Assert.Throws<InvalidOperationException>(() => bound.Bind([new Parameter(Tensor.Ones(1))])).Message);
+        Assert.Contains("SGD.Step: no parameters", Assert.Throws<InvalidOperationException>(() => new SGD(0.1f).Step()).Message);
+        Assert.Equal("parameters", Assert.Throws<ArgumentNullException>(() => new SGD(0.1f).Bind(null!)).ParamName);
     }
 }
