@@ -22,7 +22,14 @@ for n, classes, fraction, seed in ((40, 3, 0.25, 3), (101, 4, 0.2, 42), (650, 5,
     train, test = train_test_split(np.arange(n), test_size=fraction, random_state=seed, stratify=labels)
     cases.append({"rows": n, "test_size": fraction, "seed": seed, "labels": labels.tolist(), "train": train.tolist(), "test": test.tolist()})
 
+# Permutations long enough that the bounded integers need all 17+ mask bits (NumPy's random_interval).
+permutations = []
+for seed, n in ((5, 70001), (2024, 131075)):
+    perm = np.random.RandomState(seed).permutation(n)
+    permutations.append({"seed": seed, "rows": n, "head": perm[:12].tolist(), "tail": perm[-12:].tolist(),
+                         "weighted_sum_mod_2_31": int(np.sum(perm.astype(np.int64) * np.arange(n, dtype=np.int64)) % (2 ** 31))})
+
 path = os.path.join(os.path.dirname(__file__), "..", "tests", "Nabla.Tests", "Fixtures", "splits.json")
 with open(path, "w") as f:
-    json.dump({"made_by": "scripts/make-split-fixture.py", "sklearn": sklearn.__version__, "numpy": np.__version__, "cases": cases}, f)
+    json.dump({"made_by": "scripts/make-split-fixture.py", "sklearn": sklearn.__version__, "numpy": np.__version__, "cases": cases, "permutations": permutations}, f)
 print(f"wrote {os.path.normpath(path)}: {len(cases)} cases")

@@ -24,7 +24,6 @@ public static class Softmax
                 ReadOnlySpan<float> row = x.Slice(o * n, n);
                 Span<float> dst = y.Slice(o * n, n);
                 float m = TensorPrimitives.Max(row);
-                if (float.IsNegativeInfinity(m)) m = 0f;
                 TensorPrimitives.Subtract(row, m, dst);
                 if (log)
                 {
@@ -47,7 +46,6 @@ public static class Softmax
                 int b = o * n * inner + j;
                 float m = float.NegativeInfinity;
                 for (int i = 0; i < n; i++) m = MathF.Max(m, x[b + i * inner]);
-                if (float.IsNegativeInfinity(m)) m = 0f;
                 float s = 0f;
                 for (int i = 0; i < n; i++) s += MathF.Exp(x[b + i * inner] - m);
                 if (log)

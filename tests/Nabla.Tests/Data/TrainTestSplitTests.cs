@@ -74,6 +74,34 @@ public class TrainTestSplitTests
     }
 
     [Fact]
+    public void LongPermutationsEqualNumPys()
+    {
+        // Past 65 536 rows the bounded integers need every bit of the mask NumPy builds.
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(FixturePath));
+        foreach (var p in doc.RootElement.GetProperty("permutations").EnumerateArray())
+        {
+            int rows = p.GetProperty("rows").GetInt32();
+            int[] permutation = new NumPyRandomState(p.GetProperty("seed").GetUInt32()).Permutation(rows);
+            Assert.Equal(p.GetProperty("head").EnumerateArray().Select(e => e.GetInt32()), permutation[..12]);
+            Assert.Equal(p.GetProperty("tail").EnumerateArray().Select(e => e.GetInt32()), permutation[^12..]);
+            long weighted = 0;
+            for (int i = 0; i < rows; i++) weighted = (weighted + (long)permutation[i] * i) % (1L << 31);
+            Assert.Equal(p.GetProperty("weighted_sum_mod_2_31").GetInt64(), weighted);
+        }
+    }
+
+    [Fact]
+    public void AStratifiedSplitMayHoldExactlyOneRowPerClassOnEitherSide()
+    {
+        float[] labels = [0, 0, 1, 1, 0, 1, 0, 1, 0, 1];
+        var (train, test) = TrainTestSplit.Stratified(labels, 0.2, 4);
+        Assert.Equal((8, 2), (train.Length, test.Length));
+        Assert.Equal(2, test.Select(i => labels[i]).Distinct().Count());
+        (train, test) = TrainTestSplit.Stratified([0, 0, 1, 1], 0.5, 4);
+        Assert.Equal((2, 2), (train.Length, test.Length));
+    }
+
+    [Fact]
     public void SizesFollowScikitLearnsRounding()
     {
         // ceil(f n) test rows and floor((1 - f) n) training rows: 0.3 of 7 is 2.1 -> 3 test, 4.9 -> 4 training.
@@ -94,7 +122,7 @@ public class TrainTestSplitTests
         Assert.Contains("at least two classes", Assert.Throws<ArgumentException>(() => TrainTestSplit.Stratified([1, 1, 1, 1], 0.5, 0)).Message);
         Assert.Contains("cannot hold all 3 classes", Assert.Throws<ArgumentException>(() => TrainTestSplit.Stratified([0, 0, 1, 1, 2, 2, 0, 1], 0.2, 0)).Message);
         Assert.Contains("into 1 and 5 cannot hold all 3 classes", Assert.Throws<ArgumentException>(() => TrainTestSplit.Stratified([0, 0, 1, 1, 2, 2], 0.75, 0)).Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => TrainTestSplit.Random(10, 1.5, 0));
+        Assert.Contains("The test fraction must lie strictly between 0 and 1", Assert.Throws<ArgumentOutOfRangeException>(() => TrainTestSplit.Random(10, 1.5, 0)).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => TrainTestSplit.Random(10, 1.0, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => TrainTestSplit.Random(10, 0.0, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => TrainTestSplit.Random(10, double.NaN, 0));

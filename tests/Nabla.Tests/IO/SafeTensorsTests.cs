@@ -82,6 +82,8 @@ public class SafeTensorsTests
         Assert.Equal(0, tensors["scalar"].Rank);
         Assert.Equal([0, 3], tensors["empty"].Shape.ToArray());
         Assert.Equal("pt", metadata["format"]);
+        var (_, withNull) = SafeTensors.LoadWithMetadata(new MemoryStream(File([new("s", "F32", [], one)], metadata: "{\"empty\":null}")), "m");
+        Assert.Equal("", withNull["empty"]);
         Assert.Equal("2", metadata["n"]);
     }
 
@@ -98,16 +100,25 @@ public class SafeTensorsTests
         Assert.Contains("not valid safetensors JSON", Refused(File([], rawHeader: "{\"a\": {\"shape\": [1], \"data_offsets\": [0, 4]}}")));
         Assert.Contains("__metadata__ is not an object", Refused(File([], rawHeader: "{\"__metadata__\": 3}")));
         Assert.Contains("tensor 'a' has 3 data offsets, not 2", Refused(File([], rawHeader: "{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4, 8]}}")));
-        Assert.Contains("dtype I64", Refused(File([new("a", "I64", [1], eight)])));
+        Assert.Contains("tensor 'a' has dtype I64; only F32, F64, F16 and BF16", Refused(File([new("a", "I64", [1], eight)])));
+        Assert.Contains("tensor 'a' has dtype ; only", Refused(File([], rawHeader: "{\"a\": {\"dtype\": null, \"shape\": [1], \"data_offsets\": [0, 4]}}")));
+        // The largest count a tensor holds passes that check and fails on its size.
+        Assert.Contains("needs 8589934588 bytes but claims 0", Refused(File([new("a", "F32", [2147483647], [])])));
+        // An 8-byte file is long enough for the length, not for a header.
+        Assert.Contains("the header length 0 does not fit a file of 8 bytes", Refused(new byte[8]));
+        // A header that runs a few bytes past the end of the file.
+        Assert.Contains("does not fit a file of", Refused(File([new("a", "F32", [2], eight)], headerLength: 75)));
         Assert.Contains("negative dimension", Refused(File([new("a", "F32", [-2], eight)])));
         Assert.Contains("more elements than a tensor can hold", Refused(File([new("a", "F32", [65536, 65536], eight)])));
         Assert.Contains("needs 8 bytes but claims 4", Refused(File([new("a", "F32", [2], new byte[4])])));
         Assert.Contains("needs 16 bytes but claims 8", Refused(File([new("a", "F64", [2], eight)])));
+        Assert.Contains("tensor 'b' of shape [2] and dtype F64 needs 16 bytes but claims 8", Refused(File([new("a", "F32", [2], eight), new("b", "F64", [2], eight)])));
         Assert.Contains("claims bytes 0..16", Refused(File([new("a", "F32", [4], eight, 0, 16)])));
         Assert.Contains("claims bytes -4..4", Refused(File([new("a", "F32", [2], eight, -4, 4)])));
         Assert.Contains("claims bytes 8..4", Refused(File([new("a", "F32", [1], eight, 8, 4)])));
         Assert.Contains("'a' and 'b' overlap", Refused(File([new("a", "F32", [2], eight, 0, 8), new("b", "F32", [2], [], 4, 12)], trailing: new byte[4])));
         Assert.Contains("4 bytes before tensor 'a'", Refused(File([new("a", "F32", [1], new byte[8], 4, 8)])));
+        Assert.Contains("4 bytes before tensor 'b'", Refused(File([new("a", "F32", [2], eight, 0, 8), new("b", "F32", [1], new byte[8], 12, 16)])));
         Assert.Contains("3 bytes after the last tensor", Refused(File([new("a", "F32", [2], eight)], trailing: [1, 2, 3])));
         Assert.Contains("after the last tensor", Refused(File([], trailing: [1])));
         // The same entries laid out correctly read.
@@ -133,7 +144,11 @@ public class SafeTensorsTests
             Assert.Equal([3, 2], tensors["t"].Shape.ToArray());
             Assert.Equal("v", metadata["k"]);
             Assert.Contains("'x' appears twice", Assert.Throws<ArgumentException>(() => SafeTensors.Save(path, [new("x", x), new("x", x)])).Message);
-            Assert.Throws<FileNotFoundException>(() => SafeTensors.Load(path + ".missing"));
+            Assert.Contains("No such file: ", Assert.Throws<FileNotFoundException>(() => SafeTensors.Load(path + ".missing")).Message);
+            Assert.Equal("path", Assert.Throws<ArgumentException>(() => SafeTensors.Load("")).ParamName);
+            Assert.Equal("path", Assert.Throws<ArgumentNullException>(() => SafeTensors.Load((string)null!)).ParamName);
+            Assert.Equal("path", Assert.Throws<ArgumentException>(() => SafeTensors.Save("", [new("x", x)])).ParamName);
+            Assert.Equal("tensors", Assert.Throws<ArgumentNullException>(() => SafeTensors.Save(path, null!)).ParamName);
         }
         finally
         {
