@@ -38,8 +38,7 @@ public sealed partial class Tensor
         var (aT, aLd, aStrides, aSrc) = GemmOperand(a, [.. batch, m, k]);
         var (bT, bLd, bStrides, bSrc) = GemmOperand(b, [.. batch, k, n]);
         int batches = Shapes.Size(batch);
-        Span<int> index = stackalloc int[batch.Length];
-        index.Clear();
+        Span<int> index = stackalloc int[batch.Length]; // zeroed: the project does not skip locals' initialisation
         for (int i = 0; i < batches; i++)
         {
             int aOff = aSrc.Offset, bOff = bSrc.Offset;
@@ -62,13 +61,24 @@ public sealed partial class Tensor
     private static (bool Trans, int Ld, int[] BatchStrides, Tensor Source) GemmOperand(Tensor x, int[] shape)
     {
         int[] strides = x.BroadcastStrides(shape);
-        int rank = shape.Length, rows = shape[rank - 2], cols = shape[rank - 1];
-        int sRow = strides[rank - 2], sCol = strides[rank - 1];
+        int rank = shape.Length;
         int[] batchStrides = strides[..(rank - 2)];
-        if ((cols == 1 || sCol == 1) && (rows == 1 || sRow >= cols)) return (false, rows == 1 ? cols : sRow, batchStrides, x);
-        if ((rows == 1 || sRow == 1) && (cols == 1 || sCol >= rows)) return (true, cols == 1 ? rows : sCol, batchStrides, x);
+        if (InPlaceLayout(shape[rank - 2], shape[rank - 1], strides[rank - 2], strides[rank - 1]) is var (trans, ld)) return (trans, ld, batchStrides, x);
         Tensor copy = x.ContiguousCopy();
-        return (false, cols, copy.BroadcastStrides(shape)[..(rank - 2)], copy);
+        return (false, shape[rank - 1], copy.BroadcastStrides(shape)[..(rank - 2)], copy);
+    }
+
+    /// <summary>
+    /// How GEMM can read a [rows, cols] matrix whose elements are <paramref name="sRow"/> and
+    /// <paramref name="sCol"/> apart: row-major with leading dimension ld (element (i, j) at
+    /// i ld + j), column-major (transposed, at j ld + i), or null when neither (a copy is needed).
+    /// A single row or column may have any stride along its one-long dimension.
+    /// </summary>
+    internal static (bool Trans, int Ld)? InPlaceLayout(int rows, int cols, int sRow, int sCol)
+    {
+        if ((cols == 1 || sCol == 1) && (rows == 1 || sRow >= cols)) return (false, rows == 1 ? cols : sRow);
+        if ((rows == 1 || sRow == 1) && (cols == 1 || sCol >= rows)) return (true, cols == 1 ? rows : sCol);
+        return null;
     }
 
     private sealed class MatMulBackward(Tensor a, Tensor b) : Node([a, b])
@@ -83,6 +93,7 @@ public sealed partial class Tensor
             Tensor? ga = null, gb = null;
             if (NeedsGrad(0))
             {
+                // Stryker disable once Conditional : both branches compute G B^T; the choice only decides the result's layout (no strided copy later).
                 ga = IsColumnMajor(a)
                     ? MatMulForward(b, grad.Transpose(-1, -2)).Transpose(-1, -2)
                     : MatMulForward(grad, b.Transpose(-1, -2));
@@ -90,6 +101,7 @@ public sealed partial class Tensor
             }
             if (NeedsGrad(1))
             {
+                // Stryker disable once Conditional : both branches compute A^T G; the choice only decides the result's layout.
                 gb = IsColumnMajor(b)
                     ? MatMulForward(grad.Transpose(-1, -2), a).Transpose(-1, -2)
                     : MatMulForward(a.Transpose(-1, -2), grad);
@@ -98,7 +110,9 @@ public sealed partial class Tensor
             return [ga, gb];
         }
 
-        private static bool IsColumnMajor(Tensor x) =>
-            x.ShapeArray[^2] > 1 && x.ShapeArray[^1] > 1 && x.Strides[^2] == 1 && x.Strides[^1] >= x.ShapeArray[^2];
+        private static bool IsColumnMajor(Tensor x) => IsColumnMajorLayout(x.ShapeArray[^2], x.ShapeArray[^1], x.Strides[^2], x.Strides[^1]);
     }
+
+    /// <summary>True when a [rows, cols] matrix (both above 1) is stored column by column: (i, j) at i + j sCol with sCol &gt;= rows.</summary>
+    internal static bool IsColumnMajorLayout(int rows, int cols, int sRow, int sCol) => rows > 1 && cols > 1 && sRow == 1 && sCol >= rows;
 }

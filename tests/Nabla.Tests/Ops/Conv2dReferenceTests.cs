@@ -90,6 +90,28 @@ public class Conv2dReferenceTests
         Assert.Equal([0, 3, 3, 3], empty.Shape.ToArray());
         empty.Sum().Backward();
         Assert.Equal("Conv2dReluBackward", Tensor.Conv2dRelu(x, w, null, null, default, null).GradFn!.Name);
+        Assert.Equal("Conv2dBackward", Tensor.Conv2d(x, w).GradFn!.Name);
+        Assert.Null(Tensor.Conv2d(x, w.Detach()).GradFn);
+        Assert.Equal("input", Assert.Throws<ArgumentNullException>(() => Tensor.Conv2d(null!, w)).ParamName);
+        Assert.Equal("weight", Assert.Throws<ArgumentNullException>(() => Tensor.Conv2d(x, null!)).ParamName);
+    }
+
+    [Fact]
+    public void A_view_into_a_larger_tensor_is_read_from_its_own_offset()
+    {
+        // Images 1 and 2 of three: contiguous, but starting one image into the storage.
+        var g = new Generator(13);
+        Tensor all = Tensor.RandN([3, 2, 5, 5], g), w = Tensor.RandN([4, 2, 3, 3], g);
+        Tensor view = all.Slice(0, 1, 3);
+        Assert.Equal(Tensor.Conv2d(view.Contiguous().Clone(), w).ToArray(), Tensor.Conv2d(view, w).ToArray());
+    }
+
+    [Fact]
+    public void A_convolution_too_large_to_lower_is_an_error_not_an_overflow()
+    {
+        // 256 channels, an 11 x 11 window and 300 x 300 outputs: 30 976 x 90 000 lowered values overflow an int.
+        var error = Assert.Throws<ArgumentException>(() => Tensor.Conv2d(Tensor.Zeros(1, 256, 310, 310), Tensor.Zeros(1, 256, 11, 11)));
+        Assert.Contains("Conv2d: input [1, 256, 310, 310] with a 11x11 window gives 300x300 outputs per channel; lowering one image needs 30,976 x 90,000 values", error.Message);
     }
 
     [Fact]
@@ -100,7 +122,7 @@ public class Conv2dReferenceTests
         Assert.Contains("Conv2d: weight must be [Cout, C, KH, KW], got [2, 3, 3]", Assert.Throws<ArgumentException>(() => Tensor.Conv2d(x, Tensor.Ones(2, 3, 3))).Message);
         Assert.Contains("has 2 channels but weight [1, 3, 3, 3] expects 3", Assert.Throws<ArgumentException>(() => Tensor.Conv2d(x, Tensor.Ones(1, 3, 3, 3))).Message);
         Assert.Contains("bias must be [4], got [3]", Assert.Throws<ArgumentException>(() => Tensor.Conv2d(x, Tensor.Ones(4, 2, 3, 3), Tensor.Ones(3))).Message);
-        Assert.Contains("kernel size 0x3", Assert.Throws<ArgumentException>(() => Tensor.Conv2d(x, Tensor.Ones(1, 2, 0, 3))).Message);
+        Assert.Contains("Conv2d: kernel size 0x3", Assert.Throws<ArgumentException>(() => Tensor.Conv2d(x, Tensor.Ones(1, 2, 0, 3))).Message);
         Assert.Contains("stride 0x1", Assert.Throws<ArgumentException>(() => Tensor.Conv2d(x, Tensor.Ones(1, 2, 3, 3), stride: (0, 1))).Message);
         Assert.Contains("dilation 1x0", Assert.Throws<ArgumentException>(() => Tensor.Conv2d(x, Tensor.Ones(1, 2, 3, 3), dilation: (1, 0))).Message);
         Assert.Contains("cannot be negative", Assert.Throws<ArgumentException>(() => Tensor.Conv2d(x, Tensor.Ones(1, 2, 3, 3), padding: new Padding2D(0, -1, 0, 0))).Message);
