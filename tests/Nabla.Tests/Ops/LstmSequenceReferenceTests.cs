@@ -52,6 +52,27 @@ public class LstmSequenceReferenceTests
         }
     }
 
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public void Either_bias_alone_gets_its_gradient(bool inputBias, bool hiddenBias)
+    {
+        var g = new Generator(22);
+        Tensor projected = Tensor.RandN([2, 3, 8], g), weightHh = Tensor.RandN([8, 2], g), h0 = Tensor.RandN([2, 2], g), c0 = Tensor.RandN([2, 2], g);
+        Tensor bi = Tensor.RandN([8], g), bh = Tensor.RandN([8], g);
+        if (inputBias) bi.RequireGrad();
+        if (hiddenBias) bh.RequireGrad();
+        Tensor up = Tensor.RandN([2, 3, 4], g);
+        (Tensor.LstmSequence(projected, bi, weightHh, bh, h0, c0) * up).Sum().Backward();
+        // The same gradient as when both biases ask for it.
+        Tensor bi2 = bi.Detach().RequireGrad(), bh2 = bh.Detach().RequireGrad();
+        (Tensor.LstmSequence(projected, bi2, weightHh, bh2, h0, c0) * up).Sum().Backward();
+        Tensor asked = inputBias ? bi : bh;
+        Assert.NotNull(asked.Grad);
+        Assert.Equal(bi2.Grad!.ToArray(), asked.Grad!.ToArray());
+        Assert.Null((inputBias ? bh : bi).Grad);
+    }
+
     [Fact]
     public void Guards_name_the_bad_shape()
     {
