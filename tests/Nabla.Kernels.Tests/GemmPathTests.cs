@@ -105,4 +105,16 @@ public class GemmPathTests
         Gemm.Multiply(false, false, 5, 2, 0, [], 0, [], 2, c, 2);
         Assert.All(c, v => Assert.Equal(0f, v));
     }
+
+    [Fact]
+    public void A_packed_product_over_no_steps_zeroes_c_or_keeps_it()
+    {
+        // The packed path reaches the blocked kernel without the small path's shortcut for k = 0.
+        using PackedMatrix a = Gemm.PackA(false, 8, 0, [], 0);
+        var c = Enumerable.Range(0, 8 * 40).Select(i => (float)i).ToArray();
+        Gemm.Multiply(a, false, 40, [], 40, c, 40, accumulate: true);
+        Assert.Equal(Enumerable.Range(0, 8 * 40).Select(i => (float)i), c);
+        Gemm.Multiply(a, false, 40, [], 40, c, 40);
+        Assert.All(c, v => Assert.Equal(0f, v));
+    }
 }
