@@ -47,7 +47,7 @@ public static class Charts
     /// <summary>
     /// The part of a confusion matrix that a picture can show: all of it up to <paramref name="max"/>
     /// classes; otherwise the <paramref name="max"/> classes with the most rows (true class), in
-    /// their original order, with a caption that says so (empty when nothing was left out).
+    /// their original order, with words that say which are shown (empty when nothing was left out).
     /// </summary>
     public static (int[,] Counts, string[] Classes, string Caption) MostFrequentClasses(int[,] counts, IReadOnlyList<string> classes, int max)
     {
@@ -66,7 +66,7 @@ public static class Charts
         {
             for (int j = 0; j < max; j++) sub[i, j] = counts[keep[i], keep[j]];
         }
-        return (sub, keep.Select(t => classes[t]).ToArray(), $", the {max} classes with the most test rows of {k}");
+        return (sub, keep.Select(t => classes[t]).ToArray(), $"the {max} classes with the most test rows of {k}");
     }
 
     /// <summary>

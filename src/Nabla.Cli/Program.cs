@@ -145,9 +145,9 @@ public static class Program
             pictures.Add(("Loss and metrics per epoch, training and validation", Charts.TrainingCurves(result.History, Path.GetFileName(csv))));
             if (result.Confusion is int[,] confusion)
             {
-                var (counts, classes, caption) = Charts.MostFrequentClasses(confusion, result.Preprocessing.Classes, Charts.MaxConfusionClasses);
-                pictures.Add(($"Confusion matrix of the test rows{caption}", Charts.ConfusionMatrix(counts, classes, $"{Path.GetFileName(csv)}: test rows")));
-                if (caption.Length > 0) notes.WriteLine($"note: the confusion matrix shows {caption.TrimStart(',', ' ')}");
+                var (counts, classes, shown) = Charts.MostFrequentClasses(confusion, result.Preprocessing.Classes, Charts.MaxConfusionClasses);
+                pictures.Add(($"Confusion matrix of the test rows{(shown.Length > 0 ? ", " + shown : "")}", Charts.ConfusionMatrix(counts, classes, $"{Path.GetFileName(csv)}: test rows")));
+                if (shown.Length > 0) notes.WriteLine($"note: the confusion matrix shows {shown}");
             }
         }
         if (plots is not null)
@@ -266,21 +266,16 @@ public static class Program
         string model = options.Values.GetValueOrDefault("--model") ?? throw new ArgumentException("export needs --model FILE.");
         string onnx = options.Values.GetValueOrDefault("--onnx") ?? throw new ArgumentException("export needs --onnx OUT.onnx.");
         Nabla.IO.AtomicFile.CheckWritable(onnx, "--onnx");
-        var (_, metadata) = Nabla.IO.SafeTensors.LoadWithMetadata(model);
-        if (metadata.ContainsKey("preprocessing"))
-        {
-            // A model from nabla train: the whole pipeline, so ONNX Runtime alone gives what predict gives.
-            var saved = Nabla.Training.TabularTrainer.Load(model);
-            Nabla.IO.OnnxExport.Save(saved.Model, onnx, saved.Preprocessing);
-            Console.Out.WriteLine($"wrote {onnx} (ONNX opset {Nabla.IO.OnnxExport.Opset}): inputs are the table's columns " +
-                $"({string.Join(", ", saved.Preprocessing.InputColumns.Select(c => c.Name + (c.Numeric ? " float" : " string")))}, each [N, 1]); " +
-                (saved.Preprocessing.Task == Nabla.Training.TabularTask.Classification ? "outputs label, probability and probabilities" : "output prediction"));
-        }
-        else
-        {
-            Nabla.IO.OnnxExport.Save(Sequential.Load(model), onnx);
+        var (network, metadata) = Nabla.IO.ModelFile.LoadWithMetadata(model);
+        // A model from nabla train exports its whole pipeline, so ONNX Runtime alone gives what predict gives.
+        var preprocessing = Nabla.Training.TabularTrainer.ReadPreprocessing(network, metadata, model);
+        Nabla.IO.OnnxExport.Save(network, onnx, preprocessing);
+        if (preprocessing is null)
             Console.Out.WriteLine($"wrote {onnx} (ONNX opset {Nabla.IO.OnnxExport.Opset})");
-        }
+        else
+            Console.Out.WriteLine($"wrote {onnx} (ONNX opset {Nabla.IO.OnnxExport.Opset}): inputs are the table's columns " +
+                $"({string.Join(", ", preprocessing.Encodings.Select(c => c.Name + (c.Numeric ? " float" : " string")))}, each [N, 1]); " +
+                (preprocessing.Task == Nabla.Training.TabularTask.Classification ? "outputs label, probability and probabilities" : "output prediction"));
         return 0;
     }
 

@@ -52,14 +52,8 @@ public sealed class CsvTable
     /// </summary>
     internal static string DecodeUtf8(byte[] bytes, string source)
     {
-        int start = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
-        var text = new char[bytes.Length];
-        var status = System.Text.Unicode.Utf8.ToUtf16(bytes.AsSpan(start), text, out int read, out int written, replaceInvalidSequences: false);
-        if (status == System.Buffers.OperationStatus.Done) return new string(text, 0, written);
-        int bad = start + read;
-        int line = bytes.AsSpan(0, bad).Count((byte)'\n') + 1;
-        int lineStart = bytes.AsSpan(0, bad).LastIndexOf((byte)'\n') + 1;
-        throw new InvalidDataException($"{source}: line {line}, byte {bad - lineStart + 1}: not valid UTF-8 (0x{bytes[bad]:X2}). Save the file as UTF-8.");
+        using var reader = new StrictUtf8Reader(new MemoryStream(bytes, writable: false), source);
+        return reader.ReadToEnd();
     }
 
     /// <summary>
@@ -93,11 +87,11 @@ public sealed class CsvTable
                 {
                     if (c == '"')
                     {
-                        // A quote closes the field unless the next character is another quote: peek it.
-                        char next = i + 1 < read ? buffer[i + 1] : (char)reader.Peek();
-                        if (i + 1 >= read && reader.Peek() == '"') { reader.Read(); field.Append('"'); }
-                        else if (next == '"' && i + 1 < read) { field.Append('"'); i++; }
-                        else quoted = false;
+                        // A quote closes the field unless the next character (in this buffer or the reader's next) is another quote.
+                        bool doubled = i + 1 < read ? buffer[i + 1] == '"' : reader.Peek() == '"';
+                        if (!doubled) quoted = false;
+                        else if (i + 1 < read) { field.Append('"'); i++; }
+                        else { reader.Read(); field.Append('"'); }
                     }
                     else if (c is '\n' or '\r')
                     {
@@ -302,7 +296,7 @@ internal sealed class StrictUtf8Reader(Stream stream, string source) : TextReade
             for (int i = done.IndexOf((byte)'\n'); i >= 0; i = done.IndexOf((byte)'\n'))
             {
                 _line++;
-                _lineStart = _consumed + (pending.Length - (pending.Length - used)) - done.Length + i + 1;
+                _lineStart = _consumed + (used - done.Length) + i + 1; // just past this newline
                 done = done[(i + 1)..];
             }
             if (status == System.Buffers.OperationStatus.InvalidData)

@@ -79,8 +79,7 @@ public static class ModelFile
     /// </summary>
     public static (Sequential Model, TrainingState State) LoadCheckpoint(string path)
     {
-        Sequential model = Load(path);
-        var (_, metadata) = SafeTensors.LoadWithMetadata(path);
+        var (model, metadata) = LoadWithMetadata(path);
         if (!metadata.TryGetValue("training", out string? text))
             throw new InvalidDataException($"{path}: this model file has no training state; save checkpoints with ModelCheckpoint(saveTrainingState: true).");
         try
@@ -101,7 +100,10 @@ public static class ModelFile
     }
 
     /// <summary>Reads a model file: the architecture rebuilt, the weights loaded, compiled (with its optimizer state) when the file says how.</summary>
-    public static Sequential Load(string path)
+    public static Sequential Load(string path) => LoadWithMetadata(path).Model;
+
+    /// <summary>As <see cref="Load"/>, with the file's string metadata (the extra entries a caller saved beside the model), from one read of the file.</summary>
+    public static (Sequential Model, IReadOnlyDictionary<string, string> Metadata) LoadWithMetadata(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var (tensors, metadata) = SafeTensors.LoadWithMetadata(path);
@@ -123,7 +125,9 @@ public static class ModelFile
             {
                 var arch = JsonNode.Parse(metadata.GetValueOrDefault("architecture") ?? throw new FormatException("it has no architecture")) as JsonObject ?? throw new FormatException("its architecture is not a JSON object");
                 int[] inputShape = (arch["input_shape"] as JsonArray ?? throw new FormatException("its architecture has no input shape")).Select(n => n!.GetValue<int>()).ToArray();
-                if (inputShape.Any(d => d < 1) || inputShape.Aggregate(1L, (n, d) => Math.Min(n * d, long.MaxValue / int.MaxValue)) > LoadBudget.MaxActivationFloats)
+                long values = 1;
+                foreach (int d in inputShape) values = Math.Min(values * d, LoadBudget.MaxActivationFloats + 1); // capped, so it cannot overflow
+                if (inputShape.Any(d => d < 1) || values > LoadBudget.MaxActivationFloats)
                     throw new FormatException($"its input_shape {Shapes.Format(inputShape)} is not a positive shape of at most {LoadBudget.MaxActivationFloats:N0} values");
                 var layers = (arch["layers"] as JsonArray ?? throw new FormatException("its architecture has no layer list")).Select(n => LayerConfig.FromJson(n as JsonObject ?? throw new FormatException("a layer entry is not an object"))).ToArray();
                 string name = CheckPrintable(arch["name"]?.GetValue<string>() ?? "sequential", "the model's name");
@@ -154,7 +158,7 @@ public static class ModelFile
                 throw Bad($"its compile or optimizer settings cannot be read ({e.Message})");
             }
         }
-        return model;
+        return (model, metadata);
     }
 
     /// <summary>Compiles a loaded model as its file says, restoring the optimizer's state when the file has it.</summary>

@@ -57,7 +57,7 @@ public static class OnnxExport
         }
         else
         {
-            foreach (var (name, numeric) in preprocessing.InputColumns) inputs.Add(ValueInfo(name, [1], numeric ? 1 : 8));
+            foreach (var (name, numeric, _, _, _) in preprocessing.Encodings) inputs.Add(ValueInfo(name, [1], numeric ? 1 : 8));
             Postprocess(g, preprocessing, current, outputs);
             metadata.Add(("task", preprocessing.Task.ToString().ToLowerInvariant()));
             metadata.Add(("label", preprocessing.Label));

@@ -56,9 +56,6 @@ public sealed class TabularPreprocessor
     /// <summary>Standard deviation of the training targets (regression).</summary>
     public float TargetStd { get; }
 
-    /// <summary>The feature columns in order, each numeric (float) or not (text): the inputs of an exported pipeline.</summary>
-    public IEnumerable<(string Name, bool Numeric)> InputColumns => _features.Select(f => (f.Name, f.Numeric));
-
     /// <summary>How each feature column is encoded, in order: standardised with (mean, std), or one-hot over the categories.</summary>
     public IEnumerable<(string Name, bool Numeric, float Mean, float Std, string[] Categories)> Encodings =>
         _features.Select(f => (f.Name, f.Numeric, f.Mean, f.Std, f.Categories));
@@ -426,10 +423,20 @@ public static class TabularTrainer
     /// <summary>Loads a model saved by <see cref="Train"/>, or explains that the file has no preprocessing.</summary>
     public static SavedTabularModel Load(string path)
     {
-        Sequential model = ModelFile.Load(path);
-        var (_, metadata) = SafeTensors.LoadWithMetadata(path);
-        if (!metadata.TryGetValue("preprocessing", out string? text))
-            throw new InvalidDataException($"{path}: this model has no tabular preprocessing; it was not saved by nabla train.");
+        var (model, metadata) = ModelFile.LoadWithMetadata(path);
+        return new SavedTabularModel(model, ReadPreprocessing(model, metadata, path)
+            ?? throw new InvalidDataException($"{path}: this model has no tabular preprocessing; it was not saved by nabla train."));
+    }
+
+    /// <summary>
+    /// The tabular preprocessing kept in a model file's <paramref name="metadata"/>, checked against
+    /// the loaded <paramref name="model"/> (inputs per row, outputs per class); null when the file has none.
+    /// </summary>
+    public static TabularPreprocessor? ReadPreprocessing(Sequential model, IReadOnlyDictionary<string, string> metadata, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(metadata);
+        if (!metadata.TryGetValue("preprocessing", out string? text)) return null;
         JsonObject json;
         try
         {
@@ -448,7 +455,7 @@ public static class TabularTrainer
         int expected = prep.Task == TabularTask.Classification ? prep.Classes.Count : 1;
         if (outputs != expected)
             throw new InvalidDataException($"{path}: the network has output shape {Shapes.Format(model.OutputShape())} but the preprocessing's {prep.Task.ToString().ToLowerInvariant()} needs [{expected}].");
-        return new SavedTabularModel(model, prep);
+        return prep;
     }
 
     /// <summary>The loss and metrics of a saved model on the labelled rows of <paramref name="table"/>; a loss that is not finite is an error naming the first row whose output is not.</summary>
@@ -459,11 +466,11 @@ public static class TabularTrainer
         var rows = Enumerable.Range(0, table.Rows.Count).ToArray();
         if (rows.Length == 0) throw new ArgumentException($"{table.Source}: there are no rows to evaluate.");
         Tensor x = saved.Preprocessing.Features(table, rows), y = saved.Preprocessing.Targets(table, rows);
-        CheckFinite(saved.Model.Predict(x, batchSize: 256), table);
         var metrics = saved.Model.Evaluate(x, y, batchSize: 256);
-        if (!float.IsFinite(metrics["loss"]))
-            throw new InvalidDataException($"{table.Source}: the loss is {metrics["loss"]}; the rows are too far outside what the model was trained on.");
-        return metrics;
+        if (float.IsFinite(metrics["loss"])) return metrics;
+        // Only now run the rows again, to name the first one whose output is not finite.
+        CheckFinite(saved.Model.Predict(x, batchSize: 256), table);
+        throw new InvalidDataException($"{table.Source}: the loss is {metrics["loss"]}; the rows are too far outside what the model was trained on.");
     }
 
     /// <summary>Throws naming the first row whose model output is NaN or infinite.</summary>
