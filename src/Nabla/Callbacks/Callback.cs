@@ -1,13 +1,13 @@
 namespace Nabla.Callbacks;
 
 /// <summary>
-/// Hooks into <c>Sequential.Fit</c>, as Keras's callbacks. Epochs are 1-based. Logs hold the
+/// Hooks into <c>Model.Fit</c>, as Keras's callbacks. Epochs are 1-based. Logs hold the
 /// epoch's loss and metrics (and val_ variants when there is validation data).
 /// </summary>
 public abstract class Callback
 {
     /// <summary>The model being trained; set by Fit before <see cref="OnTrainBegin"/>.</summary>
-    public Sequential? Model { get; internal set; }
+    public Model? Model { get; internal set; }
 
     /// <summary>Called once before the first epoch.</summary>
     public virtual void OnTrainBegin() { }
@@ -141,6 +141,8 @@ public sealed class ReduceLROnPlateau(string monitor = "val_loss", float factor 
     /// <inheritdoc/>
     public override void OnTrainBegin()
     {
+        if (Model?.Optimizer?.Schedule is { } schedule)
+            throw new InvalidOperationException($"ReduceLROnPlateau cannot lower the learning rate of an optimizer whose learning rate comes from a schedule ({schedule.GetType().Name}); use one or the other.");
         if (!(factor > 0f && factor < 1f)) throw new ArgumentOutOfRangeException(nameof(factor), $"ReduceLROnPlateau factor must be in (0, 1), not {factor}.");
         _best = _maximize ? float.NegativeInfinity : float.PositiveInfinity;
         _wait = 0;

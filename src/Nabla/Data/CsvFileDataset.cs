@@ -109,7 +109,7 @@ public sealed class CsvFileDataset : IDataset, IDisposable
     public int FeatureCount => _featureColumns.Length;
 
     /// <inheritdoc/>
-    public (Tensor X, Tensor Y) Batch(ReadOnlySpan<int> indices)
+    public DataBatch Batch(ReadOnlySpan<int> indices)
     {
         ObjectDisposedException.ThrowIf(_file.IsClosed, this);
         var x = new float[indices.Length * _featureColumns.Length];

@@ -1,5 +1,48 @@
 namespace Nabla.Data;
 
+/// <summary>
+/// One batch: the model's inputs and targets, each [batch, ...] with one batch size (several
+/// for a model of several inputs or outputs; no targets for prediction). A pair of tensors
+/// converts to it, and it deconstructs into one (<c>var (x, y) = batch;</c>) when it holds one of each.
+/// </summary>
+public sealed class DataBatch
+{
+    /// <summary>A batch of <paramref name="inputs"/> and <paramref name="targets"/>.</summary>
+    public DataBatch(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> targets)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(targets);
+        if (inputs.Count == 0) throw new ArgumentException("A batch needs at least one input tensor.", nameof(inputs));
+        Inputs = inputs;
+        Targets = targets;
+    }
+
+    /// <summary>The inputs, one tensor per model input.</summary>
+    public IReadOnlyList<Tensor> Inputs { get; }
+
+    /// <summary>The targets, one tensor per model output (empty when predicting).</summary>
+    public IReadOnlyList<Tensor> Targets { get; }
+
+    /// <summary>Samples in the batch.</summary>
+    public int Count => Inputs[0].Rank == 0 ? 1 : Inputs[0].Shape[0];
+
+    /// <summary>The only input (an error when there are several).</summary>
+    public Tensor X => Inputs.Count == 1 ? Inputs[0] : throw new InvalidOperationException($"This batch has {Inputs.Count} inputs; use Inputs.");
+
+    /// <summary>The only target (an error when there are none or several).</summary>
+    public Tensor Y => Targets.Count == 1 ? Targets[0] : throw new InvalidOperationException($"This batch has {Targets.Count} targets; use Targets.");
+
+    /// <summary>A batch of one input and one target.</summary>
+    public static implicit operator DataBatch((Tensor X, Tensor Y) pair) => new([pair.X], [pair.Y]);
+
+    /// <summary>The only input and the only target.</summary>
+    public void Deconstruct(out Tensor x, out Tensor y)
+    {
+        x = X;
+        y = Y;
+    }
+}
+
 /// <summary>A source of samples that can hand over any set of them as one batch.</summary>
 public interface IDataset
 {
@@ -7,40 +50,80 @@ public interface IDataset
     int Count { get; }
 
     /// <summary>The samples at <paramref name="indices"/>, stacked on a new first axis: inputs and targets.</summary>
-    (Tensor X, Tensor Y) Batch(ReadOnlySpan<int> indices);
+    DataBatch Batch(ReadOnlySpan<int> indices);
 }
 
-/// <summary>Samples held in memory as two tensors with the same first dimension (PyTorch's TensorDataset).</summary>
+/// <summary>
+/// Samples held in memory as tensors with the same first dimension (PyTorch's TensorDataset):
+/// one input and one target, or several of each for a model of several inputs or outputs.
+/// </summary>
 public sealed class TensorDataset : IDataset
 {
+    private readonly Tensor[] _inputs, _targets;
+
     /// <summary>Wraps inputs [N, ...] and targets [N, ...].</summary>
-    public TensorDataset(Tensor x, Tensor y)
+    public TensorDataset(Tensor x, Tensor y) : this([x ?? throw new ArgumentNullException(nameof(x))], [y ?? throw new ArgumentNullException(nameof(y))])
     {
-        ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(y);
-        if (x.Rank == 0 || y.Rank == 0 || x.Shape[0] != y.Shape[0])
-            throw new ArgumentException($"TensorDataset: inputs {x.ShapeString} and targets {y.ShapeString} must have the same number of samples.");
-        X = x;
-        Y = y;
     }
 
-    /// <summary>All inputs.</summary>
-    public Tensor X { get; }
-
-    /// <summary>All targets.</summary>
-    public Tensor Y { get; }
-
-    /// <inheritdoc/>
-    public int Count => X.Shape[0];
-
-    /// <inheritdoc/>
-    public (Tensor X, Tensor Y) Batch(ReadOnlySpan<int> indices)
+    /// <summary>Wraps several inputs and targets, each [N, ...] (targets may be empty, for prediction).</summary>
+    public TensorDataset(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> targets)
     {
-        var ids = new float[indices.Length];
-        for (int i = 0; i < ids.Length; i++) ids[i] = indices[i];
-        Tensor t = Tensor.FromArray(ids);
-        return (X.IndexSelect(0, t), Y.IndexSelect(0, t));
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(targets);
+        if (inputs.Count == 0) throw new ArgumentException("TensorDataset needs at least one input tensor.", nameof(inputs));
+        _inputs = [.. inputs];
+        _targets = [.. targets];
+        foreach (var t in _inputs.Concat(_targets))
+        {
+            ArgumentNullException.ThrowIfNull(t, nameof(inputs));
+            if (t.Rank == 0 || _inputs[0].Rank == 0 || t.Shape[0] != _inputs[0].Shape[0])
+                throw new ArgumentException($"TensorDataset: inputs {string.Join(", ", _inputs.Select(x => x.ShapeString))} and targets {string.Join(", ", _targets.Select(x => x.ShapeString))} must have the same number of samples.");
+        }
     }
+
+    /// <summary>All inputs (the only input tensor).</summary>
+    public Tensor X => _inputs.Length == 1 ? _inputs[0] : throw new InvalidOperationException($"This dataset has {_inputs.Length} inputs; use Inputs.");
+
+    /// <summary>All targets (the only target tensor).</summary>
+    public Tensor Y => _targets.Length == 1 ? _targets[0] : throw new InvalidOperationException($"This dataset has {_targets.Length} targets; use Targets.");
+
+    /// <summary>Every input tensor.</summary>
+    public IReadOnlyList<Tensor> Inputs => _inputs;
+
+    /// <summary>Every target tensor.</summary>
+    public IReadOnlyList<Tensor> Targets => _targets;
+
+    /// <inheritdoc/>
+    public int Count => _inputs[0].Shape[0];
+
+    /// <summary>
+    /// The samples at <paramref name="indices"/>: views of the tensors when the indices are
+    /// consecutive and ascending (evaluation, prediction), gathered copies otherwise.
+    /// </summary>
+    public DataBatch Batch(ReadOnlySpan<int> indices)
+    {
+        bool run = indices.Length > 0;
+        for (int i = 1; i < indices.Length && run; i++) run = indices[i] == indices[0] + i;
+        Tensor? ids = null;
+        if (!run)
+        {
+            var values = new float[indices.Length];
+            for (int i = 0; i < values.Length; i++) values[i] = indices[i];
+            ids = Tensor.FromArray(values);
+        }
+        int start = indices.Length > 0 ? indices[0] : 0, end = start + indices.Length;
+        Tensor Take(Tensor t) => ids is null ? t.Slice(0, start, end) : t.IndexSelect(0, ids);
+        var inputs = new Tensor[_inputs.Length];
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = Take(_inputs[i]);
+        var targets = new Tensor[_targets.Length];
+        for (int i = 0; i < targets.Length; i++) targets[i] = Take(_targets[i]);
+        return new DataBatch(inputs, targets);
+    }
+
+    /// <summary>The samples from <paramref name="start"/> to <paramref name="end"/> (exclusive), as views.</summary>
+    public TensorDataset Range(int start, int end) =>
+        new(_inputs.Select(t => t.Slice(0, start, end)).ToArray(), _targets.Select(t => t.Slice(0, start, end)).ToArray());
 
     /// <summary>
     /// Splits into consecutive parts by <paramref name="fractions"/> (which must sum to at most 1;
@@ -57,8 +140,8 @@ public sealed class TensorDataset : IDataset
         for (int p = 0; p <= fractions.Length; p++)
         {
             int end = p == fractions.Length ? Count : Math.Min(Count, start + (int)Math.Round(Count * fractions[p]));
-            var (x, y) = Batch(order.AsSpan(start, end - start));
-            parts[p] = new TensorDataset(x, y);
+            var batch = Batch(order.AsSpan(start, end - start));
+            parts[p] = new TensorDataset(batch.Inputs, batch.Targets);
             start = end;
         }
         return parts;
@@ -68,9 +151,10 @@ public sealed class TensorDataset : IDataset
 /// <summary>
 /// Mini-batches from a dataset: shuffled each epoch from a seed (so runs repeat), optionally
 /// dropping a short last batch, and prepared one batch ahead on a background task so the next
-/// batch is ready when a training step ends. Enumerate it once per epoch.
+/// batch is ready when a training step ends. Enumerate it once per epoch. It is the one place
+/// where batches are made: <c>Model.Fit</c>, <c>Evaluate</c> and <c>Predict</c> go through it.
 /// </summary>
-public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
+public sealed class DataLoader : IEnumerable<DataBatch>
 {
     private readonly Generator _generator;
 
@@ -82,7 +166,14 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
     /// <param name="dropLast">Skip a last batch smaller than <paramref name="batchSize"/>.</param>
     /// <param name="prefetch">Prepare the next batch in the background while the current one is used.</param>
     public DataLoader(IDataset dataset, int batchSize, bool shuffle = true, ulong seed = 0, bool dropLast = false, bool prefetch = true)
+        : this(dataset, batchSize, shuffle, new Generator(seed), dropLast, prefetch)
     {
+    }
+
+    /// <summary>Creates a loader that shuffles with <paramref name="generator"/> (Fit passes the thread's <see cref="Generator.Default"/>).</summary>
+    public DataLoader(IDataset dataset, int batchSize, bool shuffle, Generator generator, bool dropLast = false, bool prefetch = true)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         Dataset = dataset;
@@ -90,7 +181,7 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
         Shuffle = shuffle;
         DropLast = dropLast;
         Prefetch = prefetch;
-        _generator = new Generator(seed);
+        _generator = generator;
     }
 
     /// <summary>The samples.</summary>
@@ -108,18 +199,18 @@ public sealed class DataLoader : IEnumerable<(Tensor X, Tensor Y)>
     public int Count => DropLast ? Dataset.Count / BatchSize : (Dataset.Count + BatchSize - 1) / BatchSize;
 
     /// <summary>One epoch of batches.</summary>
-    public IEnumerator<(Tensor X, Tensor Y)> GetEnumerator()
+    public IEnumerator<DataBatch> GetEnumerator()
     {
         var order = Enumerable.Range(0, Dataset.Count).ToArray();
         if (Shuffle) _generator.Shuffle(order);
         int batches = Count;
-        (Tensor, Tensor) Make(int b) => Dataset.Batch(order.AsSpan(b * BatchSize, Math.Min(BatchSize, order.Length - b * BatchSize)));
+        DataBatch Make(int b) => Dataset.Batch(order.AsSpan(b * BatchSize, Math.Min(BatchSize, order.Length - b * BatchSize)));
         if (!Prefetch)
         {
             for (int b = 0; b < batches; b++) yield return Make(b);
             yield break;
         }
-        Task<(Tensor, Tensor)>? next = batches > 0 ? Task.Run(() => Make(0)) : null;
+        Task<DataBatch>? next = batches > 0 ? Task.Run(() => Make(0)) : null;
         for (int b = 0; b < batches; b++)
         {
             var current = next!.GetAwaiter().GetResult();

@@ -15,44 +15,12 @@ namespace Nabla.IO;
 ///     { "type": "Dense", "units": 32, "activation": "relu" } ] }
 /// </code>
 /// (a bare array of layers works too). Each layer is its type and its arguments, with the
-/// constructor's defaults for those left out; any layer type of <see cref="LayerConfig"/> may be
-/// named. A mistake (bad JSON, an unknown type, an unknown or misspelt argument, a value out of
+/// constructor's defaults for those left out; any layer type of <see cref="LayerCatalog"/> may be
+/// named (a user's own, once registered). A mistake (bad JSON, an unknown type, an unknown or misspelt argument, a value out of
 /// range) is an error naming the file, the layer's position and type, and what was wrong.
 /// </summary>
 public static class ModelDescription
 {
-    // Arguments each type accepts when written by hand, with the defaults filled in for those left out.
-    private static readonly Dictionary<string, JsonObject> Defaults = new(StringComparer.Ordinal)
-    {
-        [nameof(Dense)] = new() { ["activation"] = "linear", ["use_bias"] = true, ["kernel_initializer"] = null },
-        [nameof(Dropout)] = new(),
-        [nameof(Activation)] = new(),
-        [nameof(BatchNormalization)] = new() { ["momentum"] = 0.99f, ["epsilon"] = 1e-3f },
-        [nameof(LayerNormalization)] = new() { ["epsilon"] = 1e-3f },
-        [nameof(Flatten)] = new(),
-        [nameof(Reshape)] = new(),
-        [nameof(Embedding)] = new() { ["padding_index"] = null },
-        [nameof(Conv1D)] = new() { ["strides"] = 1, ["padding"] = "valid", ["dilation"] = 1, ["activation"] = "linear", ["use_bias"] = true },
-        [nameof(Conv2D)] = new() { ["strides"] = new JsonArray(1, 1), ["padding"] = "valid", ["dilation"] = new JsonArray(1, 1), ["activation"] = "linear", ["use_bias"] = true },
-        [nameof(SimpleRNN)] = new() { ["activation"] = "tanh", ["return_sequences"] = false },
-        [nameof(LSTM)] = new() { ["return_sequences"] = false },
-        [nameof(GRU)] = new() { ["return_sequences"] = false },
-    };
-
-    private static readonly Dictionary<string, string[]> Required = new(StringComparer.Ordinal)
-    {
-        [nameof(Dense)] = ["units"],
-        [nameof(Dropout)] = ["rate"],
-        [nameof(Activation)] = ["activation"],
-        [nameof(Reshape)] = ["target_shape"],
-        [nameof(Embedding)] = ["input_dim", "output_dim"],
-        [nameof(Conv1D)] = ["filters", "kernel_size"],
-        [nameof(Conv2D)] = ["filters", "kernel_size"],
-        [nameof(SimpleRNN)] = ["units"],
-        [nameof(LSTM)] = ["units"],
-        [nameof(GRU)] = ["units"],
-    };
-
     /// <summary>Reads the layers described in <paramref name="path"/>.</summary>
     public static IReadOnlyList<Layer> ReadLayers(string path)
     {
@@ -90,40 +58,15 @@ public static class ModelDescription
             string type = spec["type"] is JsonValue t && t.TryGetValue(out string? s) ? s
                 : throw new InvalidDataException($"{where}: no \"type\" (Dense, Dropout, BatchNormalization, ...).");
             where += $" ({type})";
-            if (!Defaults.TryGetValue(type, out JsonObject? defaults))
-                throw new InvalidDataException($"{where}: unknown layer type; known: {string.Join(", ", Defaults.Keys)}.");
-            var config = (JsonObject)defaults.DeepClone();
-            string[] required = Required.GetValueOrDefault(type, []);
-            string? name = null;
+            string? name = spec["name"] is JsonValue n && n.TryGetValue(out string? nm) ? nm
+                : spec["name"] is null ? null : throw new InvalidDataException($"{where}: \"name\" must be a string.");
+            var config = new JsonObject();
             foreach (var (key, value) in spec)
             {
-                if (key == "type") continue;
-                if (key == "name") { name = value?.GetValue<string>(); continue; }
-                if (!config.ContainsKey(key) && !required.Contains(key))
-                    throw new InvalidDataException($"{where}: unknown argument '{key}'; {type} takes {string.Join(", ", required.Concat(defaults.Select(kv => kv.Key)).Append("name"))}.");
-                config[key] = value?.DeepClone();
+                if (key is not ("type" or "name")) config[key] = value?.DeepClone();
             }
-            foreach (string key in required)
-            {
-                if (!spec.ContainsKey(key)) throw new InvalidDataException($"{where}: missing argument '{key}'.");
-            }
-            try
-            {
-                result.Add(type == nameof(Dense) ? MakeDense(config, name) : LayerConfig.FromJson(new JsonObject { ["type"] = type, ["name"] = name, ["config"] = config }));
-            }
-            catch (Exception e) when (e is InvalidDataException or ArgumentException or InvalidOperationException or FormatException)
-            {
-                throw new InvalidDataException($"{where}: {e.Message}", e);
-            }
+            result.Add(LayerCatalog.Create(type, name, config, where));
         }
         return result;
-    }
-
-    private static Dense MakeDense(JsonObject c, string? name)
-    {
-        int units = c["units"]!.GetValue<int>();
-        string? initializer = c["kernel_initializer"]?.GetValue<string>();
-        return new Dense(units, Activations.Get(c["activation"]!.GetValue<string>()), c["use_bias"]!.GetValue<bool>(),
-            kernelInitializer: initializer is null ? null : Initializer.Get(initializer), name: name);
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Nabla.Layers;
 using Nabla.Losses;
 using Nabla.Metrics;
 using Nabla.Optimizers;
@@ -21,27 +22,28 @@ public static class ModelFile
     /// <param name="Generator">The calling thread's <see cref="Nabla.Generator.Default"/> state at that moment.</param>
     public sealed record TrainingState(int Epoch, ulong[] Generator);
 
-    /// <summary>The format version this code writes and the newest it reads.</summary>
-    public const int Version = 1;
+    /// <summary>The newest format version this code writes and reads.</summary>
+    public const int Version = 2;
 
     private const string FormatName = "nabla-model";
 
-    /// <summary>Writes <paramref name="model"/> to <paramref name="path"/>.</summary>
-    public static void Save(Sequential model, string path, bool includeOptimizer = false, TrainingState? training = null,
+    /// <summary>The format version of a file holding a functional model (a Sequential one is still written as version 1, which older readers take).</summary>
+    private const int FunctionalVersion = 2;
+
+    /// <summary>
+    /// Writes <paramref name="model"/> (a <see cref="Sequential"/> or functional model) to
+    /// <paramref name="path"/>. A subclassed model has no architecture to write: save its weights.
+    /// </summary>
+    public static void Save(Model model, string path, bool includeOptimizer = false, TrainingState? training = null,
         IReadOnlyDictionary<string, string>? extra = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (!model.IsBuilt) throw new InvalidOperationException($"Save: model '{model.Name}' has no weights yet; build or fit it first.");
-        var architecture = new JsonObject
-        {
-            ["name"] = model.Name,
-            ["input_shape"] = new JsonArray(model.Layers[0].BuiltInputShape.ToArray().Select(d => (JsonNode?)d).ToArray()),
-            ["layers"] = new JsonArray(model.Layers.Select(l => (JsonNode?)LayerConfig.ToJson(l)).ToArray()),
-        };
+        var (architecture, version) = Architecture(model);
         var metadata = new Dictionary<string, string>
         {
             ["format"] = FormatName,
-            ["version"] = Version.ToString(CultureInfo.InvariantCulture),
+            ["version"] = version.ToString(CultureInfo.InvariantCulture),
             ["architecture"] = architecture.ToJsonString(),
         };
         var tensors = model.StateDict().ToList();
@@ -49,7 +51,9 @@ public static class ModelFile
         if (includeOptimizer && model.Optimizer is { } optimizer)
         {
             var (iterations, buffers) = optimizer.GetState();
-            metadata["optimizer"] = OptimizerConfig(optimizer, iterations).ToJsonString();
+            var optimizerConfig = optimizer.GetConfig();
+            optimizerConfig["iterations"] = iterations;
+            metadata["optimizer"] = optimizerConfig.ToJsonString();
             for (int i = 0; i < buffers.Length; i++)
             {
                 for (int s = 0; s < buffers[i].Length; s++)
@@ -77,7 +81,7 @@ public static class ModelFile
     /// generator (<c>Generator.Default.SetState(state.Generator)</c>) and call
     /// <c>Fit(..., epochs: total, initialEpoch: state.Epoch)</c>.
     /// </summary>
-    public static (Sequential Model, TrainingState State) LoadCheckpoint(string path)
+    public static (Model Model, TrainingState State) LoadCheckpoint(string path)
     {
         var (model, metadata) = LoadWithMetadata(path);
         if (!metadata.TryGetValue("training", out string? text))
@@ -99,11 +103,15 @@ public static class ModelFile
         }
     }
 
-    /// <summary>Reads a model file: the architecture rebuilt, the weights loaded, compiled (with its optimizer state) when the file says how.</summary>
-    public static Sequential Load(string path) => LoadWithMetadata(path).Model;
+    /// <summary>Reads a model file: the architecture rebuilt (a <see cref="Sequential"/> or functional model), the weights loaded, compiled (with its optimizer state) when the file says how.</summary>
+    public static Model LoadModel(string path) => LoadWithMetadata(path).Model;
+
+    /// <summary>Reads a model file that holds a <see cref="Sequential"/> model; a functional one is an error that says to use <see cref="LoadModel"/>.</summary>
+    public static Sequential Load(string path) => LoadWithMetadata(path).Model as Sequential
+        ?? throw new InvalidDataException($"{path}: it holds a functional model, not a Sequential one; read it with Model.Load.");
 
     /// <summary>As <see cref="Load"/>, with the file's string metadata (the extra entries a caller saved beside the model), from one read of the file.</summary>
-    public static (Sequential Model, IReadOnlyDictionary<string, string> Metadata) LoadWithMetadata(string path)
+    public static (Model Model, IReadOnlyDictionary<string, string> Metadata) LoadWithMetadata(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var (tensors, metadata) = SafeTensors.LoadWithMetadata(path);
@@ -115,7 +123,7 @@ public static class ModelFile
         if (version > Version)
             throw Bad($"it was written in format version {version}, newer than this Nabla reads ({Version}); upgrade Nabla");
         var weights = tensors.Where(kv => !kv.Key.StartsWith("optimizer.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
-        Sequential model;
+        Model model;
         // The architecture may ask only for about as many weights as the file holds (see LoadBudget);
         // layers built now are filled from the file, so their initializers' work is skipped.
         long stored = weights.Values.Sum(t => (long)t.Size);
@@ -124,15 +132,7 @@ public static class ModelFile
             try
             {
                 var arch = JsonNode.Parse(metadata.GetValueOrDefault("architecture") ?? throw new FormatException("it has no architecture")) as JsonObject ?? throw new FormatException("its architecture is not a JSON object");
-                int[] inputShape = (arch["input_shape"] as JsonArray ?? throw new FormatException("its architecture has no input shape")).Select(n => n!.GetValue<int>()).ToArray();
-                long values = 1;
-                foreach (int d in inputShape) values = Math.Min(values * d, LoadBudget.MaxActivationFloats + 1); // capped, so it cannot overflow
-                if (inputShape.Any(d => d < 1) || values > LoadBudget.MaxActivationFloats)
-                    throw new FormatException($"its input_shape {Shapes.Format(inputShape)} is not a positive shape of at most {LoadBudget.MaxActivationFloats:N0} values");
-                var layers = (arch["layers"] as JsonArray ?? throw new FormatException("its architecture has no layer list")).Select(n => LayerConfig.FromJson(n as JsonObject ?? throw new FormatException("a layer entry is not an object"))).ToArray();
-                string name = CheckPrintable(arch["name"]?.GetValue<string>() ?? "sequential", "the model's name");
-                model = new Sequential(layers) { Name = name };
-                if (!model.IsBuilt) model.Build(inputShape);
+                model = arch["class"]?.GetValue<string>() == "Functional" ? ReadFunctional(arch) : ReadSequential(arch);
             }
             catch (Exception e) when (e is InvalidDataException or JsonException or InvalidOperationException or FormatException or ArgumentException or NullReferenceException or KeyNotFoundException or IndexOutOfRangeException or OverflowException)
             {
@@ -161,13 +161,97 @@ public static class ModelFile
         return (model, metadata);
     }
 
+    /// <summary>The architecture of a Sequential model (format version 1) or a functional one (version 2).</summary>
+    private static (JsonObject Architecture, int Version) Architecture(Model model)
+    {
+        if (model is Sequential sequential)
+        {
+            return (new JsonObject
+            {
+                ["name"] = sequential.Name,
+                ["input_shape"] = ConfigReader.Json(sequential.Layers[0].BuiltInputShape.ToArray()),
+                ["layers"] = new JsonArray(sequential.Layers.Select(l => (JsonNode?)LayerCatalog.ToJson(l)).ToArray()),
+            }, 1);
+        }
+        var graph = model.Graph ?? throw new NotSupportedException(
+            $"Save: model '{model.Name}' is a subclass of Model whose computation is code, not a graph of layers, so its architecture cannot be written; save its weights (SaveWeights) and rebuild it in code.");
+        var nodes = new JsonArray();
+        foreach (var node in graph.Nodes)
+            nodes.Add((JsonNode)new JsonObject { ["layer"] = node.Layer.Name, ["inputs"] = ConfigReader.Json(node.Inputs.Select(graph.IndexOf)) });
+        return (new JsonObject
+        {
+            ["class"] = "Functional",
+            ["name"] = model.Name,
+            ["layers"] = new JsonArray(graph.Layers.Select(l => (JsonNode?)LayerCatalog.ToJson(l)).ToArray()),
+            ["nodes"] = nodes,
+            ["inputs"] = ConfigReader.Json(graph.Inputs.Select(graph.IndexOf)),
+            ["outputs"] = ConfigReader.Json(graph.Outputs.Select(graph.IndexOf)),
+        }, FunctionalVersion);
+    }
+
+    /// <summary>Rebuilds a functional model: its layers by name, then each call in the file's order (every call after those it takes from).</summary>
+    private static Model ReadFunctional(JsonObject arch)
+    {
+        string name = CheckPrintable(arch["name"]?.GetValue<string>() ?? "functional", "the model's name");
+        var layers = new Dictionary<string, Layer>();
+        foreach (var n in arch["layers"] as JsonArray ?? throw new FormatException("its architecture has no layer list"))
+        {
+            var layer = LayerCatalog.FromJson(n as JsonObject ?? throw new FormatException("a layer entry is not an object"));
+            if (layer.Name is null || !layers.TryAdd(layer.Name, layer)) throw new FormatException($"a layer has no name or a name used twice ('{layer.Name}')");
+        }
+        var nodes = new List<SymbolicTensor>();
+        foreach (var n in arch["nodes"] as JsonArray ?? throw new FormatException("its architecture has no node list"))
+        {
+            var node = n as JsonObject ?? throw new FormatException("a node entry is not an object");
+            string layerName = node["layer"]?.GetValue<string>() ?? throw new FormatException($"node {nodes.Count} names no layer");
+            var layer = layers.GetValueOrDefault(layerName) ?? throw new FormatException($"node {nodes.Count} calls layer '{CheckPrintable(layerName, "a layer name")}', which is not in the layer list");
+            int[] from = Indices(node["inputs"], nodes.Count, $"node {nodes.Count}'s inputs");
+            if (layer is Input input)
+            {
+                if (from.Length != 0 || nodes.Any(t => t.Layer == input)) throw new FormatException($"input '{layerName}' is used as a call or twice");
+                nodes.Add(input.Output);
+            }
+            else nodes.Add(layer.Apply([.. from.Select(i => nodes[i])]));
+        }
+        SymbolicTensor[] Pick(string key) => [.. Indices(arch[key], nodes.Count, $"the model's {key}").Select(i => nodes[i])];
+        return new Model(Pick("inputs"), Pick("outputs"), name);
+    }
+
+    /// <summary>A list of node numbers, each below <paramref name="limit"/>.</summary>
+    private static int[] Indices(JsonNode? node, int limit, string what)
+    {
+        var list = (node as JsonArray ?? throw new FormatException($"{what} are not a list")).Select(v => v?.GetValue<int>() ?? -1).ToArray();
+        if (list.Any(i => i < 0 || i >= limit)) throw new FormatException($"{what} name a node that does not come before ({string.Join(", ", list)})");
+        return list;
+    }
+
+    private static Sequential ReadSequential(JsonObject arch)
+    {
+                int[] inputShape = (arch["input_shape"] as JsonArray ?? throw new FormatException("its architecture has no input shape")).Select(n => n!.GetValue<int>()).ToArray();
+                long values = 1;
+                foreach (int d in inputShape) values = Math.Min(values * d, LoadBudget.MaxActivationFloats + 1); // capped, so it cannot overflow
+                if (inputShape.Any(d => d < 1) || values > LoadBudget.MaxActivationFloats)
+                    throw new FormatException($"its input_shape {Shapes.Format(inputShape)} is not a positive shape of at most {LoadBudget.MaxActivationFloats:N0} values");
+                var layers = (arch["layers"] as JsonArray ?? throw new FormatException("its architecture has no layer list")).Select(n => LayerCatalog.FromJson(n as JsonObject ?? throw new FormatException("a layer entry is not an object"))).ToArray();
+                string name = CheckPrintable(arch["name"]?.GetValue<string>() ?? "sequential", "the model's name");
+                var model = new Sequential(layers) { Name = name };
+                if (!model.IsBuilt) model.Build(inputShape);
+                return model;
+    }
+
     /// <summary>Compiles a loaded model as its file says, restoring the optimizer's state when the file has it.</summary>
-    private static void Compile(Sequential model, string compile, string? opt, OrderedDictionary<string, Tensor> tensors)
+    private static void Compile(Model model, string compile, string? opt, OrderedDictionary<string, Tensor> tensors)
     {
         var c = JsonNode.Parse(compile) as JsonObject ?? throw new FormatException("the compile settings are not a JSON object");
         JsonObject? o = opt is null ? null : JsonNode.Parse(opt) as JsonObject ?? throw new FormatException("the optimizer settings are not a JSON object");
-        Optimizer optimizer = o is null ? new Adam() : CreateOptimizer(o);
-        model.Compile(CreateLoss(c), optimizer, [.. (c["metrics"] as JsonArray ?? []).Select(m => Metric.Get(m!.GetValue<string>()))]);
+        Optimizer optimizer = o is null ? new Adam() : Optimizer.FromConfig(o);
+        static Metric[] Metrics(JsonObject c) => [.. (c["metrics"] as JsonArray ?? []).Select(m => Metric.Get(m!.GetValue<string>()))];
+        if (c["outputs"] is JsonArray outputs)
+        {
+            var each = outputs.Select(n => n as JsonObject ?? throw new FormatException("an output's compile settings are not an object")).ToArray();
+            model.Compile([.. each.Select(CreateLoss)], optimizer, [.. each.Select(e => e["weight"]?.GetValue<float>() ?? 1f)], [.. each.Select(Metrics)]);
+        }
+        else model.Compile(CreateLoss(c), optimizer, Metrics(c));
         if (o is null) return;
         optimizer.Bind(model.Parameters());
         var parameters = model.Parameters().ToArray();
@@ -196,21 +280,35 @@ public static class ModelFile
         return value;
     }
 
-    private static JsonObject CompileConfig(Sequential model)
+    /// <summary>The compile settings: the loss and metrics (one output), or a list of them with each output's loss weight.</summary>
+    private static JsonObject CompileConfig(Model model)
     {
-        bool fromLogits = model.Loss switch
+        JsonObject Output(int o)
         {
-            BinaryCrossEntropy b => b.FromLogits,
-            CategoricalCrossEntropy c => c.FromLogits,
-            SparseCategoricalCrossEntropy s => s.FromLogits,
-            _ => false,
-        };
-        return new JsonObject
+            var loss = model.Losses[o];
+            bool fromLogits = loss switch
+            {
+                BinaryCrossEntropy b => b.FromLogits,
+                CategoricalCrossEntropy c => c.FromLogits,
+                SparseCategoricalCrossEntropy s => s.FromLogits,
+                _ => false,
+            };
+            return new JsonObject
+            {
+                ["loss"] = loss.Name,
+                ["from_logits"] = fromLogits,
+                ["metrics"] = new JsonArray(model.OutputMetrics[o].Select(m => (JsonNode?)(m.Name.StartsWith("top_", StringComparison.Ordinal) ? "top_k_accuracy" : m.Name)).ToArray()),
+            };
+        }
+        if (model.Losses.Count == 1) return Output(0);
+        var outputs = new JsonArray();
+        for (int o = 0; o < model.Losses.Count; o++)
         {
-            ["loss"] = model.Loss!.Name,
-            ["from_logits"] = fromLogits,
-            ["metrics"] = new JsonArray(model.Metrics.Select(m => (JsonNode?)(m.Name.StartsWith("top_", StringComparison.Ordinal) ? "top_k_accuracy" : m.Name)).ToArray()),
-        };
+            var e = Output(o);
+            e["weight"] = model.LossWeights[o];
+            outputs.Add((JsonNode)e);
+        }
+        return new JsonObject { ["outputs"] = outputs };
     }
 
     private static Loss CreateLoss(JsonObject c)
@@ -224,38 +322,5 @@ public static class ModelFile
             "sparse_categorical_crossentropy" => new SparseCategoricalCrossEntropy(logits),
             _ => Loss.Get(name),
         };
-    }
-
-    private static JsonObject OptimizerConfig(Optimizer o, int iterations)
-    {
-        var c = new JsonObject { ["type"] = o.GetType().Name, ["learning_rate"] = o.LearningRate, ["weight_decay"] = o.WeightDecay, ["iterations"] = iterations };
-        switch (o)
-        {
-            case SGD s: c["momentum"] = s.Momentum; c["nesterov"] = s.Nesterov; break;
-            case Adam a: c["beta1"] = a.Beta1; c["beta2"] = a.Beta2; c["epsilon"] = a.Epsilon; break;
-            case RMSProp r: c["rho"] = r.Rho; c["epsilon"] = r.Epsilon; c["momentum"] = r.Momentum; break;
-            case Adagrad g: c["epsilon"] = g.Epsilon; break;
-        }
-        if (o.ClipNorm is float cn) c["clip_norm"] = cn;
-        if (o.ClipValue is float cv) c["clip_value"] = cv;
-        return c;
-    }
-
-    private static Optimizer CreateOptimizer(JsonObject c)
-    {
-        float F(string k, float d) => c[k]?.GetValue<float>() ?? d;
-        float lr = F("learning_rate", 1e-3f), wd = F("weight_decay", 0f);
-        Optimizer o = c["type"]?.GetValue<string>() switch
-        {
-            "SGD" => new SGD(lr, F("momentum", 0f), c["nesterov"]?.GetValue<bool>() ?? false, wd),
-            "AdamW" => new AdamW(lr, F("beta1", 0.9f), F("beta2", 0.999f), F("epsilon", 1e-8f), wd),
-            "Adam" => new Adam(lr, F("beta1", 0.9f), F("beta2", 0.999f), F("epsilon", 1e-8f), wd),
-            "RMSProp" => new RMSProp(lr, F("rho", 0.9f), F("epsilon", 1e-7f), F("momentum", 0f), wd),
-            "Adagrad" => new Adagrad(lr, F("epsilon", 1e-10f), wd),
-            var t => throw new FormatException($"unknown optimizer type '{CheckPrintable(t ?? "(none)", "the optimizer type")}'"),
-        };
-        if (c["clip_norm"] is { } cn) o.ClipNorm = cn.GetValue<float>();
-        if (c["clip_value"] is { } cv) o.ClipValue = cv.GetValue<float>();
-        return o;
     }
 }

@@ -11,18 +11,95 @@ namespace Nabla.IO;
 /// GlobalAveragePooling2D, GlobalMaxPooling2D, BatchNormalization (inference), LayerNormalization,
 /// Embedding, SimpleRNN, LSTM, GRU and Bidirectional. Other layers are refused with an error naming them. The graph's input is
 /// named "input" with a symbolic batch dimension, its output "output". An Embedding's padding
-/// mask reaches the recurrent layer after it as in <see cref="Sequential.Forward"/>: a masked
+/// mask reaches the recurrent layer after it as in <see cref="Sequential.Forward(Tensor)"/>: a masked
 /// recurrent layer is written out step by step (padded steps keep the state), since ONNX's
 /// recurrent ops can only end sequences early. With a <see cref="Training.TabularPreprocessor"/>
-/// the whole pipeline of <c>nabla predict</c> is exported (see <see cref="Save(Sequential, string, Training.TabularPreprocessor?)"/>).
+/// the whole pipeline of <c>nabla predict</c> is exported (see <see cref="Save(Model, string, Training.TabularPreprocessor?)"/>).
 /// </summary>
 public static class OnnxExport
 {
     /// <summary>The operator set the exported graph uses.</summary>
     public const int Opset = 17;
 
-    /// <summary>Writes <paramref name="model"/> as an ONNX file (atomically).</summary>
-    public static void Save(Sequential model, string path) => Save(model, path, null);
+    /// <summary>
+    /// Writes <paramref name="model"/> as an ONNX file (atomically): a Sequential model (input
+    /// "input", output "output") or a functional one, whose graph inputs and outputs are named after
+    /// its Input and output layers when it has several (one input and one output keep "input" and
+    /// "output"). Merge layers become ONNX's Add, Sub, Mul, Mean, Max, Concat and, for Dot, MatMul
+    /// or ReduceSum.
+    /// </summary>
+    public static void Save(Model model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model is Sequential sequential)
+        {
+            SaveSequential(sequential, path, null);
+            return;
+        }
+        var graph = model.Graph ?? throw new NotSupportedException($"OnnxExport: model '{model.Name}' is a subclass of Model whose computation is code; only Sequential and functional models can be exported.");
+        var g = new GraphBuilder();
+        bool single = graph.Inputs.Count == 1 && graph.Outputs.Count == 1;
+        var values = new string[graph.Nodes.Count];
+        var masks = new string?[graph.Nodes.Count];
+        var inputs = new List<ProtoWriter>();
+        for (int n = 0; n < graph.Nodes.Count; n++)
+        {
+            var node = graph.Nodes[n];
+            if (node.Layer is Input input)
+            {
+                values[n] = single ? "input" : input.Name!;
+                inputs.Add(ValueInfo(values[n], input.SampleShape));
+                continue;
+            }
+            int[] from = [.. node.Inputs.Select(graph.IndexOf)];
+            if (node.Layer is Merge merge)
+            {
+                values[n] = EmitMerge(g, merge, [.. from.Select(i => values[i])]);
+                continue;
+            }
+            string? mask = masks[from[0]];
+            values[n] = Emit(g, node.Layer, values[from[0]], ref mask);
+            masks[n] = mask;
+        }
+        var outputs = new List<ProtoWriter>();
+        var outputNames = new HashSet<string>();
+        foreach (var o in graph.Outputs)
+        {
+            string name = single ? "output" : o.Layer.Name!;
+            if (!outputNames.Add(name)) name = g.Name(name);
+            g.Nodes.Add(Node("Identity", [values[graph.IndexOf(o)]], [name], name));
+            outputs.Add(ValueInfo(name, [.. o.Shape]));
+        }
+        Write(g, model.Name, inputs, outputs, [], path);
+    }
+
+    /// <summary>A merge layer over the values <paramref name="xs"/>.</summary>
+    private static string EmitMerge(GraphBuilder g, Merge layer, string[] xs) => layer switch
+    {
+        Layers.Add => g.Op("Sum", xs),
+        Subtract => g.Op("Sub", xs),
+        Multiply => xs.Skip(1).Aggregate(xs[0], (a, b) => g.Op("Mul", [a, b])),
+        Average => g.Op("Mean", xs),
+        Maximum => g.Op("Max", xs),
+        Concatenate c => g.Op("Concat", xs, ("axis", (long)c.Axis)),
+        Dot d => EmitDot(g, d, xs[0], xs[1]),
+        _ => throw new NotSupportedException($"OnnxExport: {layer.TypeName} '{layer.Name}' cannot be exported to ONNX yet."),
+    };
+
+    private static string EmitDot(GraphBuilder g, Dot d, string a, string b)
+    {
+        int rank = d.BuiltInputShape.Length + 1;
+        int axis = d.Axes < 0 ? d.Axes + rank : d.Axes;
+        if (d.Normalize)
+        {
+            a = g.Op("LpNormalization", [a], ("axis", (long)axis), ("p", 2L));
+            b = g.Op("LpNormalization", [b], ("axis", (long)axis), ("p", 2L));
+        }
+        if (rank == 2) return g.Op("ReduceSum", [g.Op("Mul", [a, b]), g.Ints("axes", 1)], ("keepdims", 1L));
+        return axis == 2
+            ? g.Op("MatMul", [a, g.Op("Transpose", [b], ("perm", new long[] { 0, 2, 1 }))])
+            : g.Op("MatMul", [g.Op("Transpose", [a], ("perm", new long[] { 0, 2, 1 })), b]);
+    }
 
     /// <summary>
     /// Writes <paramref name="model"/> as an ONNX file (atomically). With <paramref name="preprocessing"/>
@@ -34,9 +111,15 @@ public static class OnnxExport
     /// the model's <c>classes</c> metadata); for a regression, <c>prediction</c> ([N, 1], in the
     /// label's units). So ONNX Runtime alone reproduces <c>nabla predict</c>.
     /// </summary>
-    public static void Save(Sequential model, string path, Training.TabularPreprocessor? preprocessing)
+    public static void Save(Model model, string path, Training.TabularPreprocessor? preprocessing)
     {
         ArgumentNullException.ThrowIfNull(model);
+        if (preprocessing is null) Save(model, path);
+        else SaveSequential(model as Sequential ?? throw new NotSupportedException($"OnnxExport: a table's preprocessing goes in front of a Sequential model, not model '{model.Name}'."), path, preprocessing);
+    }
+
+    private static void SaveSequential(Sequential model, string path, Training.TabularPreprocessor? preprocessing)
+    {
         if (!model.IsBuilt) throw new InvalidOperationException($"OnnxExport: model '{model.Name}' is not built; build or fit it first.");
         var g = new GraphBuilder();
         int[] inputShape = model.Layers[0].BuiltInputShape.ToArray();
@@ -65,9 +148,15 @@ public static class OnnxExport
                 metadata.Add(("classes", new System.Text.Json.Nodes.JsonArray(preprocessing.Classes.Select(c => (System.Text.Json.Nodes.JsonNode?)c).ToArray()).ToJsonString()));
         }
 
+        Write(g, model.Name, inputs, outputs, metadata, path);
+    }
+
+    /// <summary>The model proto around the graph <paramref name="g"/> built, written atomically.</summary>
+    private static void Write(GraphBuilder g, string name, List<ProtoWriter> inputs, List<ProtoWriter> outputs, List<(string Key, string Value)> metadata, string path)
+    {
         var graph = new ProtoWriter();
         foreach (var n in g.Nodes) graph.Message(1, n);
-        graph.String(2, model.Name);
+        graph.String(2, name);
         foreach (var t in g.Initializers) graph.Message(5, t);
         foreach (var i in inputs) graph.Message(11, i);
         foreach (var o in outputs) graph.Message(12, o);

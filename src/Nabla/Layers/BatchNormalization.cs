@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Nabla.Initializers;
 
 namespace Nabla.Layers;
@@ -11,6 +12,12 @@ namespace Nabla.Layers;
 /// </summary>
 public sealed class BatchNormalization : Layer
 {
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new() { ["momentum"] = Momentum, ["epsilon"] = Epsilon };
+
+    /// <summary>Rebuilds a layer from its <see cref="Layer.GetConfig"/>.</summary>
+    public static BatchNormalization FromConfig(ConfigReader c) => new(c.Float("momentum", 0.99f), c.Float("epsilon", 1e-3f));
+
     /// <summary>Creates a batch-normalization layer.</summary>
     /// <param name="momentum">Weight of the old running value (Keras's default 0.99; PyTorch's momentum 0.1 is 0.9 here).</param>
     /// <param name="epsilon">Added to the variance (Keras's default 1e-3; PyTorch's is 1e-5).</param>

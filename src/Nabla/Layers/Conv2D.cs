@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Nabla.Initializers;
 
 namespace Nabla.Layers;
@@ -9,6 +10,21 @@ namespace Nabla.Layers;
 /// </summary>
 public sealed class Conv2D : ConvolutionBase
 {
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new()
+    {
+        ["filters"] = Filters,
+        ["kernel_size"] = ConfigReader.Json(KernelSize),
+        ["strides"] = ConfigReader.Json(Strides),
+        ["padding"] = ConfigReader.Json(Padding),
+        ["dilation"] = ConfigReader.Json(Dilation),
+        ["activation"] = ConfigReader.Json(this, Activation),
+        ["use_bias"] = UseBias,
+    };
+
+    /// <summary>Rebuilds a layer from its <see cref="Layer.GetConfig"/>.</summary>
+    public static Conv2D FromConfig(ConfigReader c) => new(c.Int("filters"), c.Size("kernel_size"), c.Size("strides", 1), c.Padding("padding", "valid"), c.Size("dilation", 1), c.Activation("activation"), c.Bool("use_bias", true));
+
     /// <summary>Creates a Conv2D layer.</summary>
     /// <param name="filters">Output channels.</param>
     /// <param name="kernelSize">Window size.</param>
@@ -68,6 +84,21 @@ public sealed class Conv2D : ConvolutionBase
 /// </summary>
 public sealed class Conv1D : ConvolutionBase
 {
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new()
+    {
+        ["filters"] = Filters,
+        ["kernel_size"] = KernelSize,
+        ["strides"] = Strides,
+        ["padding"] = ConfigReader.Json(Padding),
+        ["dilation"] = Dilation,
+        ["activation"] = ConfigReader.Json(this, Activation),
+        ["use_bias"] = UseBias,
+    };
+
+    /// <summary>Rebuilds a layer from its <see cref="Layer.GetConfig"/>.</summary>
+    public static Conv1D FromConfig(ConfigReader c) => new(c.Int("filters"), c.Int("kernel_size"), c.Int("strides", 1), c.Padding("padding", "valid"), c.Int("dilation", 1), c.Activation("activation"), c.Bool("use_bias", true));
+
     /// <summary>Creates a Conv1D layer; arguments as <see cref="Conv2D"/> along one dimension (inputShape is [C, L]).</summary>
     public Conv1D(int filters, int kernelSize, int strides = 1, ConvPadding? padding = null, int dilation = 1,
         ActivationFunction? activation = null, bool useBias = true, Initializer? kernelInitializer = null, Initializer? biasInitializer = null,

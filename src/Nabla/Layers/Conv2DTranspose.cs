@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Nabla.Initializers;
 
 namespace Nabla.Layers;
@@ -9,6 +10,20 @@ namespace Nabla.Layers;
 /// </summary>
 public sealed class Conv2DTranspose : ConvolutionBase
 {
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new()
+    {
+        ["filters"] = Filters,
+        ["kernel_size"] = ConfigReader.Json(KernelSize),
+        ["strides"] = ConfigReader.Json(Strides),
+        ["padding"] = Padding,
+        ["activation"] = ConfigReader.Json(this, Activation),
+        ["use_bias"] = UseBias,
+    };
+
+    /// <summary>Rebuilds a layer from its <see cref="Layer.GetConfig"/>.</summary>
+    public static Conv2DTranspose FromConfig(ConfigReader c) => new(c.Int("filters"), c.Size("kernel_size"), c.Size("strides", 1), c.String("padding", "valid")!, c.Activation("activation"), c.Bool("use_bias", true));
+
     private readonly bool _same;
 
     /// <summary>Creates a Conv2DTranspose layer.</summary>

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Nabla.Initializers;
 
 namespace Nabla.Layers;
@@ -9,6 +10,12 @@ namespace Nabla.Layers;
 /// </summary>
 public sealed class Dense : Layer
 {
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new() { ["units"] = Units, ["activation"] = ConfigReader.Json(this, Activation), ["use_bias"] = UseBias };
+
+    /// <summary>Rebuilds a layer from its <see cref="Layer.GetConfig"/>.</summary>
+    public static Dense FromConfig(ConfigReader c) => new(c.Int("units"), c.Activation("activation"), c.Bool("use_bias", true), kernelInitializer: c.Initializer("kernel_initializer"));
+
     private readonly Initializer _kernelInitializer;
     private readonly Initializer _biasInitializer;
 

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace Nabla.Layers;
 
 /// <summary>
@@ -7,6 +9,12 @@ namespace Nabla.Layers;
 /// </summary>
 public sealed class Dropout : Layer
 {
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new() { ["rate"] = Rate };
+
+    /// <summary>Rebuilds a layer from its <see cref="Layer.GetConfig"/>.</summary>
+    public static Dropout FromConfig(ConfigReader c) => new(c.Float("rate"));
+
     /// <summary>Creates a dropout layer dropping a fraction <paramref name="rate"/> in [0, 1).</summary>
     public Dropout(float rate, string? name = null) : base(name)
     {
@@ -16,6 +24,9 @@ public sealed class Dropout : Layer
 
     /// <summary>The fraction of elements dropped in training.</summary>
     public float Rate { get; }
+
+    /// <inheritdoc/>
+    public override Tensor? ComputeMask(Tensor input, Tensor? mask) => mask;
 
     /// <inheritdoc/>
     protected override Tensor Call(Tensor input)

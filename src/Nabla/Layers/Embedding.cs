@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Nabla.Initializers;
 
 namespace Nabla.Layers;
@@ -10,6 +11,12 @@ namespace Nabla.Layers;
 /// </summary>
 public sealed class Embedding : Layer
 {
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new() { ["input_dim"] = InputDim, ["output_dim"] = OutputDim, ["padding_index"] = PaddingIndex };
+
+    /// <summary>Rebuilds a layer from its <see cref="Layer.GetConfig"/>.</summary>
+    public static Embedding FromConfig(ConfigReader c) => new(c.Int("input_dim"), c.Int("output_dim"), c.OptionalInt("padding_index"));
+
     /// <summary>Creates an embedding of <paramref name="inputDim"/> ids into <paramref name="outputDim"/> dimensions.</summary>
     /// <param name="inputDim">Vocabulary size.</param>
     /// <param name="outputDim">Vector size.</param>
@@ -44,6 +51,9 @@ public sealed class Embedding : Layer
 
     /// <summary>The table [inputDim, outputDim].</summary>
     public Parameter Weight { get; }
+
+    /// <summary>With a padding id, the mask of the real (non-padding) ids [N, T] for the next (recurrent) layer; otherwise none.</summary>
+    public override Tensor? ComputeMask(Tensor input, Tensor? mask) => PaddingIndex is int pad ? input.Ne(pad) : null;
 
     /// <inheritdoc/>
     protected override Tensor Call(Tensor input)

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace Nabla.Layers;
 
 /// <summary>
@@ -6,6 +8,12 @@ namespace Nabla.Layers;
 /// </summary>
 public sealed class Input : Layer
 {
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new() { ["shape"] = ConfigReader.Json(SampleShape) };
+
+    /// <summary>Rebuilds a layer from its <see cref="Layer.GetConfig"/>.</summary>
+    public static Input FromConfig(ConfigReader c) => new(c.Ints("shape"));
+
     /// <summary>Declares samples of <paramref name="shape"/> (batch dimension excluded).</summary>
     public Input(params int[] shape) : base(null)
     {
@@ -15,8 +23,23 @@ public sealed class Input : Layer
         EnsureBuilt(shape);
     }
 
+    /// <summary>Declares samples of <paramref name="shape"/> under a name (a functional model's input name).</summary>
+    public Input(string name, params int[] shape) : this(shape) => Name = name;
+
     /// <summary>One sample's shape.</summary>
     public int[] SampleShape { get; }
+
+    private SymbolicTensor? _output;
+
+    /// <summary>The symbolic tensor this input feeds into a functional model (see <see cref="Layer.Apply"/>).</summary>
+    public SymbolicTensor Output => _output ??= SymbolicTensor.ForInput(this);
+
+    /// <summary>An input used where a symbolic tensor is expected: its <see cref="Output"/>.</summary>
+    public static implicit operator SymbolicTensor(Input input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return input.Output;
+    }
 
     /// <inheritdoc/>
     public override string TypeName => "InputLayer";

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace Nabla.Layers;
 
 /// <summary>
@@ -6,6 +8,12 @@ namespace Nabla.Layers;
 /// </summary>
 public sealed class LayerNormalization : Layer
 {
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new() { ["epsilon"] = Epsilon };
+
+    /// <summary>Rebuilds a layer from its <see cref="Layer.GetConfig"/>.</summary>
+    public static LayerNormalization FromConfig(ConfigReader c) => new(c.Float("epsilon", 1e-3f));
+
     /// <summary>Creates a layer-normalization layer (epsilon: Keras's default 1e-3; PyTorch's is 1e-5).</summary>
     public LayerNormalization(float epsilon = 1e-3f, string? name = null) : base(name)
     {

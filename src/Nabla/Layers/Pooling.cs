@@ -1,8 +1,13 @@
+using System.Text.Json.Nodes;
+
 namespace Nabla.Layers;
 
 /// <summary>The shared part of the 2-D pooling layers: window, strides (default: the window) and padding.</summary>
 public abstract class Pooling2D : Layer
 {
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new() { ["pool_size"] = ConfigReader.Json(PoolSize), ["strides"] = ConfigReader.Json(Strides), ["padding"] = ConfigReader.Json(Padding) };
+
     /// <summary>Sets the window, strides and padding.</summary>
     protected Pooling2D(Size2 poolSize, Size2? strides, ConvPadding? padding, string? name) : base(name)
     {
@@ -34,6 +39,10 @@ public abstract class Pooling2D : Layer
 public sealed class MaxPooling2D(Size2? poolSize = null, Size2? strides = null, ConvPadding? padding = null, string? name = null)
     : Pooling2D(poolSize ?? 2, strides, padding, name)
 {
+
+    /// <summary>Rebuilds a layer from its <see cref="Layer.GetConfig"/>.</summary>
+    public static MaxPooling2D FromConfig(ConfigReader c) => new(c.Size("pool_size", 2), c.Has("strides") ? c.Size("strides") : null, c.Padding("padding", "valid"));
+
     /// <inheritdoc/>
     protected override Tensor Pool(Tensor input, Padding2D padding) => Tensor.MaxPool2d(input, PoolSize.Tuple, Strides.Tuple, padding);
 }
@@ -42,6 +51,10 @@ public sealed class MaxPooling2D(Size2? poolSize = null, Size2? strides = null, 
 public sealed class AveragePooling2D(Size2? poolSize = null, Size2? strides = null, ConvPadding? padding = null, string? name = null)
     : Pooling2D(poolSize ?? 2, strides, padding, name)
 {
+
+    /// <summary>Rebuilds a layer from its <see cref="Layer.GetConfig"/>.</summary>
+    public static AveragePooling2D FromConfig(ConfigReader c) => new(c.Size("pool_size", 2), c.Has("strides") ? c.Size("strides") : null, c.Padding("padding", "valid"));
+
     /// <inheritdoc/>
     protected override Tensor Pool(Tensor input, Padding2D padding) => Tensor.AvgPool2d(input, PoolSize.Tuple, Strides.Tuple, padding);
 }
@@ -49,6 +62,9 @@ public sealed class AveragePooling2D(Size2? poolSize = null, Size2? strides = nu
 /// <summary>The shared part of the 1-D pooling layers over [N, C, L].</summary>
 public abstract class Pooling1D : Layer
 {
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new() { ["pool_size"] = PoolSize, ["strides"] = Strides, ["padding"] = ConfigReader.Json(Padding) };
+
     /// <summary>Sets the window, stride (default: the window) and padding.</summary>
     protected Pooling1D(int poolSize, int? strides, ConvPadding? padding, string? name) : base(name)
     {
@@ -82,6 +98,10 @@ public abstract class Pooling1D : Layer
 public sealed class MaxPooling1D(int poolSize = 2, int? strides = null, ConvPadding? padding = null, string? name = null)
     : Pooling1D(poolSize, strides, padding, name)
 {
+
+    /// <summary>Rebuilds a layer from its <see cref="Layer.GetConfig"/>.</summary>
+    public static MaxPooling1D FromConfig(ConfigReader c) => new(c.Int("pool_size", 2), c.OptionalInt("strides"), c.Padding("padding", "valid"));
+
     /// <inheritdoc/>
     protected override Tensor Pool(Tensor input, Padding2D padding) => Tensor.MaxPool2d(input, (1, PoolSize), (1, Strides), padding);
 }
@@ -90,6 +110,10 @@ public sealed class MaxPooling1D(int poolSize = 2, int? strides = null, ConvPadd
 public sealed class AveragePooling1D(int poolSize = 2, int? strides = null, ConvPadding? padding = null, string? name = null)
     : Pooling1D(poolSize, strides, padding, name)
 {
+
+    /// <summary>Rebuilds a layer from its <see cref="Layer.GetConfig"/>.</summary>
+    public static AveragePooling1D FromConfig(ConfigReader c) => new(c.Int("pool_size", 2), c.OptionalInt("strides"), c.Padding("padding", "valid"));
+
     /// <inheritdoc/>
     protected override Tensor Pool(Tensor input, Padding2D padding) => Tensor.AvgPool2d(input, (1, PoolSize), (1, Strides), padding);
 }
@@ -97,6 +121,12 @@ public sealed class AveragePooling1D(int poolSize = 2, int? strides = null, Conv
 /// <summary>Mean over all positions: [N, C, H, W] to [N, C].</summary>
 public sealed class GlobalAveragePooling2D(string? name = null) : Layer(name)
 {
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new();
+
+    /// <summary>Rebuilds a layer from its <see cref="Layer.GetConfig"/>.</summary>
+    public static GlobalAveragePooling2D FromConfig(ConfigReader c) => new();
+
     /// <inheritdoc/>
     protected override Tensor Call(Tensor input) => input.Rank == 4 ? input.Mean([2, 3])
         : throw new ArgumentException($"{Label} expects inputs [N, C, H, W], but got shape {input.ShapeString}.");
@@ -106,6 +136,12 @@ public sealed class GlobalAveragePooling2D(string? name = null) : Layer(name)
 public sealed class GlobalMaxPooling2D(string? name = null) : Layer(name)
 {
     /// <inheritdoc/>
+    public override JsonObject GetConfig() => new();
+
+    /// <summary>Rebuilds a layer from its <see cref="Layer.GetConfig"/>.</summary>
+    public static GlobalMaxPooling2D FromConfig(ConfigReader c) => new();
+
+    /// <inheritdoc/>
     protected override Tensor Call(Tensor input) => input.Rank == 4 ? input.Max([2, 3])
         : throw new ArgumentException($"{Label} expects inputs [N, C, H, W], but got shape {input.ShapeString}.");
 }
@@ -113,6 +149,12 @@ public sealed class GlobalMaxPooling2D(string? name = null) : Layer(name)
 /// <summary>Mean over the sequence: [N, C, L] to [N, C].</summary>
 public sealed class GlobalAveragePooling1D(string? name = null) : Layer(name)
 {
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new();
+
+    /// <summary>Rebuilds a layer from its <see cref="Layer.GetConfig"/>.</summary>
+    public static GlobalAveragePooling1D FromConfig(ConfigReader c) => new();
+
     /// <inheritdoc/>
     protected override Tensor Call(Tensor input) => input.Rank == 3 ? input.Mean(2)
         : throw new ArgumentException($"{Label} expects inputs [N, C, L], but got shape {input.ShapeString}.");
@@ -122,6 +164,12 @@ public sealed class GlobalAveragePooling1D(string? name = null) : Layer(name)
 public sealed class GlobalMaxPooling1D(string? name = null) : Layer(name)
 {
     /// <inheritdoc/>
+    public override JsonObject GetConfig() => new();
+
+    /// <summary>Rebuilds a layer from its <see cref="Layer.GetConfig"/>.</summary>
+    public static GlobalMaxPooling1D FromConfig(ConfigReader c) => new();
+
+    /// <inheritdoc/>
     protected override Tensor Call(Tensor input) => input.Rank == 3 ? input.Max(2)
         : throw new ArgumentException($"{Label} expects inputs [N, C, L], but got shape {input.ShapeString}.");
 }
@@ -129,6 +177,12 @@ public sealed class GlobalMaxPooling1D(string? name = null) : Layer(name)
 /// <summary>Repeats each pixel <see cref="Size"/> times in height and width (nearest neighbour): [N, C, H, W] to [N, C, H*sh, W*sw].</summary>
 public sealed class UpSampling2D(Size2? size = null, string? name = null) : Layer(name)
 {
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new() { ["size"] = ConfigReader.Json(Size) };
+
+    /// <summary>Rebuilds a layer from its <see cref="Layer.GetConfig"/>.</summary>
+    public static UpSampling2D FromConfig(ConfigReader c) => new(c.Size("size", 2));
+
     /// <summary>The repetition factors.</summary>
     public Size2 Size { get; } = size ?? 2;
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Nabla.Initializers;
 
 namespace Nabla.Layers;
@@ -80,13 +81,10 @@ public abstract class RecurrentLayer : Layer
     protected override Tensor Call(Tensor input) => Run(input).Output;
 
     /// <summary>Runs with a mask [N, T] of real (1) and padded (0) steps.</summary>
-    public Tensor Forward(Tensor input, Tensor? mask)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        if (input.Rank != 3) throw new ArgumentException($"{Label} expects inputs [N, T, features], but got shape {input.ShapeString}.");
-        EnsureBuilt(input.Shape[1..]);
-        return Run(input, null, mask).Output;
-    }
+    protected override Tensor Call(Tensor input, Tensor mask) => Run(input, null, mask).Output;
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new() { ["units"] = Units, ["return_sequences"] = ReturnSequences };
 
     /// <summary>
     /// Runs the sequence from <paramref name="initialStates"/> (zeros when null; LSTM takes h and c),
@@ -143,6 +141,17 @@ public sealed class SimpleRNN : RecurrentLayer
     public override RecurrentLayer CloneSettings() => new SimpleRNN(Units, Activation, ReturnSequences);
 
     /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var c = base.GetConfig();
+        c["activation"] = ConfigReader.Json(this, Activation);
+        return c;
+    }
+
+    /// <summary>Rebuilds a layer from its <see cref="GetConfig"/>.</summary>
+    public static SimpleRNN FromConfig(ConfigReader c) => new(c.Int("units"), c.Activation("activation", "tanh"), c.Bool("return_sequences", false));
+
+    /// <inheritdoc/>
     protected override Tensor[] Step(Tensor projectedInput, Tensor[] states) => [Activation.Apply(projectedInput + Recurrent(states[0]))];
 }
 
@@ -161,6 +170,9 @@ public sealed class LSTM(int units, bool returnSequences = false, Initializer? k
 
     /// <inheritdoc/>
     public override RecurrentLayer CloneSettings() => new LSTM(Units, ReturnSequences);
+
+    /// <summary>Rebuilds a layer from its <see cref="RecurrentLayer.GetConfig"/>.</summary>
+    public static LSTM FromConfig(ConfigReader c) => new(c.Int("units"), c.Bool("return_sequences", false));
 
     /// <inheritdoc/>
     protected override Tensor InitialInputBias()
@@ -201,6 +213,9 @@ public sealed class GRU(int units, bool returnSequences = false, Initializer? ke
 
     /// <inheritdoc/>
     public override RecurrentLayer CloneSettings() => new GRU(Units, ReturnSequences);
+
+    /// <summary>Rebuilds a layer from its <see cref="RecurrentLayer.GetConfig"/>.</summary>
+    public static GRU FromConfig(ConfigReader c) => new(c.Int("units"), c.Bool("return_sequences", false));
 
     /// <inheritdoc/>
     protected override (Tensor Output, Tensor[] States)? RunWhole(Tensor projected, Tensor[] states, Tensor? mask)
@@ -264,13 +279,21 @@ public sealed class Bidirectional : Layer
     }
 
     /// <inheritdoc/>
-    protected override Tensor Call(Tensor input) => Forward(input, null);
+    public override JsonObject GetConfig() => new() { ["layer"] = LayerCatalog.ToJson(Forwards) };
+
+    /// <summary>Rebuilds a layer from its <see cref="GetConfig"/>.</summary>
+    public static Bidirectional FromConfig(ConfigReader c) => new(c.Layer("layer") as RecurrentLayer
+        ?? throw new InvalidDataException($"{c.What}: Bidirectional wraps a layer that is not recurrent."));
+
+    /// <inheritdoc/>
+    protected override Tensor Call(Tensor input) => Both(input, null);
 
     /// <summary>Runs both directions with a mask [N, T] of real steps.</summary>
-    public Tensor Forward(Tensor input, Tensor? mask)
+    protected override Tensor Call(Tensor input, Tensor mask) => Both(input, mask);
+
+    private Tensor Both(Tensor input, Tensor? mask)
     {
         if (input.Rank != 3) throw new ArgumentException($"{Label} expects inputs [N, T, features], but got shape {input.ShapeString}.");
-        EnsureBuilt(input.Shape[1..]);
         int t = input.Shape[1];
         Tensor reversed = Tensor.FromArray(Enumerable.Range(0, t).Reverse().Select(i => (float)i).ToArray());
         Tensor ahead = Forwards.Forward(input, mask);

@@ -1,10 +1,43 @@
+using System.Text.Json.Nodes;
+
 namespace Nabla.Optimizers;
 
-/// <summary>A learning rate as a function of the optimizer step (0-based), as Keras's schedules.</summary>
+/// <summary>A learning rate as a function of the optimizer step (0-based), as Keras's schedules; saved with the optimizer.</summary>
 public abstract class LearningRateSchedule
 {
     /// <summary>The learning rate at <paramref name="step"/>.</summary>
     public abstract float Get(int step);
+
+    /// <summary>The settings that rebuild the schedule: <c>{"type": ..., ...}</c>.</summary>
+    public abstract JsonObject GetConfig();
+
+    private static readonly Dictionary<string, Func<ConfigReader, LearningRateSchedule>> s_factories = new(StringComparer.Ordinal)
+    {
+        [nameof(StepDecay)] = c => new StepDecay(c.Float("initial_learning_rate"), c.Int("step_size"), c.Float("gamma", 0.1f)),
+        [nameof(ExponentialDecay)] = c => new ExponentialDecay(c.Float("initial_learning_rate"), c.Int("decay_steps"), c.Float("decay_rate"), c.Bool("staircase", false)),
+        [nameof(CosineDecay)] = c => new CosineDecay(c.Float("peak_learning_rate"), c.Int("decay_steps"), c.Int("warmup_steps", 0), c.Float("alpha", 0f)),
+    };
+
+    /// <summary>Makes schedules of type <typeparamref name="T"/> savable: <paramref name="factory"/> rebuilds one from its config.</summary>
+    public static void Register<T>(Func<ConfigReader, T> factory) where T : LearningRateSchedule
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        lock (s_factories) s_factories[typeof(T).Name] = factory;
+    }
+
+    /// <summary>A schedule from a config written by <see cref="GetConfig"/>.</summary>
+    public static LearningRateSchedule FromConfig(JsonObject config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        string type = config["type"]?.GetValue<string>() ?? throw new FormatException("the learning-rate schedule has no type");
+        Func<ConfigReader, LearningRateSchedule>? factory;
+        lock (s_factories) s_factories.TryGetValue(type, out factory);
+        if (factory is null) throw new FormatException($"unknown learning-rate schedule '{IO.ModelFile.CheckPrintable(type, "the schedule type")}'");
+        var reader = new ConfigReader(config, $"schedule {type}");
+        var schedule = factory(reader);
+        if (reader.Missing.Count > 0) throw new FormatException($"schedule {type}: missing argument '{reader.Missing[0]}'");
+        return schedule;
+    }
 }
 
 /// <summary>initial * gamma^floor(step / stepSize): drops by gamma every stepSize steps.</summary>
@@ -12,6 +45,9 @@ public sealed class StepDecay(float initialLearningRate, int stepSize, float gam
 {
     /// <inheritdoc/>
     public override float Get(int step) => initialLearningRate * MathF.Pow(gamma, step / Math.Max(stepSize, 1));
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new() { ["type"] = nameof(StepDecay), ["initial_learning_rate"] = initialLearningRate, ["step_size"] = stepSize, ["gamma"] = gamma };
 }
 
 /// <summary>initial * rate^(step / decaySteps), or with <paramref name="staircase"/> rate^floor(step / decaySteps).</summary>
@@ -24,6 +60,12 @@ public sealed class ExponentialDecay(float initialLearningRate, int decaySteps, 
         if (staircase) p = MathF.Floor(p);
         return initialLearningRate * MathF.Pow(decayRate, p);
     }
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new()
+    {
+        ["type"] = nameof(ExponentialDecay), ["initial_learning_rate"] = initialLearningRate, ["decay_steps"] = decaySteps, ["decay_rate"] = decayRate, ["staircase"] = staircase,
+    };
 }
 
 /// <summary>
@@ -40,4 +82,10 @@ public sealed class CosineDecay(float peakLearningRate, int decaySteps, int warm
         float cosine = 0.5f * (1f + MathF.Cos(MathF.PI * t));
         return peakLearningRate * ((1f - alpha) * cosine + alpha);
     }
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new()
+    {
+        ["type"] = nameof(CosineDecay), ["peak_learning_rate"] = peakLearningRate, ["decay_steps"] = decaySteps, ["warmup_steps"] = warmupSteps, ["alpha"] = alpha,
+    };
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Nabla.Layers;
 
 namespace Nabla.Optimizers;
@@ -18,17 +19,32 @@ public abstract class Optimizer
     protected Optimizer(float learningRate, IEnumerable<Parameter>? parameters)
     {
         if (!(learningRate > 0f)) throw new ArgumentOutOfRangeException(nameof(learningRate), $"{GetType().Name}: learning rate must be positive, not {learningRate}.");
-        LearningRate = learningRate;
+        _learningRate = learningRate;
         if (parameters is not null) Bind(parameters);
     }
 
     /// <summary>Number of state buffers per parameter (Adam: 2, SGD with momentum: 1).</summary>
     protected abstract int StateSlots { get; }
 
-    /// <summary>The base learning rate (used when no <see cref="Schedule"/> is set).</summary>
-    public float LearningRate { get; set; }
+    private float _learningRate;
 
-    /// <summary>A schedule that gives the learning rate from the step number; overrides <see cref="LearningRate"/>.</summary>
+    /// <summary>
+    /// The base learning rate, used when no <see cref="Schedule"/> is set. Setting it while a
+    /// schedule is set is an error (the schedule owns the learning rate, as in Keras).
+    /// </summary>
+    public float LearningRate
+    {
+        get => _learningRate;
+        set
+        {
+            if (Schedule is not null)
+                throw new InvalidOperationException($"{GetType().Name}: the learning rate is set by its schedule ({Schedule.GetType().Name}); remove the schedule before setting LearningRate.");
+            if (!(value > 0f)) throw new ArgumentOutOfRangeException(nameof(value), $"{GetType().Name}: learning rate must be positive, not {value}.");
+            _learningRate = value;
+        }
+    }
+
+    /// <summary>A schedule that gives the learning rate from the step number; while set, it owns the learning rate.</summary>
     public LearningRateSchedule? Schedule { get; set; }
 
     /// <summary>If set, gradients are scaled so their global L2 norm is at most this (PyTorch's clip_grad_norm_).</summary>
@@ -148,6 +164,57 @@ public abstract class Optimizer
             _state[i] = buffers[i].Select(b => (float[])b.Clone()).ToArray();
         }
         Iterations = iterations;
+    }
+
+    /// <summary>
+    /// The settings that rebuild this optimizer (Keras's get_config): its type, learning rate or
+    /// schedule, weight decay, clipping and its own hyperparameters; not its state.
+    /// </summary>
+    public JsonObject GetConfig()
+    {
+        var c = new JsonObject { ["type"] = GetType().Name, ["learning_rate"] = LearningRate, ["weight_decay"] = WeightDecay };
+        WriteConfig(c);
+        if (ClipNorm is float cn) c["clip_norm"] = cn;
+        if (ClipValue is float cv) c["clip_value"] = cv;
+        if (Schedule is not null) c["schedule"] = Schedule.GetConfig();
+        return c;
+    }
+
+    /// <summary>Adds the subclass's own hyperparameters to its config.</summary>
+    protected virtual void WriteConfig(JsonObject config)
+    {
+    }
+
+    private static readonly Dictionary<string, Func<ConfigReader, Optimizer>> s_factories = new(StringComparer.Ordinal)
+    {
+        [nameof(SGD)] = SGD.FromConfig,
+        [nameof(Adam)] = Adam.FromConfig,
+        [nameof(AdamW)] = AdamW.FromConfig,
+        [nameof(RMSProp)] = RMSProp.FromConfig,
+        [nameof(Adagrad)] = Adagrad.FromConfig,
+    };
+
+    /// <summary>Makes optimizers of type <typeparamref name="T"/> savable with a model: <paramref name="factory"/> rebuilds one from its config.</summary>
+    public static void Register<T>(Func<ConfigReader, T> factory) where T : Optimizer
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        lock (s_factories) s_factories[typeof(T).Name] = factory;
+    }
+
+    /// <summary>An optimizer (without state) from a config written by <see cref="GetConfig"/>; unknown keys (other than <c>iterations</c>) are ignored.</summary>
+    public static Optimizer FromConfig(JsonObject config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        string type = config["type"]?.GetValue<string>() ?? throw new FormatException("the optimizer has no type");
+        Func<ConfigReader, Optimizer>? factory;
+        lock (s_factories) s_factories.TryGetValue(type, out factory);
+        if (factory is null) throw new FormatException($"unknown optimizer type '{IO.ModelFile.CheckPrintable(type, "the optimizer type")}'");
+        var c = new ConfigReader(config, $"optimizer {type}");
+        Optimizer o = factory(c);
+        if (c.OptionalFloat("clip_norm") is float cn) o.ClipNorm = cn;
+        if (c.OptionalFloat("clip_value") is float cv) o.ClipValue = cv;
+        if (config["schedule"] is JsonObject schedule) o.Schedule = LearningRateSchedule.FromConfig(schedule);
+        return o;
     }
 
     /// <summary>An optimizer with default settings from its Keras name: sgd, adam, adamw, rmsprop, adagrad.</summary>

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Nabla.Kernels;
 using Nabla.Layers;
 
@@ -22,6 +23,17 @@ public sealed class SGD : Optimizer
 
     /// <summary>Whether Nesterov momentum is used.</summary>
     public bool Nesterov { get; }
+
+    /// <inheritdoc/>
+    protected override void WriteConfig(JsonObject config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config["momentum"] = Momentum;
+        config["nesterov"] = Nesterov;
+    }
+
+    /// <summary>Rebuilds an optimizer from its <see cref="Optimizer.GetConfig"/> (state aside).</summary>
+    public static SGD FromConfig(ConfigReader c) => new(c.Float("learning_rate", 0.01f), c.Float("momentum", 0f), c.Bool("nesterov", false), c.Float("weight_decay", 0f));
 
     /// <inheritdoc/>
     protected override int StateSlots => Momentum == 0f ? 0 : 1;
@@ -59,6 +71,18 @@ public class Adam : Optimizer
     protected virtual bool Decoupled => false;
 
     /// <inheritdoc/>
+    protected override void WriteConfig(JsonObject config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config["beta1"] = Beta1;
+        config["beta2"] = Beta2;
+        config["epsilon"] = Epsilon;
+    }
+
+    /// <summary>Rebuilds an optimizer from its <see cref="Optimizer.GetConfig"/> (state aside).</summary>
+    public static Adam FromConfig(ConfigReader c) => new(c.Float("learning_rate", 1e-3f), c.Float("beta1", 0.9f), c.Float("beta2", 0.999f), c.Float("epsilon", 1e-8f), c.Float("weight_decay", 0f));
+
+    /// <inheritdoc/>
     protected override int StateSlots => 2;
 
     /// <inheritdoc/>
@@ -72,6 +96,9 @@ public sealed class AdamW(float learningRate = 1e-3f, float beta1 = 0.9f, float 
 {
     /// <inheritdoc/>
     protected override bool Decoupled => true;
+
+    /// <summary>Rebuilds an optimizer from its <see cref="Optimizer.GetConfig"/> (state aside).</summary>
+    public static new AdamW FromConfig(ConfigReader c) => new(c.Float("learning_rate", 1e-3f), c.Float("beta1", 0.9f), c.Float("beta2", 0.999f), c.Float("epsilon", 1e-8f), c.Float("weight_decay", 0.01f));
 }
 
 /// <summary>RMSProp: divides the gradient by a running root mean square (PyTorch's formulas; rho is PyTorch's alpha).</summary>
@@ -98,6 +125,18 @@ public sealed class RMSProp : Optimizer
     public float Momentum { get; }
 
     /// <inheritdoc/>
+    protected override void WriteConfig(JsonObject config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config["rho"] = Rho;
+        config["epsilon"] = Epsilon;
+        config["momentum"] = Momentum;
+    }
+
+    /// <summary>Rebuilds an optimizer from its <see cref="Optimizer.GetConfig"/> (state aside).</summary>
+    public static RMSProp FromConfig(ConfigReader c) => new(c.Float("learning_rate", 1e-3f), c.Float("rho", 0.9f), c.Float("epsilon", 1e-7f), c.Float("momentum", 0f), c.Float("weight_decay", 0f));
+
+    /// <inheritdoc/>
     protected override int StateSlots => 2;
 
     /// <inheritdoc/>
@@ -118,6 +157,16 @@ public sealed class Adagrad : Optimizer
 
     /// <summary>Added to the denominator.</summary>
     public float Epsilon { get; }
+
+    /// <inheritdoc/>
+    protected override void WriteConfig(JsonObject config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config["epsilon"] = Epsilon;
+    }
+
+    /// <summary>Rebuilds an optimizer from its <see cref="Optimizer.GetConfig"/> (state aside).</summary>
+    public static Adagrad FromConfig(ConfigReader c) => new(c.Float("learning_rate", 0.01f), c.Float("epsilon", 1e-10f), c.Float("weight_decay", 0f));
 
     /// <inheritdoc/>
     protected override int StateSlots => 1;

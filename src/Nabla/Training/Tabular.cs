@@ -418,7 +418,7 @@ public static class TabularTrainer
     /// <summary>A model saved by <see cref="Train"/> with its preprocessing.</summary>
     /// <param name="Model">The network.</param>
     /// <param name="Preprocessing">How rows become inputs.</param>
-    public sealed record SavedTabularModel(Sequential Model, TabularPreprocessor Preprocessing);
+    public sealed record SavedTabularModel(Model Model, TabularPreprocessor Preprocessing);
 
     /// <summary>Loads a model saved by <see cref="Train"/>, or explains that the file has no preprocessing.</summary>
     public static SavedTabularModel Load(string path)
@@ -432,7 +432,7 @@ public static class TabularTrainer
     /// The tabular preprocessing kept in a model file's <paramref name="metadata"/>, checked against
     /// the loaded <paramref name="model"/> (inputs per row, outputs per class); null when the file has none.
     /// </summary>
-    public static TabularPreprocessor? ReadPreprocessing(Sequential model, IReadOnlyDictionary<string, string> metadata, string path)
+    public static TabularPreprocessor? ReadPreprocessing(Model model, IReadOnlyDictionary<string, string> metadata, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(metadata);

@@ -150,9 +150,11 @@ public class OptimizerReferenceTests
         Close(expected, actual, "SGD under StepDecay");
         var sgd = new SGD(1f) { Schedule = schedule };
         Assert.Equal(0.1f, sgd.CurrentLearningRate);
-        sgd.LearningRate = 7f;
+        // The schedule owns the learning rate (as in Keras): setting it under a schedule is an error, not ignored.
+        Assert.Throws<InvalidOperationException>(() => sgd.LearningRate = 7f);
         Assert.Equal(0.1f, sgd.CurrentLearningRate);
         sgd.Schedule = null;
+        sgd.LearningRate = 7f;
         Assert.Equal(7f, sgd.CurrentLearningRate);
     }
 

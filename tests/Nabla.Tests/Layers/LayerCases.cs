@@ -7,7 +7,7 @@ namespace Nabla.Tests.Layers;
 /// expected output shape and parameter count. The conformance tests run over this table, and
 /// a test fails when a Layer class is missing from it.
 /// </summary>
-public static class LayerCatalog
+public static class LayerCases
 {
     public sealed record Entry(string Name, Func<Layer> Make, int[] InputShape, int[] OutputShape, int ParameterCount,
         Func<Generator, int[], Tensor>? Input = null, bool Differentiable = true)
