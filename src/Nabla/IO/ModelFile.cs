@@ -227,16 +227,16 @@ public static class ModelFile
 
     private static Sequential ReadSequential(JsonObject arch)
     {
-                int[] inputShape = (arch["input_shape"] as JsonArray ?? throw new FormatException("its architecture has no input shape")).Select(n => n!.GetValue<int>()).ToArray();
-                long values = 1;
-                foreach (int d in inputShape) values = Math.Min(values * d, LoadBudget.MaxActivationFloats + 1); // capped, so it cannot overflow
-                if (inputShape.Any(d => d < 1) || values > LoadBudget.MaxActivationFloats)
-                    throw new FormatException($"its input_shape {Shapes.Format(inputShape)} is not a positive shape of at most {LoadBudget.MaxActivationFloats:N0} values");
-                var layers = (arch["layers"] as JsonArray ?? throw new FormatException("its architecture has no layer list")).Select(n => LayerCatalog.FromJson(n as JsonObject ?? throw new FormatException("a layer entry is not an object"))).ToArray();
-                string name = CheckPrintable(arch["name"]?.GetValue<string>() ?? "sequential", "the model's name");
-                var model = new Sequential(layers) { Name = name };
-                if (!model.IsBuilt) model.Build(inputShape);
-                return model;
+        int[] inputShape = (arch["input_shape"] as JsonArray ?? throw new FormatException("its architecture has no input shape")).Select(n => n!.GetValue<int>()).ToArray();
+        long values = 1;
+        foreach (int d in inputShape) values = Math.Min(values * d, LoadBudget.MaxActivationFloats + 1); // capped, so it cannot overflow
+        if (inputShape.Any(d => d < 1) || values > LoadBudget.MaxActivationFloats)
+            throw new FormatException($"its input_shape {Shapes.Format(inputShape)} is not a positive shape of at most {LoadBudget.MaxActivationFloats:N0} values");
+        var layers = (arch["layers"] as JsonArray ?? throw new FormatException("its architecture has no layer list")).Select(n => LayerCatalog.FromJson(n as JsonObject ?? throw new FormatException("a layer entry is not an object"))).ToArray();
+        string name = CheckPrintable(arch["name"]?.GetValue<string>() ?? "sequential", "the model's name");
+        var model = new Sequential(layers) { Name = name };
+        if (!model.IsBuilt) model.Build(inputShape);
+        return model;
     }
 
     /// <summary>Compiles a loaded model as its file says, restoring the optimizer's state when the file has it.</summary>

@@ -64,7 +64,11 @@ public sealed class ExponentialDecay(float initialLearningRate, int decaySteps, 
     /// <inheritdoc/>
     public override JsonObject GetConfig() => new()
     {
-        ["type"] = nameof(ExponentialDecay), ["initial_learning_rate"] = initialLearningRate, ["decay_steps"] = decaySteps, ["decay_rate"] = decayRate, ["staircase"] = staircase,
+        ["type"] = nameof(ExponentialDecay),
+        ["initial_learning_rate"] = initialLearningRate,
+        ["decay_steps"] = decaySteps,
+        ["decay_rate"] = decayRate,
+        ["staircase"] = staircase,
     };
 }
 
@@ -86,6 +90,10 @@ public sealed class CosineDecay(float peakLearningRate, int decaySteps, int warm
     /// <inheritdoc/>
     public override JsonObject GetConfig() => new()
     {
-        ["type"] = nameof(CosineDecay), ["peak_learning_rate"] = peakLearningRate, ["decay_steps"] = decaySteps, ["warmup_steps"] = warmupSteps, ["alpha"] = alpha,
+        ["type"] = nameof(CosineDecay),
+        ["peak_learning_rate"] = peakLearningRate,
+        ["decay_steps"] = decaySteps,
+        ["warmup_steps"] = warmupSteps,
+        ["alpha"] = alpha,
     };
 }
