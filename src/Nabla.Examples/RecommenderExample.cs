@@ -9,7 +9,8 @@ namespace Nabla.Examples;
 /// <summary>
 /// Rating prediction on MovieLens ml-latest-small (a user's own copy: research use only, so
 /// it is read from ../shared/datasets or --data, never shipped): biased matrix factorisation,
-/// rating = global mean + user bias + item bias + user vector . item vector, trained on a seeded
+/// rating = global mean + user bias + item bias + user vector . item vector, as a two-input
+/// functional model (user id, item id) with the shared vectors and biases as embeddings, trained on a seeded
 /// random 80% of the ratings and tested on the rest, beside the global-mean and the regularised
 /// user+item-bias baselines computed on the same split.
 /// </summary>
@@ -22,64 +23,24 @@ public sealed class RecommenderExample : Example
     public override string Description => "MovieLens ratings with biased matrix factorisation, against mean and bias baselines";
 
     /// <summary>
-    /// Input [N, 2] of (user index, item index) to a predicted rating [N, 1]: global mean + user
-    /// bias + item bias + an interaction of the user's and the item's vectors.
+    /// A two-input functional model: user ids [N, 1] and item ids [N, 1] to a rating [N, 1] less
+    /// the training mean (the targets are centred): user bias + item bias + an interaction of the
+    /// user's and the item's vectors, which <paramref name="interaction"/> makes from the two [N, dim]
+    /// vectors (a dot product for matrix factorisation, a small network for NCF).
     /// </summary>
-    private abstract class RatingModel : Layer
+    private static Model TwoTower(string name, int users, int items, int dim, Func<SymbolicTensor, SymbolicTensor, SymbolicTensor> interaction)
     {
-        protected RatingModel(int users, int items, int dim, float mean) : base(null)
-        {
-            Users = AddModule("users", new Embedding(users, dim, initializer: new Nabla.Initializers.RandomNormal(0, 0.05f)));
-            Items = AddModule("items", new Embedding(items, dim, initializer: new Nabla.Initializers.RandomNormal(0, 0.05f)));
-            UserBias = AddModule("user_bias", new Embedding(users, 1, initializer: new Nabla.Initializers.Zeros()));
-            ItemBias = AddModule("item_bias", new Embedding(items, 1, initializer: new Nabla.Initializers.Zeros()));
-            Mean = mean;
-        }
-
-        public Embedding Users { get; }
-        public Embedding Items { get; }
-        public Embedding UserBias { get; }
-        public Embedding ItemBias { get; }
-        public float Mean { get; }
-
-        /// <summary>The interaction term [N, 1] of user vectors <paramref name="p"/> and item vectors <paramref name="q"/> [N, dim].</summary>
-        protected abstract Tensor Interaction(Tensor p, Tensor q);
-
-        protected override Tensor Call(Tensor input)
-        {
-            Tensor u = input.Select(1, 0), i = input.Select(1, 1);
-            return Interaction(Users.Forward(u), Items.Forward(i)) + UserBias.Forward(u) + ItemBias.Forward(i) + Mean;
-        }
-    }
-
-    /// <summary>Biased matrix factorisation: the interaction is the dot product.</summary>
-    private sealed class Factorisation(int users, int items, int dim, float mean) : RatingModel(users, items, dim, mean)
-    {
-        public override string TypeName => "Factorisation";
-
-        protected override Tensor Interaction(Tensor p, Tensor q) => (p * q).Sum(1, keepDim: true);
-    }
-
-    /// <summary>
-    /// Neural collaborative filtering (He et al., 2017, the MLP branch): the user and item vectors
-    /// are concatenated and passed through a small ReLU network instead of a dot product.
-    /// </summary>
-    private sealed class NeuralCollaborativeFiltering : RatingModel
-    {
-        public NeuralCollaborativeFiltering(int users, int items, int dim, float mean) : base(users, items, dim, mean)
-        {
-            Hidden = AddModule("hidden", new Dense(64, "relu"));
-            Hidden2 = AddModule("hidden2", new Dense(32, "relu"));
-            Output = AddModule("output", new Dense(1));
-        }
-
-        public Dense Hidden { get; }
-        public Dense Hidden2 { get; }
-        public Dense Output { get; }
-
-        public override string TypeName => "NeuralCollaborativeFiltering";
-
-        protected override Tensor Interaction(Tensor p, Tensor q) => Output.Forward(Hidden2.Forward(Hidden.Forward(Tensor.Concat([p, q], 1))));
+        var user = new Input("user", 1);
+        var item = new Input("item", 1);
+        SymbolicTensor Embed(Input ids, int count, int size, string what, Nabla.Initializers.Initializer init) =>
+            new Flatten(name: what + "_flat").Apply(new Embedding(count, size, initializer: init, name: what).Apply(ids));
+        var vectors = new Nabla.Initializers.RandomNormal(0, 0.05f);
+        var userVector = Embed(user, users, dim, "user_vectors", vectors);
+        var itemVector = Embed(item, items, dim, "item_vectors", vectors);
+        var userBias = Embed(user, users, 1, "user_bias", new Nabla.Initializers.Zeros());
+        var itemBias = Embed(item, items, 1, "item_bias", new Nabla.Initializers.Zeros());
+        var rating = new Add(name: "rating").Apply(interaction(userVector, itemVector), userBias, itemBias);
+        return new Model([user, item], [rating], name);
     }
 
     /// <inheritdoc/>
@@ -115,24 +76,33 @@ public sealed class RecommenderExample : Example
         }
         double meanRmse = Rmse(_ => mean);
 
-        Tensor Ids(int[] rows) => Tensor.FromArray(rows.SelectMany(r => new[] { ids[2 * r], ids[2 * r + 1] }).ToArray(), rows.Length, 2);
-        Tensor Ratings(int[] rows) => Tensor.FromArray(rows.Select(r => ratings[r]).ToArray(), rows.Length, 1);
+        // Two inputs, user ids and item ids, each [N, 1]; the targets are the ratings less the training mean.
+        Tensor[] Ids(int[] rows) =>
+        [
+            Tensor.FromArray(rows.Select(r => ids[2 * r]).ToArray(), rows.Length, 1),
+            Tensor.FromArray(rows.Select(r => ids[2 * r + 1]).ToArray(), rows.Length, 1),
+        ];
+        Tensor[] Ratings(int[] rows) => [Tensor.FromArray(rows.Select(r => ratings[r] - mean).ToArray(), rows.Length, 1)];
         Generator.ManualSeed(options.Seed);
-        var model = new Sequential(new Factorisation(userIndex.Count, itemIndex.Count, 32, mean)) { Name = "recommender" };
+        var model = TwoTower("recommender", userIndex.Count, itemIndex.Count, 32, (p, q) => new Dot(name: "interaction").Apply(p, q));
         model.Compile(new MeanSquaredError(), new AdamW(2e-3f, weightDecay: 0.5f));
         log.WriteLine($"dataset: {file}, {n} ratings, {userIndex.Count} users, {itemIndex.Count} movies; random 80/20 split, seed {options.Seed}");
+        if (options.Verbose > 0) model.Summary(log);
         model.Fit(Ids(train), Ratings(train), epochs: options.Epochs ?? 20, batchSize: 256, verbose: options.Verbose, output: log);
         double mfRmse = Math.Sqrt(model.Evaluate(Ids(test), Ratings(test), batchSize: 4096)["loss"]);
 
+        // Neural collaborative filtering (He et al., 2017, the MLP branch): the two vectors
+        // concatenated and passed through a small ReLU network instead of a dot product.
         Generator.ManualSeed(options.Seed);
-        var ncf = new Sequential(new NeuralCollaborativeFiltering(userIndex.Count, itemIndex.Count, 32, mean)) { Name = "ncf" };
+        var ncf = TwoTower("ncf", userIndex.Count, itemIndex.Count, 32, (p, q) =>
+            new Dense(1).Apply(new Dense(32, "relu").Apply(new Dense(64, "relu").Apply(new Concatenate().Apply(p, q)))));
         ncf.Compile(new MeanSquaredError(), new AdamW(1e-3f, weightDecay: 0.5f));
         ncf.Fit(Ids(train), Ratings(train), epochs: options.Epochs ?? 20, batchSize: 256, validationSplit: 0.1f, verbose: options.Verbose, output: log,
             callbacks: [new Nabla.Callbacks.EarlyStopping(patience: 2, restoreBestWeights: true)]);
         double ncfRmse = Math.Sqrt(ncf.Evaluate(Ids(test), Ratings(test), batchSize: 4096)["loss"]);
         log.WriteLine($"test RMSE: matrix factorisation {mfRmse:F4}, neural collaborative filtering (concatenated vectors, ReLU 64-32, early stopping on 10% of training) {ncfRmse:F4}");
 
-        ShowTopK(model, file, userIndex, itemIndex, ids, train, log);
+        ShowTopK(model, mean, file, userIndex, itemIndex, ids, train, log);
         var result = new ExampleResult(Name);
         result.Metrics.Add("test_rmse", mfRmse);
         result.Metrics.Add("ncf_test_rmse", ncfRmse);
@@ -143,7 +113,7 @@ public sealed class RecommenderExample : Example
     }
 
     /// <summary>Prints the five unrated movies the model scores highest for the first user, with titles from movies.csv beside the ratings.</summary>
-    private static void ShowTopK(Sequential model, string ratingsFile, Dictionary<string, int> users, Dictionary<string, int> items, float[] ids, int[] train, TextWriter log)
+    private static void ShowTopK(Model model, float mean, string ratingsFile, Dictionary<string, int> users, Dictionary<string, int> items, float[] ids, int[] train, TextWriter log)
     {
         string moviesFile = Path.Combine(Path.GetDirectoryName(ratingsFile)!, "movies.csv");
         if (!File.Exists(moviesFile)) return;
@@ -154,8 +124,9 @@ public sealed class RecommenderExample : Example
         const int user = 0;
         var rated = train.Where(r => (int)ids[2 * r] == user).Select(r => (int)ids[2 * r + 1]).ToHashSet();
         var candidates = Enumerable.Range(0, items.Count).Where(i => !rated.Contains(i)).ToArray();
-        Tensor input = Tensor.FromArray(candidates.SelectMany(i => new[] { (float)user, i }).ToArray(), candidates.Length, 2);
-        float[] scores = model.Predict(input, batchSize: 4096).ToArray();
+        Tensor users_ = Tensor.Zeros(candidates.Length, 1) + user;
+        Tensor movies_ = Tensor.FromArray(candidates.Select(i => (float)i).ToArray(), candidates.Length, 1);
+        float[] scores = (model.Predict([users_, movies_], batchSize: 4096)[0] + mean).ToArray();
         string userId = users.First(kv => kv.Value == user).Key;
         log.WriteLine($"top 5 for user {userId} (movies they have not rated in training):");
         foreach (int k in Enumerable.Range(0, candidates.Length).OrderByDescending(k => scores[k]).Take(5))
