@@ -105,11 +105,11 @@ public static class Program
             ["--early-stopping", "--json"]);
         string csv = o.Values.GetValueOrDefault("--csv") ?? throw new ArgumentException("train needs --csv FILE.");
         string label = o.Values.GetValueOrDefault("--label") ?? throw new ArgumentException("train needs --label COLUMN.");
-        Nabla.Training.TabularTask? task = o.Values.GetValueOrDefault("--task")?.ToLowerInvariant() switch
+        Nabla.Tabular.TabularTask? task = o.Values.GetValueOrDefault("--task")?.ToLowerInvariant() switch
         {
             null => null,
-            "classification" => Nabla.Training.TabularTask.Classification,
-            "regression" => Nabla.Training.TabularTask.Regression,
+            "classification" => Nabla.Tabular.TabularTask.Classification,
+            "regression" => Nabla.Tabular.TabularTask.Regression,
             var t => throw new ArgumentException($"--task must be classification or regression, not '{t}'."),
         };
         int[]? layers = o.Values.TryGetValue("--layers", out string? l)
@@ -121,7 +121,7 @@ public static class Program
         int epochs = o.Int("--epochs", min: 1) ?? 100;
         string optimizer = o.Values.GetValueOrDefault("--optimizer") ?? "adam";
         _ = Nabla.Optimizers.Optimizer.Get(optimizer); // an unknown name fails now, not after reading the data
-        var options = new Nabla.Training.TabularOptions(label, task, layers, epochs, o.Int("--batch-size", min: 1) ?? 32,
+        var options = new Nabla.Tabular.TabularOptions(label, task, layers, epochs, o.Int("--batch-size", min: 1) ?? 32,
             o.Float("--lr", 1e-3f, 0f, float.PositiveInfinity), optimizer, o.Float("--validation", 0.2f, 0f, 1f, includeAbove: true), o.Float("--test", 0.2f, 0f, 1f),
             (ulong)(o.Int("--seed") ?? 42), o.Flags.Contains("--early-stopping"), o.Values.GetValueOrDefault("--save"), modelJson);
         bool json = o.Flags.Contains("--json");
@@ -134,9 +134,9 @@ public static class Program
         var notes = new NoteWriter(json ? Console.Error : Console.Out);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var table = Nabla.Data.CsvTable.Read(csv);
-        Nabla.Training.TabularResult result = json
-            ? Nabla.Training.TabularTrainer.Train(table, options, notes)
-            : SpectreProgress.Run($"training on {Path.GetFileName(csv)}", epochs, progress => Nabla.Training.TabularTrainer.Train(table, options, notes, callbacks: [progress]));
+        Nabla.Tabular.TabularResult result = json
+            ? Nabla.Tabular.TabularTrainer.Train(table, options, notes)
+            : SpectreProgress.Run($"training on {Path.GetFileName(csv)}", epochs, progress => Nabla.Tabular.TabularTrainer.Train(table, options, notes, callbacks: [progress]));
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         // The pictures are drawn only when asked for: a confusion matrix of thousands of classes takes minutes.
         var pictures = new List<(string Caption, byte[] Png)>();
@@ -192,10 +192,10 @@ public static class Program
         string model = o.Values.GetValueOrDefault("--model") ?? throw new ArgumentException("predict needs --model FILE.");
         string csv = o.Values.GetValueOrDefault("--csv") ?? throw new ArgumentException("predict needs --csv FILE.");
         if (o.Values.TryGetValue("--out", out string? outPath)) Nabla.IO.AtomicFile.CheckWritable(outPath, "--out");
-        var saved = Nabla.Training.TabularTrainer.Load(model);
+        var saved = Nabla.Tabular.TabularTrainer.Load(model);
         var table = Nabla.Data.CsvTable.Read(csv);
-        var (predictions, confidence) = Nabla.Training.TabularTrainer.Predict(saved, table);
-        bool classify = saved.Preprocessing.Task == Nabla.Training.TabularTask.Classification;
+        var (predictions, confidence) = Nabla.Tabular.TabularTrainer.Predict(saved, table);
+        bool classify = saved.Preprocessing.Task == Nabla.Tabular.TabularTask.Classification;
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         string Quote(string v) => v.Contains(',') || v.Contains('"') || v.Contains('\n') ? "\"" + v.Replace("\"", "\"\"") + "\"" : v;
         var lines = new List<string> { string.Join(",", table.Columns.Select(Quote)) + ",prediction" + (classify ? ",probability" : "") };
@@ -218,9 +218,9 @@ public static class Program
         var o = Options.Parse(args, ["--model", "--csv"], ["--json"]);
         string model = o.Values.GetValueOrDefault("--model") ?? throw new ArgumentException("evaluate needs --model FILE.");
         string csv = o.Values.GetValueOrDefault("--csv") ?? throw new ArgumentException("evaluate needs --csv FILE.");
-        var saved = Nabla.Training.TabularTrainer.Load(model);
+        var saved = Nabla.Tabular.TabularTrainer.Load(model);
         var table = Nabla.Data.CsvTable.Read(csv);
-        var metrics = Nabla.Training.TabularTrainer.Evaluate(saved, table);
+        var metrics = Nabla.Tabular.TabularTrainer.Evaluate(saved, table);
         int rowCount = table.Rows.Count;
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         if (o.Flags.Contains("--json"))
@@ -268,14 +268,14 @@ public static class Program
         Nabla.IO.AtomicFile.CheckWritable(onnx, "--onnx");
         var (network, metadata) = Nabla.IO.ModelFile.LoadWithMetadata(model);
         // A model from nabla train exports its whole pipeline, so ONNX Runtime alone gives what predict gives.
-        var preprocessing = Nabla.Training.TabularTrainer.ReadPreprocessing(network, metadata, model);
-        Nabla.IO.OnnxExport.Save(network, onnx, preprocessing);
+        var preprocessing = Nabla.Tabular.TabularTrainer.ReadPreprocessing(network, metadata, model);
+        Nabla.IO.OnnxExport.Save(network, onnx, preprocessing is null ? null : new Nabla.Tabular.TabularOnnxPipeline(preprocessing));
         if (preprocessing is null)
             Console.Out.WriteLine($"wrote {onnx} (ONNX opset {Nabla.IO.OnnxExport.Opset})");
         else
             Console.Out.WriteLine($"wrote {onnx} (ONNX opset {Nabla.IO.OnnxExport.Opset}): inputs are the table's columns " +
                 $"({string.Join(", ", preprocessing.Encodings.Select(c => c.Name + (c.Numeric ? " float" : " string")))}, each [N, 1]); " +
-                (preprocessing.Task == Nabla.Training.TabularTask.Classification ? "outputs label, probability and probabilities" : "output prediction"));
+                (preprocessing.Task == Nabla.Tabular.TabularTask.Classification ? "outputs label, probability and probabilities" : "output prediction"));
         return 0;
     }
 

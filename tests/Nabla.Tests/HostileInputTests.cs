@@ -5,6 +5,7 @@ using Nabla.Callbacks;
 using Nabla.Data;
 using Nabla.IO;
 using Nabla.Layers;
+using Nabla.Tabular;
 using Nabla.Training;
 
 namespace Nabla.Tests;

@@ -270,7 +270,7 @@ public static class ModelFile
     /// <see cref="FormatException"/>: names and labels read from a file reach the terminal, where
     /// an escape sequence could retitle the window or rewrite what was printed.
     /// </summary>
-    internal static string CheckPrintable(string value, string what)
+    public static string CheckPrintable(string value, string what)
     {
         foreach (char c in value)
         {

@@ -13,8 +13,8 @@ namespace Nabla.IO;
 /// named "input" with a symbolic batch dimension, its output "output". An Embedding's padding
 /// mask reaches the recurrent layer after it as in <see cref="Sequential.Forward(Tensor)"/>: a masked
 /// recurrent layer is written out step by step (padded steps keep the state), since ONNX's
-/// recurrent ops can only end sequences early. With a <see cref="Training.TabularPreprocessor"/>
-/// the whole pipeline of <c>nabla predict</c> is exported (see <see cref="Save(Model, string, Training.TabularPreprocessor?)"/>).
+/// recurrent ops can only end sequences early. An <see cref="OnnxPipeline"/> puts work before and
+/// after the network in the same graph (see <see cref="Save(Model, string, OnnxPipeline?)"/>).
 /// </summary>
 public static class OnnxExport
 {
@@ -37,18 +37,17 @@ public static class OnnxExport
             return;
         }
         var graph = model.Graph ?? throw new NotSupportedException($"OnnxExport: model '{model.Name}' is a subclass of Model whose computation is code; only Sequential and functional models can be exported.");
-        var g = new GraphBuilder();
+        var g = new Graph();
         bool single = graph.Inputs.Count == 1 && graph.Outputs.Count == 1;
         var values = new string[graph.Nodes.Count];
         var masks = new string?[graph.Nodes.Count];
-        var inputs = new List<ProtoWriter>();
         for (int n = 0; n < graph.Nodes.Count; n++)
         {
             var node = graph.Nodes[n];
             if (node.Layer is Input input)
             {
                 values[n] = single ? "input" : input.Name!;
-                inputs.Add(ValueInfo(values[n], input.SampleShape));
+                g.Input(values[n], input.SampleShape);
                 continue;
             }
             int[] from = [.. node.Inputs.Select(graph.IndexOf)];
@@ -61,20 +60,19 @@ public static class OnnxExport
             values[n] = Emit(g, node.Layer, values[from[0]], ref mask);
             masks[n] = mask;
         }
-        var outputs = new List<ProtoWriter>();
         var outputNames = new HashSet<string>();
         foreach (var o in graph.Outputs)
         {
             string name = single ? "output" : o.Layer.Name!;
             if (!outputNames.Add(name)) name = g.Name(name);
-            g.Nodes.Add(Node("Identity", [values[graph.IndexOf(o)]], [name], name));
-            outputs.Add(ValueInfo(name, [.. o.Shape]));
+            g.Add("Identity", [values[graph.IndexOf(o)]], [name]);
+            g.Output(name, [.. o.Shape]);
         }
-        Write(g, model.Name, inputs, outputs, [], path);
+        Write(g, model.Name, path);
     }
 
     /// <summary>A merge layer over the values <paramref name="xs"/>.</summary>
-    private static string EmitMerge(GraphBuilder g, Merge layer, string[] xs) => layer switch
+    private static string EmitMerge(Graph g, Merge layer, string[] xs) => layer switch
     {
         Layers.Add => g.Op("Sum", xs),
         Subtract => g.Op("Sub", xs),
@@ -86,7 +84,7 @@ public static class OnnxExport
         _ => throw new NotSupportedException($"OnnxExport: {layer.TypeName} '{layer.Name}' cannot be exported to ONNX yet."),
     };
 
-    private static string EmitDot(GraphBuilder g, Dot d, string a, string b)
+    private static string EmitDot(Graph g, Dot d, string a, string b)
     {
         int rank = d.BuiltInputShape.Length + 1;
         int axis = d.Axes < 0 ? d.Axes + rank : d.Axes;
@@ -102,72 +100,54 @@ public static class OnnxExport
     }
 
     /// <summary>
-    /// Writes <paramref name="model"/> as an ONNX file (atomically). With <paramref name="preprocessing"/>
-    /// (a model trained by <c>nabla train</c>), the graph takes the table's raw columns, one input
-    /// per feature column named as the column, [N, 1]: float for numeric columns, string
-    /// (trimmed) for the others. It standardises and one-hot encodes them inside the graph as
-    /// <c>nabla predict</c> does and gives, for a classifier, <c>label</c> (string [N]),
-    /// <c>probability</c> (of that label, [N]) and <c>probabilities</c> ([N, classes], in the order of
-    /// the model's <c>classes</c> metadata); for a regression, <c>prediction</c> ([N, 1], in the
-    /// label's units). So ONNX Runtime alone reproduces <c>nabla predict</c>.
+    /// Writes a Sequential <paramref name="model"/> as an ONNX file (atomically) with work around
+    /// the network in the same graph: <paramref name="pipeline"/> declares the graph's inputs and
+    /// makes the network's input from them, then makes the graph's outputs from the network's
+    /// output (the tabular pipeline of <c>nabla train</c> does this, so ONNX Runtime alone
+    /// reproduces <c>nabla predict</c>).
     /// </summary>
-    public static void Save(Model model, string path, Training.TabularPreprocessor? preprocessing)
+    public static void Save(Model model, string path, OnnxPipeline? pipeline)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (preprocessing is null) Save(model, path);
-        else SaveSequential(model as Sequential ?? throw new NotSupportedException($"OnnxExport: a table's preprocessing goes in front of a Sequential model, not model '{model.Name}'."), path, preprocessing);
+        if (pipeline is null) Save(model, path);
+        else SaveSequential(model as Sequential ?? throw new NotSupportedException($"OnnxExport: a pipeline goes around a Sequential model, not model '{model.Name}'."), path, pipeline);
     }
 
-    private static void SaveSequential(Sequential model, string path, Training.TabularPreprocessor? preprocessing)
+    private static void SaveSequential(Sequential model, string path, OnnxPipeline? pipeline)
     {
         if (!model.IsBuilt) throw new InvalidOperationException($"OnnxExport: model '{model.Name}' is not built; build or fit it first.");
-        var g = new GraphBuilder();
+        var g = new Graph();
         int[] inputShape = model.Layers[0].BuiltInputShape.ToArray();
-        if (preprocessing is not null && (inputShape.Length != 1 || inputShape[0] != preprocessing.FeatureCount))
-            throw new ArgumentException($"OnnxExport: the preprocessing makes {preprocessing.FeatureCount} inputs but model '{model.Name}' takes {Shapes.Format(inputShape)}.");
-        string current = preprocessing is null ? "input" : Preprocess(g, preprocessing);
+        string current = pipeline is null ? "input" : pipeline.AddInputs(g, inputShape);
         string? mask = null;
         foreach (var layer in model.Layers) current = Emit(g, layer, current, ref mask);
-        int[] outputShape = OutputShape(model, inputShape);
-        var inputs = new List<ProtoWriter>();
-        var outputs = new List<ProtoWriter>();
-        var metadata = new List<(string Key, string Value)>();
-        if (preprocessing is null)
+        if (pipeline is null)
         {
-            g.Nodes.Add(Node("Identity", [current], ["output"], "output"));
-            inputs.Add(ValueInfo("input", inputShape));
-            outputs.Add(ValueInfo("output", outputShape));
+            g.Add("Identity", [current], ["output"]);
+            g.Input("input", inputShape);
+            g.Output("output", model.OutputShape());
         }
-        else
-        {
-            foreach (var (name, numeric, _, _, _) in preprocessing.Encodings) inputs.Add(ValueInfo(name, [1], numeric ? 1 : 8));
-            Postprocess(g, preprocessing, current, outputs);
-            metadata.Add(("task", preprocessing.Task.ToString().ToLowerInvariant()));
-            metadata.Add(("label", preprocessing.Label));
-            if (preprocessing.Task == Training.TabularTask.Classification)
-                metadata.Add(("classes", new System.Text.Json.Nodes.JsonArray(preprocessing.Classes.Select(c => (System.Text.Json.Nodes.JsonNode?)c).ToArray()).ToJsonString()));
-        }
-
-        Write(g, model.Name, inputs, outputs, metadata, path);
+        else pipeline.AddOutputs(g, current, model.OutputShape());
+        Write(g, model.Name, path);
     }
 
     /// <summary>The model proto around the graph <paramref name="g"/> built, written atomically.</summary>
-    private static void Write(GraphBuilder g, string name, List<ProtoWriter> inputs, List<ProtoWriter> outputs, List<(string Key, string Value)> metadata, string path)
+    private static void Write(Graph g, string name, string path)
     {
         var graph = new ProtoWriter();
         foreach (var n in g.Nodes) graph.Message(1, n);
         graph.String(2, name);
         foreach (var t in g.Initializers) graph.Message(5, t);
-        foreach (var i in inputs) graph.Message(11, i);
-        foreach (var o in outputs) graph.Message(12, o);
+        foreach (var i in g.Inputs) graph.Message(11, i);
+        foreach (var o in g.Outputs) graph.Message(12, o);
 
         var onnx = new ProtoWriter();
         onnx.Varint(1, 8); // IR version 8 (opset 17's)
         onnx.String(2, "Nabla");
         onnx.Message(7, graph);
         onnx.Message(8, OpsetImport("", Opset));
-        if (g.UsesMl) onnx.Message(8, OpsetImport("ai.onnx.ml", 3));
-        foreach (var (key, value) in metadata)
+        foreach (var (domain, version) in g.Domains) onnx.Message(8, OpsetImport(domain, version));
+        foreach (var (key, value) in g.Metadata)
         {
             var entry = new ProtoWriter();
             entry.String(1, key);
@@ -185,65 +165,48 @@ public static class OnnxExport
         return opset;
     }
 
-    /// <summary>The preprocessing's columns as model inputs: (x - mean) / std for numbers, one-hot for text, concatenated in order.</summary>
-    private static string Preprocess(GraphBuilder g, Training.TabularPreprocessor prep)
+    /// <summary>
+    /// The ONNX graph being written: nodes, constants (initializers), inputs, outputs and model
+    /// metadata. Names made from a hint are unique in the graph. An <see cref="OnnxPipeline"/>
+    /// writes its part of the graph through this.
+    /// </summary>
+    public sealed class Graph
     {
-        var parts = new List<string>();
-        foreach (var (name, numeric, mean, std, categories) in prep.Encodings)
-        {
-            if (numeric)
-            {
-                parts.Add(g.Op("Div", [g.Op("Sub", [name, g.Constant("mean", Tensor.Scalar(mean))]), g.Constant("std", Tensor.Scalar(std))]));
-                continue;
-            }
-            if (categories.Length == 0)
-            {
-                continue; // a column with no training categories encodes to nothing
-            }
-            // ai.onnx.ml's OneHotEncoder: [N, 1] strings -> [N, 1, K]; an unseen category is all zeros, as in Nabla.
-            g.UsesMl = true;
-            string hot = g.Name("onehot");
-            g.Nodes.Add(Node("OneHotEncoder", [name], [hot], hot, "ai.onnx.ml", ("cats_strings", categories), ("zeros", 1L)));
-            parts.Add(g.Op("Reshape", [hot, g.Ints("shape", -1, categories.Length)]));
-        }
-        return parts.Count == 1 ? parts[0] : g.Op("Concat", [.. parts], ("axis", 1L));
-    }
-
-    /// <summary>The outputs of <c>nabla predict</c> from the network's output.</summary>
-    private static void Postprocess(GraphBuilder g, Training.TabularPreprocessor prep, string output, List<ProtoWriter> outputs)
-    {
-        if (prep.Task == Training.TabularTask.Regression)
-        {
-            string scaled = g.Op("Mul", [output, g.Constant("target_std", Tensor.Scalar(prep.TargetStd))]);
-            g.Nodes.Add(Node("Add", [scaled, g.Constant("target_mean", Tensor.Scalar(prep.TargetMean))], ["prediction"], "prediction"));
-            outputs.Add(ValueInfo("prediction", [1]));
-            return;
-        }
-        int k = prep.Classes.Count;
-        g.Nodes.Add(Node("Softmax", [output], ["probabilities"], "probabilities", ("axis", -1L)));
-        g.Nodes.Add(Node("ReduceMax", ["probabilities"], ["probability"], "probability", ("axes", new long[] { 1 }), ("keepdims", 0L)));
-        string best = g.Op("ArgMax", ["probabilities"], ("axis", 1L), ("keepdims", 0L));
-        g.Nodes.Add(Node("Gather", [g.Strings("classes", prep.Classes), best], ["label"], "label", ("axis", 0L)));
-        outputs.Add(ValueInfo("label", [], 8));
-        outputs.Add(ValueInfo("probability", []));
-        outputs.Add(ValueInfo("probabilities", [k]));
-    }
-
-    private static int[] OutputShape(Sequential model, int[] inputShape)
-    {
-        using var inference = Module.InferenceScope();
-        using var noGrad = Tensor.NoGrad();
-        return model.Forward(Tensor.Zeros([1, .. inputShape])).Shape[1..].ToArray();
-    }
-
-    private sealed class GraphBuilder
-    {
-        public List<ProtoWriter> Nodes { get; } = [];
-        public List<ProtoWriter> Initializers { get; } = [];
+        internal List<ProtoWriter> Nodes { get; } = [];
+        internal List<ProtoWriter> Initializers { get; } = [];
+        internal List<ProtoWriter> Inputs { get; } = [];
+        internal List<ProtoWriter> Outputs { get; } = [];
+        internal List<(string Domain, long Version)> Domains { get; } = [];
+        internal List<(string Key, string Value)> Metadata { get; } = [];
         private int _counter;
 
+        internal Graph()
+        {
+        }
+
+        /// <summary>A new unique name from <paramref name="hint"/>.</summary>
         public string Name(string hint) => $"{hint}_{_counter++}";
 
+        /// <summary>Declares a graph input of one sample's <paramref name="sampleShape"/> (a symbolic batch dimension first), float or, with <paramref name="text"/>, string.</summary>
+        public void Input(string name, int[] sampleShape, bool text = false) => Inputs.Add(ValueInfo(name, sampleShape, text ? 8 : 1));
+
+        /// <summary>Declares a graph output, as <see cref="Input"/>.</summary>
+        public void Output(string name, int[] sampleShape, bool text = false) => Outputs.Add(ValueInfo(name, sampleShape, text ? 8 : 1));
+
+        /// <summary>A key and value in the model's metadata.</summary>
+        public void AddMetadata(string key, string value) => Metadata.Add((key, value));
+
+        /// <summary>Imports an operator set besides the default one (e.g. <c>ai.onnx.ml</c>, 3), once.</summary>
+        public void UseDomain(string domain, long version)
+        {
+            if (!Domains.Contains((domain, version))) Domains.Add((domain, version));
+        }
+
+        /// <summary>A node with the given output names, in the default domain or <paramref name="domain"/>.</summary>
+        public void Add(string op, string[] inputs, string[] outputs, string? domain = null, params (string Name, object Value)[] attributes) =>
+            Nodes.Add(Node(op, inputs, outputs, outputs[0], domain, attributes));
+
+        /// <summary>A float constant (initializer) named from <paramref name="hint"/>.</summary>
         public string Constant(string hint, Tensor value)
         {
             string name = Name(hint);
@@ -251,9 +214,7 @@ public static class OnnxExport
             return name;
         }
 
-        /// <summary>True once a node of the ai.onnx.ml domain is used.</summary>
-        public bool UsesMl { get; set; }
-
+        /// <summary>A string constant.</summary>
         public string Strings(string hint, IReadOnlyList<string> values)
         {
             string name = Name(hint);
@@ -280,6 +241,7 @@ public static class OnnxExport
             return name;
         }
 
+        /// <summary>An int64 constant [values.Length].</summary>
         public string Ints(string hint, params long[] values)
         {
             string name = Name(hint);
@@ -294,6 +256,7 @@ public static class OnnxExport
             return name;
         }
 
+        /// <summary>A node of the default domain with one output, named from the op; returns that name.</summary>
         public string Op(string op, string[] inputs, params (string Name, object Value)[] attributes)
         {
             string output = Name(op.ToLowerInvariant());
@@ -306,7 +269,7 @@ public static class OnnxExport
     /// Appends <paramref name="layer"/> to the graph; <paramref name="mask"/> is the bool [N, T]
     /// padding mask in force (null when none), passed on or ended as Sequential.Forward does.
     /// </summary>
-    private static string Emit(GraphBuilder g, Layer layer, string x, ref string? mask)
+    private static string Emit(Graph g, Layer layer, string x, ref string? mask)
     {
         string? incoming = mask;
         mask = layer is Dropout or Activation or Input ? mask : null;
@@ -412,7 +375,7 @@ public static class OnnxExport
     /// gates z, r, h, so the weight rows are reordered from PyTorch's i, f, g, o and r, z, n;
     /// GRU uses linear_before_reset = 1, PyTorch's formulation.
     /// </summary>
-    private static string Recurrent(GraphBuilder g, RecurrentLayer r, string x, bool reverse = false)
+    private static string Recurrent(Graph g, RecurrentLayer r, string x, bool reverse = false)
     {
         int h = r.Units;
         (string op, int[] order) = r switch
@@ -446,7 +409,7 @@ public static class OnnxExport
     /// Keras) and activations other than tanh. <paramref name="reverse"/> runs from the last step to
     /// the first, as the backward half of a Bidirectional layer (outputs stay in time order).
     /// </summary>
-    private static string Unrolled(GraphBuilder g, RecurrentLayer r, string x, string? mask, bool reverse)
+    private static string Unrolled(Graph g, RecurrentLayer r, string x, string? mask, bool reverse)
     {
         int h = r.Units, steps = r.BuiltInputShape[0];
         // Every step's input projection at once: [N, T, G*units], input bias included.
@@ -504,9 +467,9 @@ public static class OnnxExport
         return g.Op("Concat", outputs.Select(o => g.Op("Unsqueeze", [o, g.Ints("axes", 1)])).ToArray(), ("axis", 1L));
     }
 
-    private static string AddBias(GraphBuilder g, string y, Parameter? bias) => bias is null ? y : g.Op("Add", [y, g.Constant("bias", bias.Value)]);
+    private static string AddBias(Graph g, string y, Parameter? bias) => bias is null ? y : g.Op("Add", [y, g.Constant("bias", bias.Value)]);
 
-    private static string Act(GraphBuilder g, Layer layer, ActivationFunction f, string x) => f.Name switch
+    private static string Act(Graph g, Layer layer, ActivationFunction f, string x) => f.Name switch
     {
         "linear" => x,
         "relu" => g.Op("Relu", [x]),
@@ -590,7 +553,7 @@ public static class OnnxExport
     }
 
     /// <summary>Protocol-buffer wire encoding: varints, fixed32 and length-delimited fields.</summary>
-    private sealed class ProtoWriter
+    internal sealed class ProtoWriter
     {
         private readonly MemoryStream _buffer = new();
 
@@ -631,4 +594,19 @@ public static class OnnxExport
 
         public void Message(int field, ProtoWriter message) => Bytes(field, message.ToArray());
     }
+}
+
+/// <summary>
+/// Work written into an exported ONNX graph around a network: the graph's inputs and what turns
+/// them into the network's input, and what turns the network's output into the graph's outputs
+/// (the tabular pipeline of <c>nabla train</c>: standardisation and one-hot encoding before,
+/// labels and probabilities after).
+/// </summary>
+public abstract class OnnxPipeline
+{
+    /// <summary>Declares the graph's inputs and returns the name of the network's input, whose samples must have <paramref name="networkInputShape"/>.</summary>
+    public abstract string AddInputs(OnnxExport.Graph graph, int[] networkInputShape);
+
+    /// <summary>Declares the graph's outputs, made from the network's output <paramref name="networkOutput"/> (samples of <paramref name="networkOutputShape"/>).</summary>
+    public abstract void AddOutputs(OnnxExport.Graph graph, string networkOutput, int[] networkOutputShape);
 }

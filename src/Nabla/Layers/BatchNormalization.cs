@@ -68,22 +68,21 @@ public sealed class BatchNormalization : Layer
         int c = Weight!.Shape[0];
         if (input.Rank < 2 || input.Shape[1] != c)
             throw new ArgumentException($"{Label} was built for {c} channels on axis 1, but got input of shape {input.ShapeString}.");
-        int[] axes = [0, .. Enumerable.Range(2, input.Rank - 2)];
         int[] bshape = [1, c, .. Enumerable.Repeat(1, input.Rank - 2)];
         Tensor mean, variance;
         if (IsTraining)
         {
             int count = input.Size / c;
             if (count < 2) throw new ArgumentException($"{Label} needs more than one value per channel in training, got input of shape {input.ShapeString}.");
-            mean = input.Mean(axes, keepDim: true);
-            variance = input.Var(axes, keepDim: true, correction: 0);
+            (Tensor output, Tensor batchMean, Tensor batchVariance) = Tensor.BatchNorm(input, Weight.Value, Bias!.Value, Epsilon);
             using (Tensor.NoGrad())
             {
-                Tensor unbiased = variance.Reshape(c) * (count / (float)(count - 1));
-                RunningMean!.CopyFrom(RunningMean * Momentum + mean.Reshape(c) * (1f - Momentum));
+                Tensor unbiased = batchVariance * (count / (float)(count - 1));
+                RunningMean!.CopyFrom(RunningMean * Momentum + batchMean * (1f - Momentum));
                 RunningVar!.CopyFrom(RunningVar * Momentum + unbiased * (1f - Momentum));
                 _batchesTracked!.AddInPlace(Tensor.Scalar(1f));
             }
+            return output;
         }
         else
         {

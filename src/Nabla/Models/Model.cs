@@ -375,6 +375,41 @@ public class Model : Module
         return Fit(data, epochs, batchSize, validation, shuffle, callbacks, verbose, terminateOnNaN, output, initialEpoch, prefetch: false);
     }
 
+    /// <summary>
+    /// As <see cref="Fit(IReadOnlyList{Tensor}, IReadOnlyList{Tensor}, int, int, float, ValueTuple{IReadOnlyList{Tensor}, IReadOnlyList{Tensor}}?, bool, IEnumerable{Callback}?, int, bool, TextWriter?, int)"/>
+    /// with inputs and targets by name: the names of the model's Input layers and of its output layers.
+    /// </summary>
+    public History Fit(IReadOnlyDictionary<string, Tensor> x, IReadOnlyDictionary<string, Tensor> y, int epochs = 1, int batchSize = 32, float validationSplit = 0f,
+        bool shuffle = true, IEnumerable<Callback>? callbacks = null, int verbose = 1, bool terminateOnNaN = true, TextWriter? output = null, int initialEpoch = 0) =>
+        Fit(ByName(x, InputNames, "input", "Fit"), ByName(y, OutputNames, "output", "Fit"), epochs, batchSize, validationSplit, null, shuffle, callbacks, verbose, terminateOnNaN, output, initialEpoch);
+
+    /// <summary>The loss and metrics with inputs and targets by name.</summary>
+    public Dictionary<string, float> Evaluate(IReadOnlyDictionary<string, Tensor> x, IReadOnlyDictionary<string, Tensor> y, int batchSize = 32) =>
+        Evaluate(ByName(x, InputNames, "input", "Evaluate"), ByName(y, OutputNames, "output", "Evaluate"), batchSize);
+
+    /// <summary>The outputs, by output name, for inputs by name.</summary>
+    public Dictionary<string, Tensor> Predict(IReadOnlyDictionary<string, Tensor> x, int batchSize = 32)
+    {
+        var outputs = Predict(ByName(x, InputNames, "input", "Predict"), batchSize);
+        var result = new Dictionary<string, Tensor>();
+        for (int o = 0; o < outputs.Count; o++) result[OutputNames[o]] = outputs[o];
+        return result;
+    }
+
+    /// <summary>The names of the inputs (their Input layers' names), in order.</summary>
+    public virtual IReadOnlyList<string> InputNames => _graph?.Inputs.Select(i => i.Layer.Name!).ToArray() ?? ["input"];
+
+    /// <summary>The tensors of <paramref name="byName"/> in the order of <paramref name="names"/>; an unknown or missing name is an error listing the names.</summary>
+    private static Tensor[] ByName(IReadOnlyDictionary<string, Tensor> byName, IReadOnlyList<string> names, string what, string caller)
+    {
+        ArgumentNullException.ThrowIfNull(byName);
+        foreach (string key in byName.Keys)
+        {
+            if (!names.Contains(key)) throw new ArgumentException($"{caller}: the model has no {what} named '{key}'; its {what}s are {string.Join(", ", names)}.");
+        }
+        return [.. names.Select(n => byName.TryGetValue(n, out var t) ? t : throw new ArgumentException($"{caller}: no tensor for {what} '{n}'; the model's {what}s are {string.Join(", ", names)}."))];
+    }
+
     private static TensorDataset Pair(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, string caller, string what)
     {
         ArgumentNullException.ThrowIfNull(x);

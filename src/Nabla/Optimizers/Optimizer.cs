@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Nabla.Layers;
 
 namespace Nabla.Optimizers;
 

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Nabla.Kernels;
-using Nabla.Layers;
 
 namespace Nabla.Optimizers;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Nabla.Data;
+using Nabla.Tabular;
 using Nabla.Training;
 
 namespace Nabla.Tests.Data;

@@ -107,15 +107,15 @@ public class OnnxExportTests
             string csv = Path.Combine(dir, "table.csv"), modelPath = Path.Combine(dir, "m.nabla"), onnx = Path.Combine(dir, "m.onnx");
             File.WriteAllText(csv, TableCsv(regression, 120));
             var table = Nabla.Data.CsvTable.Read(csv);
-            Nabla.Training.TabularTrainer.Train(table, new Nabla.Training.TabularOptions("label", Epochs: 5, SavePath: modelPath), TextWriter.Null);
-            var saved = Nabla.Training.TabularTrainer.Load(modelPath);
-            OnnxExport.Save(saved.Model, onnx, saved.Preprocessing);
+            Nabla.Tabular.TabularTrainer.Train(table, new Nabla.Tabular.TabularOptions("label", Epochs: 5, SavePath: modelPath), TextWriter.Null);
+            var saved = Nabla.Tabular.TabularTrainer.Load(modelPath);
+            Nabla.Tabular.TabularOnnxPipeline.Save(saved.Model, onnx, saved.Preprocessing);
 
             // New rows, raw as in a CSV, with a colour the training rows never had (encodes as all zeros).
             string fresh = Path.Combine(dir, "new.csv");
             File.WriteAllText(fresh, "width,colour,height\n1.5,red,0.2\n7.25,blue,-0.75\n9.0,purple,1.5\n4.0, green ,0\n");
             var rows = Nabla.Data.CsvTable.Read(fresh);
-            var (predictions, confidence) = Nabla.Training.TabularTrainer.Predict(saved, rows);
+            var (predictions, confidence) = Nabla.Tabular.TabularTrainer.Predict(saved, rows);
 
             using var session = new InferenceSession(onnx);
             int n = rows.Rows.Count;

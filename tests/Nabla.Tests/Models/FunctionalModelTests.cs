@@ -97,6 +97,29 @@ public class FunctionalModelTests
     }
 
     [Fact]
+    public void Inputs_and_targets_can_be_given_by_name()
+    {
+        Generator.ManualSeed(16);
+        var price = new Input("price", 2);
+        var size = new Input("size", 3);
+        var joined = new Concatenate().Apply(price, size);
+        var model = new Model([price, size], [new Dense(1, name: "cost").Apply(joined), new Dense(2, name: "kind").Apply(joined)]);
+        model.Compile(["mse", "mse"], new SGD(0.05f));
+        var g = new Generator(17);
+        var x = new Dictionary<string, Tensor> { ["size"] = Tensor.RandN([16, 3], g), ["price"] = Tensor.RandN([16, 2], g) };
+        var y = new Dictionary<string, Tensor> { ["kind"] = Tensor.RandN([16, 2], g), ["cost"] = Tensor.RandN([16, 1], g) };
+        var byName = model.Evaluate(x, y);
+        var byOrder = model.Evaluate([x["price"], x["size"]], [y["cost"], y["kind"]]);
+        Assert.Equal(byOrder["loss"], byName["loss"]);
+        model.Fit(x, y, epochs: 2, batchSize: 8, verbose: 0);
+        Assert.Equal([16, 2], model.Predict(x)["kind"].Shape.ToArray());
+        Assert.Contains("no input named 'weight'; its inputs are price, size",
+            Assert.Throws<ArgumentException>(() => model.Predict(new Dictionary<string, Tensor> { ["weight"] = x["size"] })).Message);
+        Assert.Contains("no tensor for output 'kind'",
+            Assert.Throws<ArgumentException>(() => model.Evaluate(x, new Dictionary<string, Tensor> { ["cost"] = y["cost"] })).Message);
+    }
+
+    [Fact]
     public void Compile_checks_losses_weights_and_metrics_per_output()
     {
         var input = new Input(2);

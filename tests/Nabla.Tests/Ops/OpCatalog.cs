@@ -141,6 +141,8 @@ public static class OpCatalog
         Op("lstm_sequence.masked", x => Tensor.LstmSequence(x[0], x[1], x[2], x[3], x[4], x[5], Tensor.FromArray([1f, 1f, 0f, 0f, 0f, 1f, 0f, 1f], 2, 4)), In(2, 4, 12), In(12), In(12, 3), In(12), In(2, 3), In(2, 3)),
 
         // Convolution and pooling.
+        Op("batch_norm", x => Tensor.BatchNorm(x[0], x[1], x[2], 1e-3f).Output, In(4, 3, 2, 2), In(3), In(3)),
+        Op("batch_norm.features", x => Tensor.BatchNorm(x[0], x[1], x[2], 1e-5f).Output, In(5, 2), In(2), In(2)),
         Op("conv2d", x => Tensor.Conv2d(x[0], x[1], x[2]), In(2, 3, 5, 5), In(4, 3, 3, 3), In(4)),
         Op("conv2d.stride-pad-dilation", x => Tensor.Conv2d(x[0], x[1], null, (2, 1), new Padding2D(1, 0, 2, 1), (1, 2)), In(2, 2, 6, 7), In(3, 2, 2, 3)),
         Op("conv2d.1x1", x => Tensor.Conv2d(x[0], x[1], x[2]), In(1, 4, 3, 3), In(2, 4, 1, 1), In(2)),

@@ -1,4 +1,5 @@
 using Nabla.Data;
+using Nabla.Tabular;
 using Nabla.Training;
 
 namespace Nabla.Tests.Training;

@@ -6,6 +6,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using Nabla.Data;
 using Nabla.IO;
 using Nabla.Layers;
+using Nabla.Tabular;
 using Nabla.Training;
 
 namespace Nabla.Tests.Trust;

@@ -1,4 +1,4 @@
-namespace Nabla.Layers;
+namespace Nabla;
 
 /// <summary>
 /// A trainable tensor owned by a module (PyTorch's nn.Parameter): its value requires grad

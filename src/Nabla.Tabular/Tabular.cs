@@ -6,8 +6,9 @@ using Nabla.IO;
 using Nabla.Layers;
 using Nabla.Losses;
 using Nabla.Optimizers;
+using Nabla.Training;
 
-namespace Nabla.Training;
+namespace Nabla.Tabular;
 
 /// <summary>Classification (a class per row) or regression (a number per row).</summary>
 public enum TabularTask
@@ -450,11 +451,11 @@ public static class TabularTrainer
         // The preprocessing and the network must agree: inputs per row, and one output per class (or one number).
         int[] input = model.Layers[0].BuiltInputShape.ToArray();
         if (input.Length != 1 || input[0] != prep.FeatureCount)
-            throw new InvalidDataException($"{path}: the network takes inputs of shape {Shapes.Format(input)} but the preprocessing makes {prep.FeatureCount} per row.");
+            throw new InvalidDataException($"{path}: the network takes inputs of shape [{string.Join(", ", input)}] but the preprocessing makes {prep.FeatureCount} per row.");
         int outputs = model.OutputShape() is [int width] ? width : -1;
         int expected = prep.Task == TabularTask.Classification ? prep.Classes.Count : 1;
         if (outputs != expected)
-            throw new InvalidDataException($"{path}: the network has output shape {Shapes.Format(model.OutputShape())} but the preprocessing's {prep.Task.ToString().ToLowerInvariant()} needs [{expected}].");
+            throw new InvalidDataException($"{path}: the network has output shape [{string.Join(", ", model.OutputShape())}] but the preprocessing's {prep.Task.ToString().ToLowerInvariant()} needs [{expected}].");
         return prep;
     }
 
