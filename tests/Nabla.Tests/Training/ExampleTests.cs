@@ -106,6 +106,8 @@ public class ExampleTests
         Skip.IfNot(File.Exists(file), $"{file} is not beside the repository (CI has shared/ there); skipped.");
         var result = new RecommenderExample().Run(new ExampleOptions(Verbose: 0, DataPath: file), TextWriter.Null);
         Assert.True(result["test_rmse"] < result["bias_rmse_lambda2"] && result["bias_rmse_lambda2"] < result["global_mean_rmse"], result.ToJson());
+        Assert.True(result["test_rmse"] <= 0.860, result.ToJson()); // the two-input functional model, on the same seeded split
+
         Assert.True(result["ncf_test_rmse"] < result["bias_rmse"] && result["ncf_test_rmse"] < result["global_mean_rmse"], result.ToJson());
     }
 
