@@ -92,10 +92,10 @@ public static class Program
     {
         var options = Options.Parse(args, ["--model"], []);
         string path = options.Values.GetValueOrDefault("--model") ?? (options.Positional.Count == 1 ? options.Positional[0] : throw new ArgumentException("summary needs --model FILE."));
-        Sequential model = Sequential.Load(path);
+        Model model = Model.Load(path);
         model.Summary(Console.Out);
         if (model.Loss is not null)
-            Console.Out.WriteLine($" Compiled with loss {model.Loss.Name}, optimizer {model.Optimizer!.GetType().Name} (step {model.Optimizer.Iterations}), metrics [{string.Join(", ", model.Metrics.Select(m => m.Name))}]");
+            Console.Out.WriteLine($" Compiled with loss {string.Join(", ", model.Losses.Select(l => l.Name))}, optimizer {model.Optimizer!.GetType().Name} (step {model.Optimizer.Iterations}), metrics [{string.Join(", ", model.Metrics.Select(m => m.Name))}]");
         return 0;
     }
 

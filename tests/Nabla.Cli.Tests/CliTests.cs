@@ -269,4 +269,24 @@ public sealed class CliTests : IDisposable
         Assert.Contains("x float, y float, shade string", stdout);
         Assert.True(new FileInfo(onnx).Length > 0);
     }
+
+    [Fact]
+    public void Summary_and_export_take_a_functional_model_file()
+    {
+        var a = new Nabla.Layers.Input("left", 3);
+        var b = new Nabla.Layers.Input("right", 3);
+        var shared = new Nabla.Layers.Dense(4, "relu", name: "shared");
+        var model = new Model([a, b], [new Nabla.Layers.Dense(1, name: "out").Apply(new Nabla.Layers.Add().Apply(shared.Apply(a), shared.Apply(b)))], "siamese");
+        model.Compile("mse", "adam");
+        string path = Path.Combine(_dir, "f.nabla"), onnx = Path.Combine(_dir, "f.onnx");
+        model.Save(path);
+        var (code, stdout, stderr) = Run("summary", "--model", path);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("Connected to", stdout);
+        Assert.Contains("shared[0][0], shared[1][0]", stdout);
+        Assert.Contains("Compiled with loss mse", stdout);
+        (code, stdout, stderr) = Run("export", "--model", path, "--onnx", onnx);
+        Assert.True(code == 0, stderr);
+        Assert.True(new FileInfo(onnx).Length > 0);
+    }
 }

@@ -364,8 +364,10 @@ public static class OnnxExport
                     string behind = incoming is null ? Recurrent(g, b.Backwards, x, reverse: true) : Unrolled(g, b.Backwards, x, incoming, reverse: true);
                     return g.Op("Concat", [ahead, behind], ("axis", -1L));
                 }
+            case IOnnxExportable custom:
+                return custom.ExportOnnx(g, x);
             default:
-                throw new NotSupportedException($"OnnxExport: {layer.TypeName} '{layer.Name}' cannot be exported to ONNX yet.");
+                throw new NotSupportedException($"OnnxExport: {layer.TypeName} '{layer.Name}' cannot be exported to ONNX yet (a layer of your own can implement IOnnxExportable).");
         }
     }
 
@@ -609,4 +611,11 @@ public abstract class OnnxPipeline
 
     /// <summary>Declares the graph's outputs, made from the network's output <paramref name="networkOutput"/> (samples of <paramref name="networkOutputShape"/>).</summary>
     public abstract void AddOutputs(OnnxExport.Graph graph, string networkOutput, int[] networkOutputShape);
+}
+
+/// <summary>A layer of one input that writes itself into an exported ONNX graph (built-in layers are known to <see cref="OnnxExport"/>; a user's layer implements this).</summary>
+public interface IOnnxExportable
+{
+    /// <summary>Adds the layer's computation on the graph value <paramref name="input"/> and returns the name of its output.</summary>
+    string ExportOnnx(OnnxExport.Graph graph, string input);
 }

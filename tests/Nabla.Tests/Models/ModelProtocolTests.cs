@@ -9,8 +9,11 @@ using Nabla.Tests.Layers;
 namespace Nabla.Tests.Models;
 
 /// <summary>A layer defined outside Nabla: y = x * factor + shift, with a trainable shift.</summary>
-public sealed class ScaleAndShift(float factor, string? name = null) : Layer(name)
+public sealed class ScaleAndShift(float factor, string? name = null) : Layer(name), IOnnxExportable
 {
+    public string ExportOnnx(OnnxExport.Graph graph, string input) =>
+        graph.Op("Add", [graph.Op("Mul", [input, graph.Constant("factor", Tensor.Scalar(Factor))]), graph.Constant("shift", Shift!.Value)]);
+
     public float Factor { get; } = factor;
 
     public Parameter? Shift { get; private set; }
@@ -108,6 +111,21 @@ public class ModelProtocolTests
         finally
         {
             File.Delete(path);
+        }
+
+        // It exports to ONNX through IOnnxExportable, and ONNX Runtime agrees.
+        string onnx = TempPath(".onnx");
+        try
+        {
+            OnnxExport.Save(model, onnx);
+            using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(onnx);
+            using var results = session.Run([Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor("input", new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(x.ToArray(), [4, 3]))]);
+            float[] want = model.Predict(x).ToArray(), got = results.Single().AsEnumerable<float>().ToArray();
+            for (int i = 0; i < want.Length; i++) Assert.Equal(want[i], got[i], 4);
+        }
+        finally
+        {
+            File.Delete(onnx);
         }
 
         var described = ModelDescription.ParseLayers("""[{ "type": "ScaleAndShift", "factor": 3 }, { "type": "Dense", "units": 1 }]""", "m.json");
