@@ -159,6 +159,40 @@ public sealed class ConfigReader
     }
 }
 
+/// <summary>
+/// Types rebuilt from their configs by a "type" name, each registered explicitly (no reflection,
+/// so AOT-safe): the optimizers and the learning-rate schedules. (Layers have their own,
+/// <see cref="Layers.LayerCatalog"/>, which also names layers and checks every argument.)
+/// </summary>
+/// <typeparam name="T">The base type.</typeparam>
+/// <param name="kind">What the entries are, for messages ("optimizer").</param>
+public sealed class ConfigRegistry<T>(string kind) where T : class
+{
+    private readonly Dictionary<string, Func<ConfigReader, T>> _factories = new(StringComparer.Ordinal);
+
+    /// <summary>Files <paramref name="factory"/> under <paramref name="type"/> (replacing one of that name).</summary>
+    public void Register(string type, Func<ConfigReader, T> factory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(type);
+        ArgumentNullException.ThrowIfNull(factory);
+        lock (_factories) _factories[type] = factory;
+    }
+
+    /// <summary>A new object from <paramref name="config"/>, whose "type" names its factory; the config's reader is returned for further fields.</summary>
+    public (T Value, ConfigReader Reader) Create(JsonObject config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        string type = config["type"] is JsonValue t && t.TryGetValue(out string? s) ? s : throw new FormatException($"the {kind} has no type");
+        Func<ConfigReader, T>? factory;
+        lock (_factories) _factories.TryGetValue(type, out factory);
+        if (factory is null) throw new FormatException($"unknown {kind} type '{IO.ModelFile.CheckPrintable(type, $"the {kind} type")}'");
+        var reader = new ConfigReader(config, $"{kind} {type}");
+        T value = factory(reader);
+        if (reader.Missing.Count > 0) throw new FormatException($"{kind} {type}: missing argument '{reader.Missing[0]}'");
+        return (value, reader);
+    }
+}
+
 /// <summary>A required argument absent from a config.</summary>
 public sealed class MissingArgumentException(string key, string message) : FormatException(message)
 {

@@ -89,6 +89,37 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public void A_functional_model_file_with_a_huge_input_or_a_broken_graph_is_refused()
+    {
+        var a = new Input("a", 5);
+        var model = new Model(a, new Dense(2).Apply(new Dense(3).Apply(a)));
+        string path = PathOf("functional.nabla");
+        model.Save(path);
+        string Edited(string name, Action<JsonObject> edit)
+        {
+            var (tensors, metadata) = SafeTensors.LoadWithMetadata(path);
+            var arch = JsonNode.Parse(metadata["architecture"])!.AsObject();
+            edit(arch);
+            metadata["architecture"] = arch.ToJsonString();
+            string edited = PathOf(name);
+            SafeTensors.Save(edited, tensors, metadata);
+            return edited;
+        }
+        string huge = Edited("huge.nabla", arch => arch["layers"]![0]!["config"]!["shape"] = new JsonArray(2147483647));
+        string forward = Edited("forward.nabla", arch => arch["nodes"]![1]!["inputs"] = new JsonArray(2));
+        string unknown = Edited("unknown.nabla", arch => arch["nodes"]![2]!["layer"] = "nowhere");
+        string output = Edited("output.nabla", arch => arch["outputs"] = new JsonArray(7));
+        foreach (var (file, expected) in new[] { (huge, "needs a tensor of 2,147,483,647 values"), (forward, "does not come before"), (unknown, "'nowhere'"), (output, "does not come before") })
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var error = Assert.Throws<InvalidDataException>(() => Model.Load(file));
+            Assert.Contains(file, error.Message);
+            Assert.Contains(expected, error.Message);
+            Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64L << 20);
+        }
+    }
+
+    [Fact]
     public void Loading_a_model_file_skips_orthogonal_initialisation_and_keeps_the_files_weights()
     {
         // Gram-Schmidt is cubic in the size (minutes for 2000 units), and the file's values replace it anyway.

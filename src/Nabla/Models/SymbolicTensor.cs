@@ -43,7 +43,11 @@ public sealed class SymbolicTensor
     private Tensor? ExampleMask { get; init; }
 
     /// <summary>The symbolic tensor of an input layer.</summary>
-    internal static SymbolicTensor ForInput(Input input) => new(input, [], Tensor.Zeros([1, .. input.SampleShape]), false);
+    internal static SymbolicTensor ForInput(Input input)
+    {
+        // One sample's pass while a model file is read: bounded as every activation is (LoadBudget).
+        using (IO.LoadBudget.Enter(call: true)) return new(input, [], Tensor.Zeros([1, .. input.SampleShape]), false);
+    }
 
     /// <summary>Records a call of <paramref name="layer"/> on <paramref name="inputs"/>, building the layer and finding the output's shape.</summary>
     internal static SymbolicTensor Call(Layer layer, SymbolicTensor[] inputs)

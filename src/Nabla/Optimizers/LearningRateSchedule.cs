@@ -11,33 +11,22 @@ public abstract class LearningRateSchedule
     /// <summary>The settings that rebuild the schedule: <c>{"type": ..., ...}</c>.</summary>
     public abstract JsonObject GetConfig();
 
-    private static readonly Dictionary<string, Func<ConfigReader, LearningRateSchedule>> s_factories = new(StringComparer.Ordinal)
+    private static readonly ConfigRegistry<LearningRateSchedule> s_registry = Registry();
+
+    private static ConfigRegistry<LearningRateSchedule> Registry()
     {
-        [nameof(StepDecay)] = c => new StepDecay(c.Float("initial_learning_rate"), c.Int("step_size"), c.Float("gamma", 0.1f)),
-        [nameof(ExponentialDecay)] = c => new ExponentialDecay(c.Float("initial_learning_rate"), c.Int("decay_steps"), c.Float("decay_rate"), c.Bool("staircase", false)),
-        [nameof(CosineDecay)] = c => new CosineDecay(c.Float("peak_learning_rate"), c.Int("decay_steps"), c.Int("warmup_steps", 0), c.Float("alpha", 0f)),
-    };
+        var r = new ConfigRegistry<LearningRateSchedule>("learning-rate schedule");
+        r.Register(nameof(StepDecay), c => new StepDecay(c.Float("initial_learning_rate"), c.Int("step_size"), c.Float("gamma", 0.1f)));
+        r.Register(nameof(ExponentialDecay), c => new ExponentialDecay(c.Float("initial_learning_rate"), c.Int("decay_steps"), c.Float("decay_rate"), c.Bool("staircase", false)));
+        r.Register(nameof(CosineDecay), c => new CosineDecay(c.Float("peak_learning_rate"), c.Int("decay_steps"), c.Int("warmup_steps", 0), c.Float("alpha", 0f)));
+        return r;
+    }
 
     /// <summary>Makes schedules of type <typeparamref name="T"/> savable: <paramref name="factory"/> rebuilds one from its config.</summary>
-    public static void Register<T>(Func<ConfigReader, T> factory) where T : LearningRateSchedule
-    {
-        ArgumentNullException.ThrowIfNull(factory);
-        lock (s_factories) s_factories[typeof(T).Name] = factory;
-    }
+    public static void Register<T>(Func<ConfigReader, T> factory) where T : LearningRateSchedule => s_registry.Register(typeof(T).Name, factory);
 
     /// <summary>A schedule from a config written by <see cref="GetConfig"/>.</summary>
-    public static LearningRateSchedule FromConfig(JsonObject config)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        string type = config["type"]?.GetValue<string>() ?? throw new FormatException("the learning-rate schedule has no type");
-        Func<ConfigReader, LearningRateSchedule>? factory;
-        lock (s_factories) s_factories.TryGetValue(type, out factory);
-        if (factory is null) throw new FormatException($"unknown learning-rate schedule '{IO.ModelFile.CheckPrintable(type, "the schedule type")}'");
-        var reader = new ConfigReader(config, $"schedule {type}");
-        var schedule = factory(reader);
-        if (reader.Missing.Count > 0) throw new FormatException($"schedule {type}: missing argument '{reader.Missing[0]}'");
-        return schedule;
-    }
+    public static LearningRateSchedule FromConfig(JsonObject config) => s_registry.Create(config).Value;
 }
 
 /// <summary>initial * gamma^floor(step / stepSize): drops by gamma every stepSize steps.</summary>

@@ -184,32 +184,27 @@ public abstract class Optimizer
     {
     }
 
-    private static readonly Dictionary<string, Func<ConfigReader, Optimizer>> s_factories = new(StringComparer.Ordinal)
+    private static readonly ConfigRegistry<Optimizer> s_registry = Registry();
+
+    private static ConfigRegistry<Optimizer> Registry()
     {
-        [nameof(SGD)] = SGD.FromConfig,
-        [nameof(Adam)] = Adam.FromConfig,
-        [nameof(AdamW)] = AdamW.FromConfig,
-        [nameof(RMSProp)] = RMSProp.FromConfig,
-        [nameof(Adagrad)] = Adagrad.FromConfig,
-    };
+        var r = new ConfigRegistry<Optimizer>("optimizer");
+        r.Register(nameof(SGD), SGD.FromConfig);
+        r.Register(nameof(Adam), Adam.FromConfig);
+        r.Register(nameof(AdamW), AdamW.FromConfig);
+        r.Register(nameof(RMSProp), RMSProp.FromConfig);
+        r.Register(nameof(Adagrad), Adagrad.FromConfig);
+        return r;
+    }
 
     /// <summary>Makes optimizers of type <typeparamref name="T"/> savable with a model: <paramref name="factory"/> rebuilds one from its config.</summary>
-    public static void Register<T>(Func<ConfigReader, T> factory) where T : Optimizer
-    {
-        ArgumentNullException.ThrowIfNull(factory);
-        lock (s_factories) s_factories[typeof(T).Name] = factory;
-    }
+    public static void Register<T>(Func<ConfigReader, T> factory) where T : Optimizer => s_registry.Register(typeof(T).Name, factory);
 
     /// <summary>An optimizer (without state) from a config written by <see cref="GetConfig"/>; unknown keys (other than <c>iterations</c>) are ignored.</summary>
     public static Optimizer FromConfig(JsonObject config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        string type = config["type"]?.GetValue<string>() ?? throw new FormatException("the optimizer has no type");
-        Func<ConfigReader, Optimizer>? factory;
-        lock (s_factories) s_factories.TryGetValue(type, out factory);
-        if (factory is null) throw new FormatException($"unknown optimizer type '{IO.ModelFile.CheckPrintable(type, "the optimizer type")}'");
-        var c = new ConfigReader(config, $"optimizer {type}");
-        Optimizer o = factory(c);
+        var (o, c) = s_registry.Create(config);
         if (c.OptionalFloat("clip_norm") is float cn) o.ClipNorm = cn;
         if (c.OptionalFloat("clip_value") is float cv) o.ClipValue = cv;
         if (config["schedule"] is JsonObject schedule) o.Schedule = LearningRateSchedule.FromConfig(schedule);

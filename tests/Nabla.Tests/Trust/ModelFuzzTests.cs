@@ -211,6 +211,68 @@ public sealed class ModelFuzzTests : IDisposable
     }
 
     [Fact]
+    public void Functional_model_files_survive_mutated_graphs_field_by_field()
+    {
+        Generator.ManualSeed(90);
+        var words = new Input("words", 5);
+        var numbers = new Input("numbers", 3);
+        var text = new LSTM(4).Apply(new Embedding(9, 3, paddingIndex: 0).Apply(words));
+        var shared = new Dense(4, "tanh");
+        var joined = new Concatenate().Apply(text, new Add().Apply(shared.Apply(numbers), shared.Apply(numbers)));
+        var model = new Model([words, numbers], [new Dense(2, name: "cls").Apply(joined), new Dot(normalize: true, name: "sim").Apply(text, shared.Apply(numbers))], "fuzzed");
+        model.Compile(["mse", "mae"], new Nabla.Optimizers.Adam(), lossWeights: [1f, 0.5f], metrics: [["mae"], []]);
+        string original = Path.Combine(_dir, "functional.nabla"), path = Path.Combine(_dir, "functional-mutant.nabla");
+        model.Save(original, includeOptimizer: true);
+        var (tensors, metadata) = SafeTensors.LoadWithMetadata(original);
+        var clock = Stopwatch.StartNew();
+        int sweeps = 0;
+        foreach (string key in new[] { "architecture", "compile" })
+        {
+            int slotCount = Slots(JsonNode.Parse(metadata[key])!).Count;
+            for (int s = 0; s < slotCount && clock.Elapsed < Budget; s++)
+            {
+                for (int r = 0; r <= Replacements.Length; r++)
+                {
+                    JsonNode root = JsonNode.Parse(metadata[key])!;
+                    var (parent, slot) = Slots(root)[s];
+                    JsonNode? value = r < Replacements.Length ? Replacements[r]?.DeepClone() : null;
+                    if (parent is JsonObject o)
+                    {
+                        if (r == Replacements.Length) o.Remove((string)slot);
+                        else o[(string)slot] = value;
+                    }
+                    else if (parent is JsonArray a)
+                    {
+                        if (r == Replacements.Length) a.RemoveAt((int)slot);
+                        else a[(int)slot] = value;
+                    }
+                    var edited = new Dictionary<string, string>(metadata) { [key] = root.ToJsonString() };
+                    SafeTensors.Save(path, tensors, edited);
+                    long before = GC.GetAllocatedBytesForCurrentThread();
+                    try
+                    {
+                        var loaded = Model.Load(path);
+                        // Zeros are valid ids for any embedding; the loaded graph's own input shapes.
+                        var inputs = loaded.Graph!.Inputs.Select(i => Tensor.Zeros([2, .. i.Shape])).ToArray();
+                        Assert.All(loaded.Predict(inputs), y => Assert.All(y.ToArray(), v => Assert.False(float.IsNaN(v))));
+                    }
+                    catch (InvalidDataException e)
+                    {
+                        Assert.Contains(path, e.Message);
+                    }
+                    catch (Exception e)
+                    {
+                        Assert.Fail($"{key}: {edited[key]}: {e.GetType().Name}: {e.Message}");
+                    }
+                    Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 256L << 20, $"{key}: {edited[key]}: allocated too much");
+                    sweeps++;
+                }
+            }
+        }
+        Assert.True(sweeps > 500, $"{sweeps} single edits");
+    }
+
+    [Fact]
     public void Tables_with_mutated_cells_train_or_name_their_problem()
     {
         var lines = new List<string> { "a,b,kind,label" };
