@@ -39,7 +39,7 @@ internal sealed class Bench(bool quick, TextWriter output, TextWriter notes)
     private void RunAll(int threads, HashSet<string> only)
     {
         Threading.NumThreads = threads;
-        notes.WriteLine($"# nabla: .NET {Environment.Version}, threads={threads}, AVX2/FMA GEMM {(Gemm.UseAvx2 ? "on" : "off")}{(quick ? ", QUICK run" : "")}");
+        notes.WriteLine($"# nabla: .NET {Environment.Version}, threads={threads}, isa={Isa.Name(Isa.Current)} (widest here: {Isa.Name(Isa.Widest)}; NABLA_ISA narrows it){(quick ? ", QUICK run" : "")}");
         bool Want(string w) => only.Count == 0 || only.Contains(w);
         foreach (int n in new[] { 128, 512, 1024, 2048 })
         {
@@ -67,7 +67,7 @@ internal sealed class Bench(bool quick, TextWriter output, TextWriter notes)
     private void Emit(string workload, int threads, double value, string unit, bool note = true)
     {
         string v = value.ToString("G7", CultureInfo.InvariantCulture);
-        output.WriteLine($"{{\"impl\":\"nabla\",\"workload\":\"{workload}\",\"threads\":{threads},\"value\":{v},\"unit\":\"{unit}\"}}");
+        output.WriteLine($"{{\"impl\":\"nabla\",\"workload\":\"{workload}\",\"threads\":{threads},\"value\":{v},\"unit\":\"{unit}\",\"isa\":\"{Isa.Name(Isa.Current)}\"}}");
         output.Flush();
         notes.WriteLine($"#   {workload,-16} threads={threads} {value,12:G6} {unit,-10}{(note ? $" (median of {_reps} reps)" : "")}");
     }

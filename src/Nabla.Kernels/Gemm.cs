@@ -24,8 +24,8 @@ public static unsafe partial class Gemm
     // two extra), so the buffer has room for the last step's overhang.
     private const int PackSlack = 8;
 
-    /// <summary>True when the AVX2/FMA micro-kernel is in use (settable by tests to exercise the fallback).</summary>
-    public static bool UseAvx2 { get; set; } = Avx2.IsSupported && Fma.IsSupported;
+    /// <summary>True when the AVX2/FMA code (or wider) is in use: <see cref="Isa.Current"/> is AVX2 or AVX-512.</summary>
+    private static bool UseAvx2 => Isa.Current >= InstructionSet.Avx2;
 
     [ThreadStatic] private static float* t_packA;
     [ThreadStatic] private static float* t_packB;
@@ -127,6 +127,7 @@ public static unsafe partial class Gemm
             // Stryker disable once all : as above.
             float* packB = t_packB != null ? t_packB : t_packB = (float*)NativeMemory.AlignedAlloc((nuint)(KC * NC * sizeof(float)), 64);
             float* tile = stackalloc float[MR * NR];
+            bool wide = Isa.Current == InstructionSet.Avx512;
             for (int jc = j0; jc < j1; jc += NC)
             {
                 int nc = Math.Min(NC, j1 - jc);
@@ -148,9 +149,10 @@ public static unsafe partial class Gemm
                         // Below 32 steps (a first convolution's k = 9) packing panel by panel costs
                         // more than it saves (0.67 -> 0.83 ms for that layer's 64 products).
                         float* ablock = BlockOfA(packA, i0, i1 - i0, pc, kc);
-                        for (int jr = 0; jr < nc; jr += NR)
+                        for (int jr = 0; jr < nc;)
                         {
-                            int nr = Math.Min(NR, nc - jr);
+                            // Two micro-panels at once on the AVX-512 path, else one.
+                            int nr = wide && jr + 2 * NR <= nc ? 2 * NR : Math.Min(NR, nc - jr);
                             float* bp;
                             if (packedB != null)
                             {
@@ -161,7 +163,9 @@ public static unsafe partial class Gemm
                                 PackB(packB, pc, kc, jc + jr, nr);
                                 bp = packB;
                             }
-                            Panel(ablock, bp, i0, i1 - i0, jc + jr, nr, kc, first, tile);
+                            if (nr == 2 * NR) Panel2(ablock, bp, bp + NR * kc, i0, i1 - i0, jc + jr, kc, first, tile);
+                            else Panel(ablock, bp, i0, i1 - i0, jc + jr, nr, kc, first, tile);
+                            jr += nr;
                         }
                         continue;
                     }
@@ -172,7 +176,12 @@ public static unsafe partial class Gemm
                     {
                         int mc = Math.Min(MC, i1 - ic);
                         float* ablock = BlockOfA(packA, ic, mc, pc, kc);
-                        for (int jr = 0; jr < nc; jr += NR)
+                        int jr = 0;
+                        if (wide)
+                        {
+                            for (; jr + 2 * NR <= nc; jr += 2 * NR) Panel2(ablock, bblock + jr * kc, bblock + (jr + NR) * kc, ic, mc, jc + jr, kc, first, tile);
+                        }
+                        for (; jr < nc; jr += NR)
                         {
                             Panel(ablock, bblock + jr * kc, ic, mc, jc + jr, Math.Min(NR, nc - jr), kc, first, tile);
                         }
@@ -215,19 +224,43 @@ public static unsafe partial class Gemm
                 int mr = Math.Min(MR, mc - ir);
                 float* ap = packA + ir * kc;
                 float* cp = c + (long)(ic + ir) * ldc + j;
-                if (mr == MR && nr == NR)
+                if (mr == MR && nr == NR) MicroKernel(kc, ap, bp, cp, ldc, !first);
+                else Edge(ap, bp, cp, mr, nr, kc, first, tile);
+            }
+        }
+
+        /// <summary>
+        /// As <see cref="Panel"/> for two full micro-panels of B side by side (columns j..j+32): the
+        /// AVX-512 micro-kernel's 6 x 32 tile, which loads each step's broadcasts of A once for both.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Panel2(float* packA, float* bp0, float* bp1, int ic, int mc, int j, int kc, bool first, float* tile)
+        {
+            for (int ir = 0; ir < mc; ir += MR)
+            {
+                int mr = Math.Min(MR, mc - ir);
+                float* ap = packA + ir * kc;
+                float* cp = c + (long)(ic + ir) * ldc + j;
+                if (mr == MR)
                 {
-                    MicroKernel(kc, ap, bp, cp, ldc, !first);
+                    MicroKernelAvx512(kc, ap, bp0, bp1, cp, ldc, !first);
                     continue;
                 }
-                MicroKernel(kc, ap, bp, tile, NR, false);
-                for (int r = 0; r < mr; r++)
-                {
-                    float* dst = cp + (long)r * ldc;
-                    float* src = tile + r * NR;
-                    if (first) for (int q = 0; q < nr; q++) dst[q] = src[q];
-                    else for (int q = 0; q < nr; q++) dst[q] += src[q];
-                }
+                Edge(ap, bp0, cp, mr, NR, kc, first, tile);
+                Edge(ap, bp1, cp + NR, mr, NR, kc, first, tile);
+            }
+        }
+
+        /// <summary>A partial tile (<paramref name="mr"/> x <paramref name="nr"/>): computed whole into <paramref name="tile"/>, then its part copied or added to C.</summary>
+        private void Edge(float* ap, float* bp, float* cp, int mr, int nr, int kc, bool first, float* tile)
+        {
+            MicroKernel(kc, ap, bp, tile, NR, false);
+            for (int r = 0; r < mr; r++)
+            {
+                float* dst = cp + (long)r * ldc;
+                float* src = tile + r * NR;
+                if (first) for (int q = 0; q < nr; q++) dst[q] = src[q];
+                else for (int q = 0; q < nr; q++) dst[q] += src[q];
             }
         }
 
@@ -550,8 +583,12 @@ public static unsafe partial class Gemm
     /// <summary>C[6, 16] (row stride ldc) = or += A-panel x B-panel over kc steps.</summary>
     private static void MicroKernel(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
     {
-        if (UseAvx2) MicroKernelAvx2(kc, a, b, c, ldc, accumulate);
-        else MicroKernelScalar(kc, a, b, c, ldc, accumulate);
+        switch (Isa.Current)
+        {
+            case >= InstructionSet.Avx2: MicroKernelAvx2(kc, a, b, c, ldc, accumulate); break;
+            case InstructionSet.Vector128: MicroKernelVector128(kc, a, b, c, ldc, accumulate); break;
+            default: MicroKernelScalar(kc, a, b, c, ldc, accumulate); break;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -581,6 +618,57 @@ public static unsafe partial class Gemm
         Store(c, c30, c31, accumulate); c += ldc;
         Store(c, c40, c41, accumulate); c += ldc;
         Store(c, c50, c51, accumulate);
+    }
+
+    /// <summary>
+    /// C[6, 32] (row stride ldc) = or += A-panel x two B-panels (columns 0-15 from <paramref name="b0"/>,
+    /// 16-31 from <paramref name="b1"/>) over kc steps, in 512-bit registers: twelve accumulators, and
+    /// per step two loads of B and six broadcasts of A for twelve FMAs of sixteen lanes (the 256-bit
+    /// kernel needs eight loads for half that work). Each element is summed in the same order as on
+    /// the other paths, so the results are the same bit for bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MicroKernelAvx512(int kc, float* a, float* b0, float* b1, float* c, int ldc, bool accumulate)
+    {
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> x = Avx512F.LoadAlignedVector512(b0), y = Avx512F.LoadAlignedVector512(b1);
+            Vector512<float> av = Vector512.Create(a[0]);
+            c0 = Avx512F.FusedMultiplyAdd(av, x, c0); d0 = Avx512F.FusedMultiplyAdd(av, y, d0);
+            av = Vector512.Create(a[1]);
+            c1 = Avx512F.FusedMultiplyAdd(av, x, c1); d1 = Avx512F.FusedMultiplyAdd(av, y, d1);
+            av = Vector512.Create(a[2]);
+            c2 = Avx512F.FusedMultiplyAdd(av, x, c2); d2 = Avx512F.FusedMultiplyAdd(av, y, d2);
+            av = Vector512.Create(a[3]);
+            c3 = Avx512F.FusedMultiplyAdd(av, x, c3); d3 = Avx512F.FusedMultiplyAdd(av, y, d3);
+            av = Vector512.Create(a[4]);
+            c4 = Avx512F.FusedMultiplyAdd(av, x, c4); d4 = Avx512F.FusedMultiplyAdd(av, y, d4);
+            av = Vector512.Create(a[5]);
+            c5 = Avx512F.FusedMultiplyAdd(av, x, c5); d5 = Avx512F.FusedMultiplyAdd(av, y, d5);
+            a += MR;
+            b0 += NR;
+            b1 += NR;
+        }
+        Store512(c, c0, d0, accumulate); c += ldc;
+        Store512(c, c1, d1, accumulate); c += ldc;
+        Store512(c, c2, d2, accumulate); c += ldc;
+        Store512(c, c3, d3, accumulate); c += ldc;
+        Store512(c, c4, d4, accumulate); c += ldc;
+        Store512(c, c5, d5, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store512(float* c, Vector512<float> lo, Vector512<float> hi, bool accumulate)
+    {
+        if (accumulate)
+        {
+            lo = Avx512F.Add(lo, Avx512F.LoadVector512(c));
+            hi = Avx512F.Add(hi, Avx512F.LoadVector512(c + NR));
+        }
+        Avx512F.Store(c, lo);
+        Avx512F.Store(c + NR, hi);
     }
 
     /// <summary>One k step of the 6 x 16 tile: two loads of B, six broadcasts of A, twelve FMAs.</summary>
@@ -616,6 +704,38 @@ public static unsafe partial class Gemm
         }
         Avx.Store(c, lo);
         Avx.Store(c + 8, hi);
+    }
+
+    /// <summary>The 6 x 16 tile with 128-bit vectors (four per row of C): the portable path, for ARM64's AdvSimd.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MicroKernelVector128(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
+    {
+        for (int r = 0; r < MR; r++)
+        {
+            // One row of C at a time: four accumulators, as many registers as any 128-bit machine has.
+            Vector128<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            float* ap = a + r, bp = b;
+            for (int p = 0; p < kc; p++, ap += MR, bp += NR)
+            {
+                var av = Vector128.Create(*ap);
+                s0 = Vector128.FusedMultiplyAdd(av, Vector128.Load(bp), s0);
+                s1 = Vector128.FusedMultiplyAdd(av, Vector128.Load(bp + 4), s1);
+                s2 = Vector128.FusedMultiplyAdd(av, Vector128.Load(bp + 8), s2);
+                s3 = Vector128.FusedMultiplyAdd(av, Vector128.Load(bp + 12), s3);
+            }
+            float* row = c + (long)r * ldc;
+            if (accumulate)
+            {
+                s0 += Vector128.Load(row);
+                s1 += Vector128.Load(row + 4);
+                s2 += Vector128.Load(row + 8);
+                s3 += Vector128.Load(row + 12);
+            }
+            s0.Store(row);
+            s1.Store(row + 4);
+            s2.Store(row + 8);
+            s3.Store(row + 12);
+        }
     }
 
     private static void MicroKernelScalar(int kc, float* a, float* b, float* c, int ldc, bool accumulate)

@@ -37,31 +37,46 @@ public class GemmPathTests
         }
     }
 
+    /// <summary>Every instruction set the machine has, with shapes that reach full and partial tiles, pairs of B panels and single ones.</summary>
     public static IEnumerable<object[]> Shapes() =>
-    [
-        [7, 19, 13, 0], [13, 33, 70, 3], [70, 40, 330, 1], [6, 16, 8, 0], [150, 17, 40, 2],
-    ];
+        from isa in Isa.Supported
+        from shape in new[] { (7, 19, 13, 0), (13, 33, 70, 3), (70, 40, 330, 1), (6, 16, 8, 0), (150, 17, 40, 2), (12, 64, 40, 0), (20, 95, 33, 1) }
+        select new object[] { isa, shape.Item1, shape.Item2, shape.Item3, shape.Item4 };
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void The_scalar_kernel_and_packing_match_the_definition(int m, int n, int k, int pad)
+    public void Every_instruction_sets_kernel_and_packing_match_the_definition(InstructionSet isa, int m, int n, int k, int pad)
     {
-        bool saved = Gemm.UseAvx2;
+        InstructionSet saved = Isa.Current;
         try
         {
-            Gemm.UseAvx2 = false;
+            Isa.Current = isa;
             foreach (bool ta in new[] { false, true })
             {
                 foreach (bool tb in new[] { false, true })
                 {
-                    foreach (bool accumulate in new[] { false, true }) Check(ta, tb, m, n, k, pad, accumulate, "scalar");
+                    foreach (bool accumulate in new[] { false, true }) Check(ta, tb, m, n, k, pad, accumulate, Isa.Name(isa));
                 }
             }
         }
         finally
         {
-            Gemm.UseAvx2 = saved;
+            Isa.Current = saved;
         }
+    }
+
+    [Fact]
+    public void The_instruction_set_is_chosen_from_nabla_isa_and_never_wider_than_the_processor()
+    {
+        Assert.Equal(Isa.Widest, Isa.Choose(null));
+        Assert.Equal(Isa.Widest, Isa.Choose(""));
+        foreach (var isa in Isa.Supported) Assert.Equal(isa, Isa.Choose(Isa.Name(isa).ToUpperInvariant()));
+        Assert.Contains("not one of avx512, avx2, vector128, scalar", Assert.Throws<ArgumentException>(() => Isa.Choose("sse9")).Message);
+        Assert.Contains("not one of", Assert.Throws<ArgumentException>(() => Isa.Choose("7")).Message);
+        if (Isa.Widest < InstructionSet.Avx512)
+            Assert.Contains("widest instruction set", Assert.Throws<ArgumentException>(() => Isa.Choose("avx512")).Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Isa.Current = (InstructionSet)99);
+        Assert.Contains(InstructionSet.Scalar, Isa.Supported);
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 namespace Nabla.Kernels.Tests;
 
+[Collection("gemm-isa")]
 public class GemmTests
 {
     private static float[] Random(int n, int seed)
@@ -107,25 +108,53 @@ public class GemmTests
         for (int i = 0; i < c.Length; i++) Assert.True(Math.Abs(c0[i] + e[i] - c[i]) < 1e-3, $"element {i}");
     }
 
-    [Fact]
-    public void Scalar_fallback_agrees_with_the_simd_kernel()
+    [Theory]
+    [InlineData(50, 70, 90, false, true)]
+    [InlineData(150, 100, 400, false, false)]   // A in blocks of 144 rows, k in two balanced blocks
+    [InlineData(13, 300, 64, true, false)]      // one block of rows: B packed panel by panel
+    [InlineData(301, 97, 35, true, true)]
+    public void Every_instruction_set_gives_the_same_bits_at_every_thread_count(int m, int n, int k, bool ta, bool tb)
     {
-        int m = 50, n = 70, k = 90;
-        float[] a = Random(m * k, 4), b = Random(k * n, 5);
-        var simd = new float[m * n];
-        var scalar = new float[m * n];
-        Gemm.Multiply(false, true, m, n, k, a, k, b, k, simd, n);
-        bool saved = Gemm.UseAvx2;
+        // Each path sums every element in the same order with fused multiply-adds, so the scalar,
+        // 128-bit, AVX2 and AVX-512 kernels agree exactly, whatever the thread count.
+        float[] a = Random(m * k, 4), b = Random(k * n, 5), c0 = Random(m * n, 6);
+        float[]? expected = null, expectedAccumulated = null;
+        InstructionSet savedIsa = Isa.Current;
+        int savedThreads = Threading.NumThreads;
         try
         {
-            Gemm.UseAvx2 = false;
-            Gemm.Multiply(false, true, m, n, k, a, k, b, k, scalar, n);
+            foreach (var isa in Isa.Supported)
+            {
+                Isa.Current = isa;
+                foreach (int threads in new[] { 1, 2, 3 })
+                {
+                    Threading.NumThreads = threads;
+                    foreach (bool accumulate in new[] { false, true })
+                    {
+                        var c = (float[])c0.Clone();
+                        Gemm.Multiply(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, c, n, accumulate);
+                        if (!accumulate && expected is null)
+                        {
+                            double[] e = Reference(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n);
+                            for (int i = 0; i < c.Length; i++) Assert.True(Math.Abs(e[i] - c[i]) < 1e-3, $"{isa}: element {i}");
+                            expected = c;
+                        }
+                        if (accumulate && expectedAccumulated is null)
+                        {
+                            // k in several blocks adds each block's part to C in turn: (c + s1) + s2, not c + (s1 + s2).
+                            for (int i = 0; i < c.Length; i++) Assert.True(Math.Abs(c0[i] + expected![i] - c[i]) < 1e-3, $"{isa}: accumulated element {i}");
+                            expectedAccumulated = c;
+                        }
+                        Assert.Equal(accumulate ? expectedAccumulated : expected, c);
+                    }
+                }
+            }
         }
         finally
         {
-            Gemm.UseAvx2 = saved;
+            Isa.Current = savedIsa;
+            Threading.NumThreads = savedThreads;
         }
-        for (int i = 0; i < simd.Length; i++) Assert.True(Math.Abs(simd[i] - scalar[i]) < 1e-4, $"element {i}");
     }
 
     [Fact]
