@@ -48,6 +48,10 @@ public static class LayerCatalog
         Add<Maximum>(Maximum.FromConfig);
         Add<Concatenate>(Concatenate.FromConfig);
         Add<Dot>(Dot.FromConfig);
+        Add<MultiHeadAttention>(MultiHeadAttention.FromConfig);
+        Add<TransformerEncoderLayer>(TransformerEncoderLayer.FromConfig);
+        Add<PositionalEmbedding>(PositionalEmbedding.FromConfig);
+        Add<TokenAndPositionEmbedding>(TokenAndPositionEmbedding.FromConfig);
     }
 
     private static void Add<T>(Func<ConfigReader, T> factory) where T : Layer

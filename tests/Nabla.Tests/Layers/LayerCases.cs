@@ -69,6 +69,13 @@ public static class LayerCases
         new("GRU.sequences", () => new GRU(2, returnSequences: true), [2, 3, 3], [2, 3, 2], 6 * 3 + 6 * 2 + 12),
         new("Bidirectional", () => new Bidirectional(new LSTM(2, returnSequences: true)), [2, 3, 2], [2, 3, 4], 2 * (8 * 2 + 8 * 2 + 16)),
         new("Embedding.padding", () => new Embedding(5, 2, paddingIndex: 0), [3, 4], [3, 4, 2], 10, (g, s) => Ids(g, s, 5), Differentiable: false),
+        new("MultiHeadAttention", () => new MultiHeadAttention(8, 2), [2, 4, 8], [2, 4, 8], 3 * 8 * 8 + 3 * 8 + 8 * 8 + 8),
+        new("MultiHeadAttention.causal", () => new MultiHeadAttention(6, 3, causal: true), [2, 3, 6], [2, 3, 6], 3 * 6 * 6 + 3 * 6 + 6 * 6 + 6),
+        new("TransformerEncoderLayer", () => new TransformerEncoderLayer(8, 2, feedForward: 16, dropout: 0f), [2, 3, 8], [2, 3, 8], 288 + 144 + 136 + 32),
+        new("TransformerEncoderLayer.pre-norm-gelu", () => new TransformerEncoderLayer(4, 1, feedForward: 8, dropout: 0f, activation: "gelu", normFirst: true, causal: true),
+            [2, 3, 4], [2, 3, 4], (3 * 16 + 12 + 16 + 4) + (4 * 8 + 8) + (8 * 4 + 4) + 16),
+        new("PositionalEmbedding", () => new PositionalEmbedding(5, 4), [2, 3, 4], [2, 3, 4], 20),
+        new("TokenAndPositionEmbedding", () => new TokenAndPositionEmbedding(7, 5, 4, paddingIndex: 0), [2, 3], [2, 3, 4], 28 + 20, (g, s) => Ids(g, s, 7), Differentiable: false),
     ];
 
     public static IEnumerable<object[]> Cases() => All.Select(e => new object[] { e.Name });

@@ -165,6 +165,22 @@ public static class OpCatalog
         Op("gather", x => x[0].Gather(1, new InputSpec([4, 2], Label4).Make(new Generator(3))), In(4, 4)),
         Op("gather.axis0", x => x[0].Gather(0, new InputSpec([2, 3], Label3).Make(new Generator(4))), In(3, 3)),
         Op("where", x => Tensor.Where(x[0].Gt(0f), x[1], x[2]), In(AwayFromZero, 3, 4), In(3, 4), In(3, 4)),
+        // Attention's ops.
+        Op("masked_fill", x => x[0].MaskedFill(Tensor.FromArray([1f, 0f, 0f, 1f], 1, 4), -3f), In(3, 4)),
+        Op("triu", x => x[0].Triu(), In(2, 3, 4)),
+        Op("tril.offset", x => x[0].Tril(-1), In(4, 3)),
+        Op("logsumexp", x => x[0].LogSumExp(-1), In(3, 5)),
+        Op("logsumexp.keepdim-axis0", x => x[0].LogSumExp(0, keepDim: true), In(4, 2)),
+        Op("pad", x => x[0].Pad(1, 2, 1, 0.5f), In(2, 3)),
+        Op("roll", x => x[0].Roll(-2, 1), In(2, 5)),
+        Op("cumsum", x => x[0].CumSum(1), In(2, 4, 3)),
+        Op("scatter_add", x => x[0].ScatterAdd(1, new InputSpec([3, 2], Label4).Make(new Generator(5)), x[1]), In(3, 4), In(3, 2)),
+        Op("sort.values", x => x[0].Sort(1, descending: true).Values, In(Distinct, 3, 4)),
+        Op("topk.values", x => x[0].TopK(2, 0).Values, In(Distinct, 4, 3)),
+        Op("norm", x => x[0].Norm([1]), In(AwayFromZero, 3, 4)),
+        Op("sdpa", x => Tensor.ScaledDotProductAttention(x[0], x[1], x[2]), In(2, 3, 4), In(2, 5, 4), In(2, 5, 3)),
+        Op("sdpa.causal-masked", x => Tensor.ScaledDotProductAttention(x[0], x[1], x[2], Tensor.FromArray([1f, 1f, 1f, 0f, 1f, 1f, 0f, 0f], 2, 1, 4), causal: true),
+            In(2, 4, 3), In(2, 4, 3), In(2, 4, 2)),
         Op("where.broadcast", x => Tensor.Where(Tensor.FromArray([1f, 0f, 1f]), x[0], x[1]), In(2, 3), In(2, 1)),
     ];
 

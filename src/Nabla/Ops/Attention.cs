@@ -1,0 +1,52 @@
+namespace Nabla;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Scaled dot-product attention (PyTorch's F.scaled_dot_product_attention): softmax(q k^T /
+    /// sqrt(d) + masks) v over the last two axes, for queries [..., Tq, d], keys [..., Tk, d] and
+    /// values [..., Tk, dv] (leading axes, such as batch and heads, broadcast). With
+    /// <paramref name="causal"/>, query i sees keys up to i (aligned at the end when Tk &gt; Tq, as for
+    /// a cache of past keys); <paramref name="mask"/> (broadcast to [..., Tq, Tk]) is non-zero where a
+    /// query may attend, zero where it may not (padding). <paramref name="dropout"/> drops attention
+    /// weights in training, from <paramref name="generator"/> (default <see cref="Generator.Default"/>).
+    /// A query that may attend to no key gets zeros, not NaN. Returns [..., Tq, dv].
+    /// </summary>
+    public static Tensor ScaledDotProductAttention(Tensor query, Tensor key, Tensor value, Tensor? mask = null, bool causal = false,
+        float dropout = 0f, Generator? generator = null, float? scale = null)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(value);
+        if (query.Rank < 2 || key.Rank < 2 || value.Rank < 2 || query.ShapeArray[^1] != key.ShapeArray[^1] || key.ShapeArray[^2] != value.ShapeArray[^2])
+            throw new ArgumentException($"ScaledDotProductAttention: query [..., Tq, d], key [..., Tk, d] and value [..., Tk, dv], got {query.ShapeString}, {key.ShapeString} and {value.ShapeString}.");
+        if (!(dropout >= 0f && dropout < 1f)) throw new ArgumentOutOfRangeException(nameof(dropout), $"ScaledDotProductAttention: dropout must be in [0, 1), not {dropout}.");
+        int tq = query.ShapeArray[^2], tk = key.ShapeArray[^2], d = query.ShapeArray[^1];
+        Tensor scores = query.MatMul(key.Transpose(-2, -1)) * (scale ?? 1f / MathF.Sqrt(d));
+        Tensor? allowed = mask is null ? null : mask.Ne(0f);
+        if (causal)
+        {
+            Tensor lower = TriangleMask(tq, tk, tk - tq, upper: false);
+            allowed = allowed is null ? lower : allowed * lower;
+        }
+        Tensor weights;
+        if (allowed is null) weights = scores.Softmax(-1);
+        else
+        {
+            // A row with no key allowed would be all -inf, NaN after the softmax and in its gradient:
+            // such rows are left unmasked for the softmax, then zeroed.
+            Tensor any = allowed.Sum(-1, keepDim: true).Gt(0f);
+            weights = scores.MaskedFill(allowed.Eq(0f) * any, float.NegativeInfinity).Softmax(-1);
+            weights = Where(any, weights, Scalar(0f));
+        }
+        if (dropout > 0f)
+        {
+            var keep = new Tensor((int[])weights.ShapeArray.Clone());
+            var g = generator ?? Generator.Default;
+            float factor = 1f / (1f - dropout);
+            for (int i = 0; i < keep.Size; i++) keep.Storage[i] = g.NextFloat() < dropout ? 0f : factor;
+            weights *= keep;
+        }
+        return weights.MatMul(value);
+    }
+}
