@@ -15,7 +15,7 @@ namespace Nabla.Cli;
 internal sealed class Bench(bool quick, TextWriter output, TextWriter notes)
 {
     public static readonly string[] Workloads =
-        ["gemm-128", "gemm-512", "gemm-1024", "gemm-2048", "mlp-train", "mlp-train-b32", "cnn-train", "lstm-train", "xor-train", "mlp-infer-b1", "mlp-train-alloc"];
+        ["gemm-128", "gemm-512", "gemm-1024", "gemm-2048", "mlp-train", "mlp-train-b32", "cnn-train", "lstm-train", "xor-train", "mlp-infer-b1", "mlp-train-alloc", "transformer-train"];
 
     private int _reps;
     private long _timedBytes;
@@ -62,6 +62,38 @@ internal sealed class Bench(bool quick, TextWriter output, TextWriter notes)
             Emit("xor-final-loss", threads, loss, "loss", note: false);
         }
         if (Want("mlp-infer-b1")) Emit("mlp-infer-b1", threads, InferSeconds() * 1e6, "us");
+        if (Want("transformer-train")) Emit("transformer-train", threads, 32 * 64 / TransformerStep(), "tokens/s");
+    }
+
+    /// <summary>
+    /// WORKLOADS.md's small causal language model: ids [32, 64] from 1 000 tokens, token and position
+    /// embeddings of 128, two pre-norm blocks (4 heads, causal, GELU 512), a final LayerNorm and the
+    /// 1 000-way output, softmax cross-entropy on the next ids; median seconds of one Adam step.
+    /// </summary>
+    private double TransformerStep()
+    {
+        Generator.ManualSeed(0);
+        var model = new Sequential(
+            new TokenAndPositionEmbedding(1000, 64, 128),
+            new TransformerEncoderLayer(128, 4, feedForward: 512, dropout: 0f, activation: "gelu", normFirst: true, causal: true),
+            new TransformerEncoderLayer(128, 4, feedForward: 512, dropout: 0f, activation: "gelu", normFirst: true, causal: true),
+            new LayerNormalization(1e-5f),
+            new Dense(1000));
+        var g = new Generator(1);
+        var ids = new float[32 * 65];
+        for (int i = 0; i < ids.Length; i++) ids[i] = g.NextInt(1000);
+        Tensor tokens = Tensor.FromArray(ids, 32, 65);
+        Tensor x = tokens.Slice(1, 0, 64).Contiguous(), y = tokens.Slice(1, 1, 65).Contiguous().Reshape(32 * 64);
+        model.Build(64);
+        var loss = new SparseCategoricalCrossEntropy(fromLogits: true);
+        var optimizer = new Adam(1e-3f, parameters: model.Parameters());
+        return Median(() =>
+        {
+            using var scope = Tensor.StepScope();
+            optimizer.ZeroGrad(setToNone: false);
+            loss.Compute(model.Forward(x).Reshape(32 * 64, 1000), y).Backward();
+            optimizer.Step();
+        }, minWarm: 3, minReps: 10);
     }
 
     private void Emit(string workload, int threads, double value, string unit, bool note = true)

@@ -138,19 +138,70 @@ public static class Activations
     /// </summary>
     public static void Gelu(ReadOnlySpan<float> x, bool approximate, Span<float> y)
     {
-        for (int i = 0; i < y.Length; i++)
+        int i = 0;
+        if (!approximate && Vector256.IsHardwareAccelerated)
+        {
+            for (; i + Vector256<float>.Count <= y.Length; i += Vector256<float>.Count)
+            {
+                Vector256<float> v = Vector256.Create(x.Slice(i, Vector256<float>.Count));
+                (v * NormalCdf(v)).CopyTo(y.Slice(i, Vector256<float>.Count));
+            }
+        }
+        for (; i < y.Length; i++)
         {
             float v = x[i];
             y[i] = approximate
                 ? 0.5f * v * (1f + MathF.Tanh(0.7978845608f * (v + 0.044715f * v * v * v)))
-                : (float)(0.5 * v * (1.0 + SpecialFunctions.Erf(v * InvSqrt2)));
+                : v * NormalCdf(v);
         }
+    }
+
+    // Phi(x) = 0.5 erfc(-x / sqrt 2), with erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z / 2) for z >= 0
+    // (the Chebyshev-fitted form of SpecialFunctions.Erf, fractional error below 1.2e-7): computed
+    // from erfc directly on both sides, so the small tail for negative x keeps its precision.
+    private static float ErfcPolynomial(float t) =>
+        -1.26551223f + t * (1.00002368f + t * (0.37409196f + t * (0.09678418f + t * (-0.18628806f + t * (0.27886807f
+            + t * (-1.13520398f + t * (1.48851587f + t * (-0.82215223f + t * 0.17087277f))))))));
+
+    private static float NormalCdf(float x)
+    {
+        float z = MathF.Abs(x) * InvSqrt2;
+        float t = 1f / (1f + 0.5f * z);
+        float half = 0.5f * t * MathF.Exp(-z * z + ErfcPolynomial(t));
+        return x >= 0 ? 1f - half : half;
+    }
+
+    private static Vector256<float> NormalCdf(Vector256<float> x)
+    {
+        Vector256<float> z = Vector256.Abs(x) * InvSqrt2;
+        Vector256<float> t = Vector256<float>.One / (Vector256<float>.One + 0.5f * z);
+        Vector256<float> p = Vector256.Create(-0.82215223f) + t * 0.17087277f;
+        p = Vector256.Create(1.48851587f) + t * p;
+        p = Vector256.Create(-1.13520398f) + t * p;
+        p = Vector256.Create(0.27886807f) + t * p;
+        p = Vector256.Create(-0.18628806f) + t * p;
+        p = Vector256.Create(0.09678418f) + t * p;
+        p = Vector256.Create(0.37409196f) + t * p;
+        p = Vector256.Create(1.00002368f) + t * p;
+        p = Vector256.Create(-1.26551223f) + t * p;
+        Vector256<float> half = 0.5f * t * Vector256.Exp(p - z * z);
+        return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256<float>.Zero), Vector256<float>.One - half, half);
     }
 
     /// <summary>The derivative of <see cref="Gelu"/> times g.</summary>
     public static void GeluBackward(ReadOnlySpan<float> x, bool approximate, ReadOnlySpan<float> g, Span<float> dx)
     {
-        for (int i = 0; i < dx.Length; i++)
+        int i = 0;
+        if (!approximate && Vector256.IsHardwareAccelerated)
+        {
+            for (; i + Vector256<float>.Count <= dx.Length; i += Vector256<float>.Count)
+            {
+                Vector256<float> v = Vector256.Create(x.Slice(i, Vector256<float>.Count));
+                Vector256<float> d = NormalCdf(v) + v * InvSqrt2Pi * Vector256.Exp(-0.5f * v * v);
+                (Vector256.Create(g.Slice(i, Vector256<float>.Count)) * d).CopyTo(dx.Slice(i, Vector256<float>.Count));
+            }
+        }
+        for (; i < dx.Length; i++)
         {
             float v = x[i];
             float d;
@@ -163,8 +214,7 @@ public static class Activations
             }
             else
             {
-                float cdf = (float)(0.5 * (1.0 + SpecialFunctions.Erf(v * InvSqrt2)));
-                d = cdf + v * InvSqrt2Pi * MathF.Exp(-0.5f * v * v);
+                d = NormalCdf(v) + v * InvSqrt2Pi * MathF.Exp(-0.5f * v * v);
             }
             dx[i] = g[i] * d;
         }

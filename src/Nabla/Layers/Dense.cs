@@ -75,8 +75,10 @@ public sealed class Dense : Layer
             Tensor fused = Tensor.Linear(input, Weight.Value, Bias?.Value, relu);
             return relu ? fused : Activation.Apply(fused);
         }
-        Tensor y = input.MatMul(Weight.Value.T);
-        if (Bias is not null) y += Bias;
-        return Activation.Apply(y);
+        // [..., in] as [rows, in]: one product over all the rows (a sequence's steps alike), not one per leading index.
+        int[] outShape = [.. input.Shape[..^1], Units];
+        Tensor flat = Tensor.Linear(input.Reshape(-1, input.Shape[^1]), Weight.Value, Bias?.Value, Activation.Name == "relu");
+        Tensor y = flat.Reshape(outShape);
+        return Activation.Name == "relu" ? y : Activation.Apply(y);
     }
 }

@@ -111,19 +111,22 @@ public sealed class MultiHeadAttention : Layer
         int n = query.Shape[0], tq = query.Shape[1], tk = key.Shape[1], e = EmbedDim, dh = e / Heads;
         Tensor w = InProjWeight.Value, b = InProjBias.Value;
         Tensor q, k, v;
+        // x [N, T, E] x W^T + b over all N * T steps in one product.
+        static Tensor Project(Tensor x, Tensor weight, Tensor bias) =>
+            Tensor.Linear(x.Reshape(-1, x.Shape[2]), weight, bias, relu: false).Reshape(x.Shape[0], x.Shape[1], weight.Shape[0]);
         if (ReferenceEquals(query, key) && ReferenceEquals(key, value))
         {
             // One product for the three projections.
-            Tensor qkv = query.MatMul(w.T) + b;
+            Tensor qkv = Project(query, w, b);
             q = qkv.Slice(2, 0, e);
             k = qkv.Slice(2, e, 2 * e);
             v = qkv.Slice(2, 2 * e, 3 * e);
         }
         else
         {
-            q = query.MatMul(w.Slice(0, 0, e).T) + b.Slice(0, 0, e);
-            k = key.MatMul(w.Slice(0, e, 2 * e).T) + b.Slice(0, e, 2 * e);
-            v = value.MatMul(w.Slice(0, 2 * e, 3 * e).T) + b.Slice(0, 2 * e, 3 * e);
+            q = Project(query, w.Slice(0, 0, e), b.Slice(0, 0, e));
+            k = Project(key, w.Slice(0, e, 2 * e), b.Slice(0, e, 2 * e));
+            v = Project(value, w.Slice(0, 2 * e, 3 * e), b.Slice(0, 2 * e, 3 * e));
         }
         // [N, T, E] -> [N, heads, T, dh]
         Tensor Split(Tensor x, int t) => x.Reshape(n, t, Heads, dh).Transpose(1, 2);

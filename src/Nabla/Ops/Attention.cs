@@ -24,29 +24,42 @@ public sealed partial class Tensor
         int tq = query.ShapeArray[^2], tk = key.ShapeArray[^2], d = query.ShapeArray[^1];
         Tensor scores = query.MatMul(key.Transpose(-2, -1)) * (scale ?? 1f / MathF.Sqrt(d));
         Tensor? allowed = mask is null ? null : mask.Ne(0f);
-        if (causal)
-        {
-            Tensor lower = TriangleMask(tq, tk, tk - tq, upper: false);
-            allowed = allowed is null ? lower : allowed * lower;
-        }
         Tensor weights;
-        if (allowed is null) weights = scores.Softmax(-1);
+        if (causal && allowed is null && tk >= tq)
+        {
+            // Causal alone, every query seeing at least its own key: one fill above the diagonal.
+            weights = scores.MaskedFill(TriangleMask(tq, tk, tk - tq + 1, upper: true), float.NegativeInfinity).Softmax(-1);
+        }
         else
         {
-            // A row with no key allowed would be all -inf, NaN after the softmax and in its gradient:
-            // such rows are left unmasked for the softmax, then zeroed.
-            Tensor any = allowed.Sum(-1, keepDim: true).Gt(0f);
-            weights = scores.MaskedFill(allowed.Eq(0f) * any, float.NegativeInfinity).Softmax(-1);
-            weights = Where(any, weights, Scalar(0f));
+            if (causal)
+            {
+                Tensor lower = TriangleMask(tq, tk, tk - tq, upper: false);
+                allowed = allowed is null ? lower : allowed * lower;
+            }
+            weights = allowed is null ? scores.Softmax(-1) : MaskedSoftmax(scores, allowed);
         }
-        if (dropout > 0f)
-        {
-            var keep = new Tensor((int[])weights.ShapeArray.Clone());
-            var g = generator ?? Generator.Default;
-            float factor = 1f / (1f - dropout);
-            for (int i = 0; i < keep.Size; i++) keep.Storage[i] = g.NextFloat() < dropout ? 0f : factor;
-            weights *= keep;
-        }
-        return weights.MatMul(value);
+        return Dropped(weights, dropout, generator).MatMul(value);
+    }
+
+    /// <summary>Softmax over the last axis of <paramref name="scores"/> where <paramref name="allowed"/> is non-zero, zeros elsewhere.</summary>
+    private static Tensor MaskedSoftmax(Tensor scores, Tensor allowed)
+    {
+        // A row with no key allowed would be all -inf, NaN after the softmax and in its gradient:
+        // such rows are left unmasked for the softmax, then zeroed.
+        Tensor any = allowed.Sum(-1, keepDim: true).Gt(0f);
+        Tensor weights = scores.MaskedFill(allowed.Eq(0f) * any, float.NegativeInfinity).Softmax(-1);
+        return Where(any, weights, Scalar(0f));
+    }
+
+    /// <summary>Inverted dropout of attention weights (none when <paramref name="rate"/> is 0).</summary>
+    private static Tensor Dropped(Tensor weights, float rate, Generator? generator)
+    {
+        if (rate == 0f) return weights;
+        var keep = new Tensor((int[])weights.ShapeArray.Clone());
+        var g = generator ?? Generator.Default;
+        float factor = 1f / (1f - rate);
+        for (int i = 0; i < keep.Size; i++) keep.Storage[i] = g.NextFloat() < rate ? 0f : factor;
+        return weights * keep;
     }
 }
