@@ -56,6 +56,8 @@ public static class OnnxExport
                 values[n] = EmitMerge(g, merge, [.. from.Select(i => values[i])]);
                 continue;
             }
+            if (from.Length != 1)
+                throw new NotSupportedException($"OnnxExport: {node.Layer.TypeName} '{node.Layer.Name}' is called on {from.Length} inputs, which has no ONNX export yet.");
             string? mask = masks[from[0]];
             values[n] = Emit(g, node.Layer, values[from[0]], ref mask);
             masks[n] = mask;
@@ -272,7 +274,7 @@ public static class OnnxExport
     private static string Emit(Graph g, Layer layer, string x, ref string? mask)
     {
         string? incoming = mask;
-        mask = layer is Dropout or Activation or Input ? mask : null;
+        mask = layer is Dropout or Activation or Input or MultiHeadAttention or TransformerEncoderLayer or PositionalEmbedding ? mask : null;
         switch (layer)
         {
             case Input or Dropout:
@@ -364,11 +366,65 @@ public static class OnnxExport
                     string behind = incoming is null ? Recurrent(g, b.Backwards, x, reverse: true) : Unrolled(g, b.Backwards, x, incoming, reverse: true);
                     return g.Op("Concat", [ahead, behind], ("axis", -1L));
                 }
+            case PositionalEmbedding p:
+                return g.Op("Add", [x, g.Constant("positions", p.Weight.Value.Slice(0, 0, p.BuiltInputShape[0]).Contiguous())]);
+            case TokenAndPositionEmbedding tp:
+                {
+                    // The token embedding (which sets the padding mask), then the positions.
+                    string y = Emit(g, tp.Token, x, ref mask);
+                    return g.Op("Add", [y, g.Constant("positions", tp.Position.Weight.Value.Slice(0, 0, tp.BuiltInputShape[0]).Contiguous())]);
+                }
+            case MultiHeadAttention mha:
+                return Attention(g, mha, x, incoming, mha.BuiltInputShape[0]);
+            case TransformerEncoderLayer enc:
+                {
+                    int t = enc.BuiltInputShape[0];
+                    string Norm(LayerNormalization ln, string v) => g.Op("LayerNormalization", [v, g.Constant("scale", ln.Weight!.Value), g.Constant("shift", ln.Bias!.Value)], ("axis", -1L), ("epsilon", ln.Epsilon));
+                    string Dense3(Dense d, string v) => g.Op("Add", [g.Op("MatMul", [v, g.Constant("weight_t", d.Weight!.Value.T.Contiguous())]), g.Constant("bias", d.Bias!.Value)]);
+                    string FeedForward(string v) => Dense3(enc.Linear2, Act(g, enc, enc.Activation, Dense3(enc.Linear1, v)));
+                    if (enc.NormFirst)
+                    {
+                        string h = g.Op("Add", [x, Attention(g, enc.SelfAttention, Norm(enc.Norm1, x), incoming, t)]);
+                        return g.Op("Add", [h, FeedForward(Norm(enc.Norm2, h))]);
+                    }
+                    string a = Norm(enc.Norm1, g.Op("Add", [x, Attention(g, enc.SelfAttention, x, incoming, t)]));
+                    return Norm(enc.Norm2, g.Op("Add", [a, FeedForward(a)]));
+                }
             case IOnnxExportable custom:
                 return custom.ExportOnnx(g, x);
             default:
                 throw new NotSupportedException($"OnnxExport: {layer.TypeName} '{layer.Name}' cannot be exported to ONNX yet (a layer of your own can implement IOnnxExportable).");
         }
+    }
+
+    /// <summary>
+    /// Self-attention over x [N, T, E] as MatMul, Split, Reshape, Transpose and Softmax: the fused
+    /// projection, heads, scaled scores with the causal constant (-inf above the diagonal) and the
+    /// key padding mask (<paramref name="mask"/>, bool [N, T] of real steps), and the output projection.
+    /// </summary>
+    private static string Attention(Graph g, MultiHeadAttention mha, string x, string? mask, int t)
+    {
+        int e = mha.EmbedDim, h = mha.Heads, dh = e / h;
+        string qkv = g.Op("Add", [g.Op("MatMul", [x, g.Constant("in_proj_t", mha.InProjWeight.Value.T.Contiguous())]), g.Constant("in_proj_bias", mha.InProjBias.Value)]);
+        string q = g.Name("q"), k = g.Name("k"), v = g.Name("v");
+        g.Add("Split", [qkv, g.Ints("split", e, e, e)], [q, k, v], null, ("axis", 2L));
+        string Heads(string m) => g.Op("Transpose", [g.Op("Reshape", [m, g.Ints("shape", 0, 0, h, dh)])], ("perm", new long[] { 0, 2, 1, 3 }));
+        string scores = g.Op("Mul", [g.Op("MatMul", [Heads(q), g.Op("Transpose", [Heads(k)], ("perm", new long[] { 0, 1, 3, 2 }))]), g.Constant("scale", Tensor.Scalar(1f / MathF.Sqrt(dh)))]);
+        if (mha.Causal)
+        {
+            var bias = Tensor.Zeros(t, t);
+            for (int i = 0; i < t; i++) for (int j = i + 1; j < t; j++) bias.Storage[i * t + j] = float.NegativeInfinity;
+            scores = g.Op("Add", [scores, g.Constant("causal", bias)]);
+        }
+        if (mask is not null)
+        {
+            // [N, T] -> [N, 1, 1, T]: padded keys get -inf.
+            string keys = g.Op("Unsqueeze", [mask, g.Ints("axes", 1, 2)]);
+            scores = g.Op("Where", [keys, scores, g.Constant("minus_inf", Tensor.Scalar(float.NegativeInfinity))]);
+        }
+        string heads = g.Op("MatMul", [g.Op("Softmax", [scores], ("axis", -1L)), Heads(v)]);
+        string joined = g.Op("Reshape", [g.Op("Transpose", [heads], ("perm", new long[] { 0, 2, 1, 3 })), g.Ints("shape", 0, 0, e)]);
+        return g.Op("Add", [g.Op("MatMul", [joined, g.Constant("out_proj_t", mha.OutProj.Weight!.Value.T.Contiguous())]), g.Constant("out_proj_bias", mha.OutProj.Bias!.Value)]);
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ namespace Nabla.Tests.IO;
 public class OnnxExportTests
 {
     public static IEnumerable<object[]> Models() => [["mlp"], ["activations"], ["cnn"], ["conv1d"], ["norms"], ["embedding"], ["lstm"], ["gru"], ["rnn"],
-        ["rnn-relu"], ["bidirectional"], ["masked-lstm"], ["masked-gru"], ["masked-rnn"], ["masked-bidirectional-lstm"], ["masked-bidirectional-gru"]];
+        ["rnn-relu"], ["bidirectional"], ["transformer"], ["transformer-masked"], ["attention-causal"], ["masked-lstm"], ["masked-gru"], ["masked-rnn"], ["masked-bidirectional-lstm"], ["masked-bidirectional-gru"]];
 
     /// <summary>Token ids with padding (0) at the end, at the start and in the middle of rows, and a row with none.</summary>
     private static Tensor PaddedIds() => Tensor.FromArray([3f, 5f, 1f, 0f, 0f, 0f, 0f, 0f, 7f, 2f, 6f, 0f, 4f, 0f, 8f, 1f, 2f, 3f, 4f, 5f], 4, 5);
@@ -33,6 +33,11 @@ public class OnnxExportTests
             "rnn" => (new Sequential(new SimpleRNN(5, inputShape: [6, 3]), new Dense(2)), Tensor.RandN([2, 6, 3], g)),
             "rnn-relu" => (new Sequential(new SimpleRNN(4, "relu", returnSequences: true, inputShape: [5, 3]), new Flatten(), new Dense(2)), Tensor.RandN([2, 5, 3], g)),
             "bidirectional" => (new Sequential(new Input(6, 3), new Bidirectional(new LSTM(4, returnSequences: true)), new Bidirectional(new GRU(3)), new Dense(2)), Tensor.RandN([2, 6, 3], g)),
+            "transformer" => (new Sequential(new Input(5), new TokenAndPositionEmbedding(9, 5, 8), new TransformerEncoderLayer(8, 2, feedForward: 12, dropout: 0f, activation: "gelu", normFirst: true, causal: true),
+                new TransformerEncoderLayer(8, 2, feedForward: 12, dropout: 0f), new LayerNormalization(1e-5f), new Dense(9)), PaddedIds().Slice(0, 3).Contiguous() + 1f),
+            "transformer-masked" => (new Sequential(new Input(5), new TokenAndPositionEmbedding(9, 5, 8, paddingIndex: 0), new TransformerEncoderLayer(8, 2, feedForward: 12, dropout: 0f),
+                new Flatten(), new Dense(2)), PaddedIds()),
+            "attention-causal" => (new Sequential(new Input(6, 4), new MultiHeadAttention(4, 2, causal: true), new PositionalEmbedding(6, 4), new Dense(3, "relu")), Tensor.RandN([2, 6, 4], g)),
             "masked-lstm" => (new Sequential(new Embedding(9, 4, paddingIndex: 0, inputLength: 5), new LSTM(3), new Dense(2)), PaddedIds()),
             "masked-gru" => (new Sequential(new Embedding(9, 4, paddingIndex: 0, inputLength: 5), new Dropout(0.3f), new GRU(3, returnSequences: true), new Flatten(), new Dense(2)), PaddedIds()),
             "masked-rnn" => (new Sequential(new Embedding(9, 4, paddingIndex: 0, inputLength: 5), new SimpleRNN(3), new Dense(2)), PaddedIds()),
