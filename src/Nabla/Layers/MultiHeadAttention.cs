@@ -104,6 +104,26 @@ public sealed class MultiHeadAttention : Layer
         return masks.Count > 0 ? masks[0] : null;
     }
 
+    /// <summary>
+    /// Self-attention of new steps x [N, t, E] over every step so far (text generation): their keys
+    /// and values are appended to <paramref name="cache"/>, and the new queries attend to all cached
+    /// steps up to their own, so each new token costs one step, not a re-run of the prefix.
+    /// </summary>
+    public Tensor Step(Tensor x, KeyValueCache cache)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(cache);
+        if (x.Rank != 3 || x.Shape[2] != EmbedDim) throw new ArgumentException($"{Label} expects inputs [N, t, {EmbedDim}], but got {x.ShapeString}.");
+        int n = x.Shape[0], t = x.Shape[1], e = EmbedDim, dh = e / Heads;
+        Tensor qkv = Tensor.Linear(x.Reshape(-1, e), InProjWeight.Value, InProjBias.Value, relu: false).Reshape(n, t, 3 * e);
+        Tensor Split(Tensor m) => m.Reshape(n, t, Heads, dh).Transpose(1, 2);
+        Tensor q = Split(qkv.Slice(2, 0, e));
+        cache.Append(Split(qkv.Slice(2, e, 2 * e)).Contiguous(), Split(qkv.Slice(2, 2 * e, 3 * e)).Contiguous());
+        // Causal over the cache: query i of the new steps sees the cached steps and new steps up to i.
+        Tensor heads = Tensor.ScaledDotProductAttention(q, cache.Keys!, cache.Values!, causal: Causal);
+        return OutProj.Forward(heads.Transpose(1, 2).Reshape(n, t, e));
+    }
+
     private Tensor Attend(Tensor query, Tensor key, Tensor value, Tensor? keyMask)
     {
         if (query.Rank != 3 || query.Shape[2] != EmbedDim)
@@ -139,5 +159,30 @@ public sealed class MultiHeadAttention : Layer
         }
         Tensor heads = Tensor.ScaledDotProductAttention(Split(q, tq), Split(k, tk), Split(v, tk), mask, Causal, IsTraining ? Dropout : 0f);
         return OutProj.Forward(heads.Transpose(1, 2).Reshape(n, tq, e));
+    }
+}
+
+/// <summary>
+/// The keys and values one attention layer has seen so far while generating, [N, heads, steps, dh]
+/// each, grown by <see cref="MultiHeadAttention.Step"/>.
+/// </summary>
+public sealed class KeyValueCache
+{
+    /// <summary>The cached keys (null before the first step).</summary>
+    public Tensor? Keys { get; private set; }
+
+    /// <summary>The cached values (null before the first step).</summary>
+    public Tensor? Values { get; private set; }
+
+    /// <summary>Steps cached.</summary>
+    public int Length => Keys?.Shape[2] ?? 0;
+
+    /// <summary>Appends the keys and values of new steps [N, heads, t, dh].</summary>
+    public void Append(Tensor keys, Tensor values)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(values);
+        Keys = Keys is null ? keys : Tensor.Concat([Keys, keys], 2);
+        Values = Values is null ? values : Tensor.Concat([Values, values], 2);
     }
 }

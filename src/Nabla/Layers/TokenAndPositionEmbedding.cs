@@ -38,6 +38,15 @@ public sealed class TokenAndPositionEmbedding : Layer
     /// <inheritdoc/>
     public override Tensor? ComputeMask(Tensor input, Tensor? mask) => Token.ComputeMask(input, mask);
 
+    /// <summary>Embeds ids [N, t] standing at positions <paramref name="start"/> .. start + t - 1 (the new steps of generated text).</summary>
+    public Tensor Embed(Tensor ids, int start)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Rank != 2 || start < 0 || start + ids.Shape[1] > Position.MaxLength)
+            throw new ArgumentException($"{Label}: ids {ids.ShapeString} at position {start} do not fit {Position.MaxLength} positions.");
+        return Token.Forward(ids) + Position.Weight.Value.Slice(0, start, start + ids.Shape[1]);
+    }
+
     /// <inheritdoc/>
     protected override Tensor Call(Tensor input)
     {

@@ -113,15 +113,25 @@ public sealed class TransformerEncoderLayer : Layer
     /// <summary>The time axis is kept: the mask of real steps passes on.</summary>
     public override Tensor? ComputeMask(Tensor input, Tensor? mask) => mask;
 
-    private Tensor Block(Tensor x, Tensor? mask)
+    private Tensor Block(Tensor x, Tensor? mask) => Run(x, h => SelfAttention.Forward(h, mask));
+
+    /// <summary>The block on new steps x [N, t, dModel] with its attention over the steps in <paramref name="cache"/> as well (text generation).</summary>
+    public Tensor Step(Tensor x, KeyValueCache cache)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        EnsureBuilt(x.Shape[1..]);
+        return Run(x, h => SelfAttention.Step(h, cache));
+    }
+
+    private Tensor Run(Tensor x, Func<Tensor, Tensor> attention)
     {
         Tensor FeedForwardNet(Tensor h) => Linear2.Forward(_dropout.Forward(Activation.Apply(Linear1.Forward(h))));
         if (NormFirst)
         {
-            x = x + _dropout1.Forward(SelfAttention.Forward(Norm1.Forward(x), mask));
+            x = x + _dropout1.Forward(attention(Norm1.Forward(x)));
             return x + _dropout2.Forward(FeedForwardNet(Norm2.Forward(x)));
         }
-        x = Norm1.Forward(x + _dropout1.Forward(SelfAttention.Forward(x, mask)));
+        x = Norm1.Forward(x + _dropout1.Forward(attention(x)));
         return Norm2.Forward(x + _dropout2.Forward(FeedForwardNet(x)));
     }
 }
