@@ -93,4 +93,43 @@ public class AttentionOpsTests
         var result = GradCheck.Check(_ => Tensor.ScaledDotProductAttention(qg, kg, v, none), [qg, kg]);
         Assert.True(result.Passed, result.Worst);
     }
+
+    [Theory]
+    [InlineData(70, 130, 8, 5, false)]   // ragged tiles of queries and keys
+    [InlineData(130, 130, 4, 4, true)]   // causal, square
+    [InlineData(40, 150, 6, 3, true)]    // causal with more keys than queries (a cache)
+    [InlineData(150, 40, 3, 3, true)]    // causal with more queries than keys: the first see nothing
+    public void Tiled_attention_gives_the_outputs_and_gradients_of_the_plain_one(int tq, int tk, int d, int dv, bool causal)
+    {
+        var g = new Generator(5);
+        Tensor q = Tensor.RandN([2, tq, d], g).RequireGrad(), k = Tensor.RandN([2, tk, d], g).RequireGrad(), v = Tensor.RandN([2, tk, dv], g).RequireGrad();
+        Tensor up = Tensor.RandN([2, tq, dv], g);
+        Tensor plain = Tensor.ScaledDotProductAttention(q, k, v, causal: causal);
+        Tensor tiled = Tensor.TiledAttention(q, k, v, causal, 1f / MathF.Sqrt(d));
+        Near(plain.ToArray(), tiled, 1e-5f);
+        (plain * up).Sum().Backward();
+        float[][] expected = [q.Grad!.ToArray(), k.Grad!.ToArray(), v.Grad!.ToArray()];
+        foreach (var t in new[] { q, k, v }) t.ZeroGrad();
+        (tiled * up).Sum().Backward();
+        Tensor[] actual = [q.Grad!, k.Grad!, v.Grad!];
+        for (int i = 0; i < 3; i++) Near(expected[i], actual[i], 2e-5f);
+    }
+
+    [Fact]
+    public void Attention_over_4096_tokens_runs_in_tiles_within_a_few_megabytes()
+    {
+        // One head of 64 features: the [T, T] weights alone would be 64 MB; the tiles keep the step to
+        // the inputs, the output and their gradients (1 MB each).
+        var g = new Generator(6);
+        Tensor q = Tensor.RandN([1, 4096, 64], g).RequireGrad(), k = Tensor.RandN([1, 4096, 64], g).RequireGrad(), v = Tensor.RandN([1, 4096, 64], g).RequireGrad();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Tensor y = Tensor.ScaledDotProductAttention(q, k, v, causal: true);
+        y.Sum().Backward();
+        long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(bytes < 12L << 20, $"allocated {bytes / 1e6:F1} MB");
+        Assert.All(q.Grad!.ToArray(), x => Assert.True(float.IsFinite(x)));
+        // The last query attends over all 4 096 keys; check it against the definition.
+        float[] last = (q.Slice(1, 4095).MatMul(k.Transpose(1, 2)) * 0.125f).Softmax(-1).MatMul(v).ToArray();
+        Near(last, y.Slice(1, 4095), 1e-4f);
+    }
 }
