@@ -1,6 +1,8 @@
-"""Writes tests/Nabla.Tests/Fixtures/attention_fixture.safetensors: PyTorch's multi-head attention
-and Transformer encoder layers (state dicts, inputs, masks and outputs), so that the tests check
-Nabla's MultiHeadAttention and TransformerEncoderLayer against them without PyTorch at test time.
+"""Writes tests/Nabla.Tests/Fixtures/attention_fixture.safetensors: PyTorch's multi-head attention and
+Transformer encoder and decoder layers (state dicts, inputs, padding masks, outputs, and the
+gradients of sum(output * upstream) for the inputs and every parameter), so that the tests check
+Nabla's MultiHeadAttention, TransformerEncoderLayer and TransformerDecoderLayer against them
+without PyTorch at test time.
 
 Run with Debian's Python and python3-torch:  /usr/bin/python3 scripts/make-attention-fixture.py
 Outputs are computed with autograd on: PyTorch 1.13's inference fast path for these modules
@@ -13,46 +15,61 @@ torch.manual_seed(0)
 tensors = {}
 
 
-def add(case, module, x, y, mask=None):
-    for name, t in module.state_dict().items():
-        tensors[f"{case}.{name}"] = t
-    tensors[f"{case}.input"] = x
-    tensors[f"{case}.output"] = y
-    if mask is not None:
-        tensors[f"{case}.mask"] = mask.float()  # 1 = padding, as PyTorch's key_padding_mask
-
-
 def randomise(module):
     # Non-trivial biases and norms, so every parameter matters.
     with torch.no_grad():
         for p in module.parameters():
             p.add_(torch.randn_like(p) * 0.2)
+    module.eval()
 
 
-x = torch.randn(2, 5, 8, requires_grad=True)
+def case(name, module, inputs, call, mask=None):
+    """Runs call(*inputs) with gradients: saves weights, inputs, output, upstream and every gradient."""
+    module.zero_grad()
+    leaves = [t.detach().clone().requires_grad_(True) for t in inputs]
+    out = call(*leaves)
+    up = torch.randn_like(out)
+    (out * up).sum().backward()
+    for key, t in module.state_dict().items():
+        tensors[f"{name}.{key}"] = t.detach().clone()
+    for key, p in module.named_parameters():
+        tensors[f"{name}.grad.{key}"] = p.grad.detach().clone()
+    for i, t in enumerate(leaves):
+        tensors[f"{name}.input{i}"] = t
+        tensors[f"{name}.input{i}_grad"] = t.grad
+    tensors[f"{name}.output"] = out
+    tensors[f"{name}.upstream"] = up
+    if mask is not None:
+        tensors[f"{name}.mask"] = mask.float()  # 1 = padding, as PyTorch's key_padding_mask
+
+
+x = torch.randn(2, 5, 8)
+q = torch.randn(2, 3, 8)
 pad = torch.tensor([[False] * 5, [False, False, False, True, True]])
 causal = torch.triu(torch.ones(5, 5, dtype=torch.bool), 1)
+causal3 = torch.triu(torch.ones(3, 3, dtype=torch.bool), 1)
 
 m = nn.MultiheadAttention(8, 2, batch_first=True)
 randomise(m)
-m.eval()
-add("mha", m, x, m(x, x, x, need_weights=False)[0])
-add("mha_padded", m, x, m(x, x, x, key_padding_mask=pad, need_weights=False)[0], pad)
-add("mha_causal", m, x, m(x, x, x, attn_mask=causal, need_weights=False)[0])
-q = torch.randn(2, 3, 8, requires_grad=True)
-tensors["mha_cross.query"] = q
-add("mha_cross", m, x, m(q, x, x, key_padding_mask=pad, need_weights=False)[0], pad)
+case("mha", m, [x], lambda a: m(a, a, a, need_weights=False)[0])
+case("mha_padded", m, [x], lambda a: m(a, a, a, key_padding_mask=pad, need_weights=False)[0], pad)
+case("mha_causal", m, [x], lambda a: m(a, a, a, attn_mask=causal, need_weights=False)[0])
+case("mha_cross", m, [q, x], lambda t, s: m(t, s, s, key_padding_mask=pad, need_weights=False)[0], pad)
 
-for case, norm_first, activation in (("encoder_post_relu", False, "relu"), ("encoder_pre_gelu", True, "gelu")):
+for name, norm_first, activation in (("encoder_post_relu", False, "relu"), ("encoder_pre_gelu", True, "gelu")):
     e = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.1, activation=activation, batch_first=True, norm_first=norm_first)
     randomise(e)
-    e.eval()
-    add(case, e, x, e(x, src_key_padding_mask=pad), pad)
+    case(name, e, [x], lambda a: e(a, src_key_padding_mask=pad), pad)
+
+for name, norm_first, activation in (("decoder_post_relu", False, "relu"), ("decoder_pre_gelu", True, "gelu")):
+    dec = nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, dropout=0.1, activation=activation, batch_first=True, norm_first=norm_first)
+    randomise(dec)
+    case(name, dec, [q, x], lambda t, s: dec(t, s, tgt_mask=causal3, memory_key_padding_mask=pad), pad)
 
 header, blobs, offset = {"__metadata__": {"made_by": "scripts/make-attention-fixture.py", "torch": torch.__version__}}, [], 0
-for name, t in tensors.items():
+for key, t in tensors.items():
     data = t.detach().to(torch.float32).contiguous().numpy().tobytes()
-    header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+    header[key] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
     blobs.append(data)
     offset += len(data)
 h = json.dumps(header).encode()

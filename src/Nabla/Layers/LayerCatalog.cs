@@ -50,6 +50,7 @@ public static class LayerCatalog
         Add<Dot>(Dot.FromConfig);
         Add<MultiHeadAttention>(MultiHeadAttention.FromConfig);
         Add<TransformerEncoderLayer>(TransformerEncoderLayer.FromConfig);
+        Add<TransformerDecoderLayer>(TransformerDecoderLayer.FromConfig);
         Add<PositionalEmbedding>(PositionalEmbedding.FromConfig);
         Add<TokenAndPositionEmbedding>(TokenAndPositionEmbedding.FromConfig);
     }

@@ -89,7 +89,7 @@ public class LayerConformanceTests
     public void Every_layer_type_is_in_the_catalog()
     {
         var layerTypes = typeof(Layer).Assembly.GetTypes()
-            .Where(t => t.IsSubclassOf(typeof(Layer)) && !t.IsAbstract && t.IsPublic && !t.IsSubclassOf(typeof(Merge))) // merge layers: MergeLayerTests
+            .Where(t => t.IsSubclassOf(typeof(Layer)) && !t.IsAbstract && t.IsPublic && !t.IsSubclassOf(typeof(Merge)) && t != typeof(TransformerDecoderLayer)) // several inputs: FunctionalModelTests, AttentionLayerTests
             .Select(t => t.Name).ToHashSet();
         var covered = LayerCases.All.Select(e => e.Name.Split('.')[0]).ToHashSet();
         Assert.Empty(layerTypes.Except(covered));
