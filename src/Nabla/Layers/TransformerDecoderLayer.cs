@@ -7,68 +7,35 @@ namespace Nabla.Layers;
 /// first): causal self-attention over the target (<c>self_attn.*</c>), attention from the target to
 /// the encoder's output, the memory (<c>multihead_attn.*</c>), and the feed-forward network
 /// (<c>linear1</c>, <c>linear2</c>), each with a residual connection and layer normalisation
-/// (<c>norm1</c>-<c>norm3</c>) after it, or before it with <see cref="NormFirst"/>. Called on
+/// (<c>norm1</c>-<c>norm3</c>) after it, or before it with <see cref="TransformerBlock.NormFirst"/>. Called on
 /// [target, memory] ([N, T, d] and [N, S, d]); a mask of real steps on the memory keeps the target
 /// off its padding, one on the target keeps self-attention off the target's. Output [N, T, d].
 /// </summary>
-public sealed class TransformerDecoderLayer : Layer
+public sealed class TransformerDecoderLayer : TransformerBlock
 {
-    private readonly Dropout _dropout, _dropout1, _dropout2, _dropout3;
+    private readonly Dropout _dropout1, _dropout2, _dropout3;
 
     /// <summary>Creates a decoder block (arguments as <see cref="TransformerEncoderLayer"/>; self-attention is causal unless <paramref name="causal"/> is false).</summary>
     public TransformerDecoderLayer(int dModel, int heads, int feedForward = 2048, float dropout = 0.1f, ActivationFunction? activation = null,
-        bool normFirst = false, float epsilon = 1e-5f, bool causal = true, string? name = null) : base(name)
+        bool normFirst = false, float epsilon = 1e-5f, bool causal = true, string? name = null)
+        : base(dModel, feedForward, dropout, activation, normFirst, epsilon, name)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(feedForward, 1);
-        DModel = dModel;
-        FeedForward = feedForward;
-        Rate = dropout;
-        Activation = activation ?? Activations.Relu;
-        NormFirst = normFirst;
-        Epsilon = epsilon;
         SelfAttention = AddModule("self_attn", new MultiHeadAttention(dModel, heads, dropout, causal));
         CrossAttention = AddModule("multihead_attn", new MultiHeadAttention(dModel, heads, dropout));
-        Linear1 = AddModule("linear1", new Dense(feedForward, inputFeatures: dModel));
-        _dropout = AddModule("dropout", new Dropout(dropout));
-        Linear2 = AddModule("linear2", new Dense(dModel, inputFeatures: feedForward));
-        Norm1 = AddModule("norm1", new LayerNormalization(epsilon));
-        Norm2 = AddModule("norm2", new LayerNormalization(epsilon));
-        Norm3 = AddModule("norm3", new LayerNormalization(epsilon));
-        _dropout1 = AddModule("dropout1", new Dropout(dropout));
-        _dropout2 = AddModule("dropout2", new Dropout(dropout));
-        _dropout3 = AddModule("dropout3", new Dropout(dropout));
-        foreach (var norm in new[] { Norm1, Norm2, Norm3 }) norm.EnsureBuilt([dModel]);
+        AddFeedForward();
+        Norm1 = AddNorm("norm1");
+        Norm2 = AddNorm("norm2");
+        Norm3 = AddNorm("norm3");
+        _dropout1 = AddDropout("dropout1");
+        _dropout2 = AddDropout("dropout2");
+        _dropout3 = AddDropout("dropout3");
     }
-
-    /// <summary>Features per step.</summary>
-    public int DModel { get; }
-
-    /// <summary>Width of the feed-forward network.</summary>
-    public int FeedForward { get; }
-
-    /// <summary>The dropout rate.</summary>
-    public float Rate { get; }
-
-    /// <summary>The feed-forward network's activation.</summary>
-    public ActivationFunction Activation { get; }
-
-    /// <summary>Whether normalisation comes before each sub-block (pre-norm).</summary>
-    public bool NormFirst { get; }
-
-    /// <summary>Layer normalisation's epsilon.</summary>
-    public float Epsilon { get; }
 
     /// <summary>The target's self-attention.</summary>
     public MultiHeadAttention SelfAttention { get; }
 
     /// <summary>The attention from the target to the memory.</summary>
     public MultiHeadAttention CrossAttention { get; }
-
-    /// <summary>The feed-forward network's first layer.</summary>
-    public Dense Linear1 { get; }
-
-    /// <summary>The feed-forward network's second layer.</summary>
-    public Dense Linear2 { get; }
 
     /// <summary>The normalisation around self-attention.</summary>
     public LayerNormalization Norm1 { get; }
@@ -80,28 +47,11 @@ public sealed class TransformerDecoderLayer : Layer
     public LayerNormalization Norm3 { get; }
 
     /// <inheritdoc/>
-    public override JsonObject GetConfig() => new()
-    {
-        ["d_model"] = DModel,
-        ["nhead"] = SelfAttention.Heads,
-        ["dim_feedforward"] = FeedForward,
-        ["dropout"] = Rate,
-        ["activation"] = ConfigReader.Json(this, Activation),
-        ["norm_first"] = NormFirst,
-        ["layer_norm_eps"] = Epsilon,
-        ["causal"] = SelfAttention.Causal,
-    };
+    public override JsonObject GetConfig() => BlockConfig(SelfAttention.Heads, SelfAttention.Causal);
 
     /// <summary>Rebuilds a layer from its <see cref="GetConfig"/>.</summary>
     public static TransformerDecoderLayer FromConfig(ConfigReader c) => new(c.Int("d_model"), c.Int("nhead"), c.Int("dim_feedforward", 2048),
         c.Float("dropout", 0.1f), c.Activation("activation", "relu"), c.Bool("norm_first", false), c.Float("layer_norm_eps", 1e-5f), c.Bool("causal", true));
-
-    /// <inheritdoc/>
-    protected override void Build(ReadOnlySpan<int> inputShape)
-    {
-        if (inputShape.Length != 2 || inputShape[1] != DModel)
-            throw new ArgumentException($"{Label} expects a target [N, T, {DModel}], but got samples of shape [{string.Join(", ", inputShape.ToArray())}].");
-    }
 
     /// <inheritdoc/>
     protected override Tensor Call(Tensor input) =>
@@ -124,17 +74,8 @@ public sealed class TransformerDecoderLayer : Layer
             throw new ArgumentException($"{Label} expects a target [N, T, {DModel}] and a memory [N, S, {DModel}], got {x.ShapeString} and {memory.ShapeString}.");
         EnsureBuilt(x.Shape[1..]);
         Tensor? targetMask = masks is { Count: > 0 } ? masks[0] : null, memoryMask = masks is { Count: > 1 } ? masks[1] : null;
-        Tensor SelfBlock(Tensor h) => SelfAttention.Forward(h, targetMask);
-        Tensor CrossBlock(Tensor h) => CrossAttention.Forward([h, memory], [null, memoryMask]);
-        Tensor FeedForwardNet(Tensor h) => Linear2.Forward(_dropout.Forward(Activation.Apply(Linear1.Forward(h))));
-        if (NormFirst)
-        {
-            x = x + _dropout1.Forward(SelfBlock(Norm1.Forward(x)));
-            x = x + _dropout2.Forward(CrossBlock(Norm2.Forward(x)));
-            return x + _dropout3.Forward(FeedForwardNet(Norm3.Forward(x)));
-        }
-        x = Norm1.Forward(x + _dropout1.Forward(SelfBlock(x)));
-        x = Norm2.Forward(x + _dropout2.Forward(CrossBlock(x)));
-        return Norm3.Forward(x + _dropout3.Forward(FeedForwardNet(x)));
+        x = Residual(x, Norm1, _dropout1, h => SelfAttention.Forward(h, targetMask));
+        x = Residual(x, Norm2, _dropout2, h => CrossAttention.Forward([h, memory], [null, memoryMask]));
+        return Residual(x, Norm3, _dropout3, FeedForwardNet);
     }
 }
