@@ -129,6 +129,28 @@ public sealed class ModelFuzzTests : IDisposable
         return slots;
     }
 
+    /// <summary>
+    /// <paramref name="json"/> with the node in slot <paramref name="slot"/> (of <see cref="Slots"/>)
+    /// replaced by replacement <paramref name="replacement"/>, or removed when that is one past the last.
+    /// </summary>
+    private static string Mutant(string json, int slot, int replacement)
+    {
+        JsonNode root = JsonNode.Parse(json)!;
+        var (parent, key) = Slots(root)[slot];
+        JsonNode? value = replacement < Replacements.Length ? Replacements[replacement]?.DeepClone() : null;
+        if (parent is JsonObject o)
+        {
+            if (replacement == Replacements.Length) o.Remove((string)key);
+            else o[(string)key] = value;
+        }
+        else if (parent is JsonArray a)
+        {
+            if (replacement == Replacements.Length) a.RemoveAt((int)key);
+            else a[(int)key] = value;
+        }
+        return root.ToJsonString();
+    }
+
     [Fact]
     public void Model_files_survive_mutated_metadata_field_by_field()
     {
@@ -149,20 +171,7 @@ public sealed class ModelFuzzTests : IDisposable
             {
                 for (int r = 0; r <= Replacements.Length; r++)
                 {
-                    JsonNode root = JsonNode.Parse(metadata[key])!;
-                    var (parent, slot) = Slots(root)[s];
-                    JsonNode? value = r < Replacements.Length ? Replacements[r]?.DeepClone() : null;
-                    if (parent is JsonObject o)
-                    {
-                        if (r == Replacements.Length) o.Remove((string)slot);
-                        else o[(string)slot] = value;
-                    }
-                    else if (parent is JsonArray a)
-                    {
-                        if (r == Replacements.Length) a.RemoveAt((int)slot);
-                        else a[(int)slot] = value;
-                    }
-                    var edited = new Dictionary<string, string>(metadata) { [key] = root.ToJsonString() };
+                    var edited = new Dictionary<string, string>(metadata) { [key] = Mutant(metadata[key], s, r) };
                     SafeTensors.Save(path, tensors, edited);
                     LoadAndPredict(path, rows, $"{key}: {edited[key]}");
                     sweeps++;
@@ -233,20 +242,7 @@ public sealed class ModelFuzzTests : IDisposable
             {
                 for (int r = 0; r <= Replacements.Length; r++)
                 {
-                    JsonNode root = JsonNode.Parse(metadata[key])!;
-                    var (parent, slot) = Slots(root)[s];
-                    JsonNode? value = r < Replacements.Length ? Replacements[r]?.DeepClone() : null;
-                    if (parent is JsonObject o)
-                    {
-                        if (r == Replacements.Length) o.Remove((string)slot);
-                        else o[(string)slot] = value;
-                    }
-                    else if (parent is JsonArray a)
-                    {
-                        if (r == Replacements.Length) a.RemoveAt((int)slot);
-                        else a[(int)slot] = value;
-                    }
-                    var edited = new Dictionary<string, string>(metadata) { [key] = root.ToJsonString() };
+                    var edited = new Dictionary<string, string>(metadata) { [key] = Mutant(metadata[key], s, r) };
                     SafeTensors.Save(path, tensors, edited);
                     long before = GC.GetAllocatedBytesForCurrentThread();
                     try
