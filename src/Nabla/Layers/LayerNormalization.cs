@@ -42,8 +42,6 @@ public sealed class LayerNormalization : Layer
     protected override Tensor Call(Tensor input)
     {
         CheckLastDim(input, Weight!.Shape[0]);
-        Tensor mean = input.Mean(-1, keepDim: true);
-        Tensor variance = input.Var(-1, keepDim: true, correction: 0);
-        return (input - mean) / (variance + Epsilon).Sqrt() * Weight + Bias!;
+        return Tensor.LayerNorm(input, Weight.Value, Bias!.Value, Epsilon);
     }
 }

@@ -141,6 +141,7 @@ public static class OpCatalog
         Op("lstm_sequence.masked", x => Tensor.LstmSequence(x[0], x[1], x[2], x[3], x[4], x[5], Tensor.FromArray([1f, 1f, 0f, 0f, 0f, 1f, 0f, 1f], 2, 4)), In(2, 4, 12), In(12), In(12, 3), In(12), In(2, 3), In(2, 3)),
 
         // Convolution and pooling.
+        Op("layer_norm", x => Tensor.LayerNorm(x[0], x[1], x[2], 1e-5f), In(2, 3, 5), In(5), In(5)),
         Op("batch_norm", x => Tensor.BatchNorm(x[0], x[1], x[2], 1e-3f).Output, In(4, 3, 2, 2), In(3), In(3)),
         Op("batch_norm.features", x => Tensor.BatchNorm(x[0], x[1], x[2], 1e-5f).Output, In(5, 2), In(2), In(2)),
         Op("conv2d", x => Tensor.Conv2d(x[0], x[1], x[2]), In(2, 3, 5, 5), In(4, 3, 3, 3), In(4)),
