@@ -16,6 +16,12 @@ if [ ! -f /usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz ]; then
   $sudo apt-get install -y -qq dataset-fashion-mnist
 fi
 
+# Debian's fortunes (BSD licence, 2.8 MB of text) for `nabla example fortunes`.
+if [ ! -d /usr/share/games/fortunes ]; then
+  update
+  $sudo apt-get install -y -qq fortunes || echo "fortunes not installed: the fortunes example's test will skip"
+fi
+
 rel=usr/lib/python3/dist-packages/sklearn/datasets/data
 sklearn_data="${NABLA_SKLEARN_DATA:-/$rel}"
 cache="${HOME}/.cache/nabla/sklearn-data"

@@ -113,6 +113,18 @@ public class ExampleTests
         Assert.True(result["ncf_test_rmse"] < result["bias_rmse"] && result["ncf_test_rmse"] < result["global_mean_rmse"], result.ToJson());
     }
 
+    [SkippableFact]
+    public void A_character_transformer_learns_the_fortunes_beyond_character_frequencies()
+    {
+        Skip.IfNot(Directory.Exists("/usr/share/games/fortunes"), "Debian's fortunes package is not installed (scripts/install-data.sh installs it); skipped.");
+        Assert.True(FortunesExample.ReadFortunes("/usr/share/games/fortunes").Count > 1000);
+        // 40 steps (the example runs 1 200): both models already below the unigram's bits per character.
+        var result = new FortunesExample().Run(new ExampleOptions(Verbose: 0, Limit: 40), TextWriter.Null);
+        Assert.True(result["val_bits_per_char"] < result["unigram_bits_per_char"] - 0.1, result.ToJson());
+        Assert.True(result["lstm_bits_per_char"] < result["unigram_bits_per_char"], result.ToJson());
+        Assert.InRange(result["unigram_bits_per_char"], 4.0, 5.5);
+    }
+
     private static string FindRepoRoot()
     {
         string? dir = AppContext.BaseDirectory;
