@@ -132,4 +132,23 @@ public class AttentionOpsTests
         float[] last = (q.Slice(1, 4095).MatMul(k.Transpose(1, 2)) * 0.125f).Softmax(-1).MatMul(v).ToArray();
         Near(last, y.Slice(1, 4095), 1e-4f);
     }
+
+    [Fact]
+    public void Einsum_contracts_transposes_and_sums_as_written()
+    {
+        var g = new Generator(7);
+        Tensor q = Tensor.RandN([2, 3, 4, 5], g), k = Tensor.RandN([2, 3, 6, 5], g), v = Tensor.RandN([2, 3, 6, 4], g);
+        Near(q.MatMul(k.Transpose(-1, -2)).ToArray(), Tensor.Einsum("bhqd,bhkd->bhqk", q, k), 1e-5f);
+        Tensor scores = Tensor.RandN([2, 3, 4, 6], g);
+        // Heads joined back: [b, h, q, d] -> [b, q, h, d].
+        Near(scores.MatMul(v).Transpose(1, 2).ToArray(), Tensor.Einsum("bhqk,bhkd->bqhd", scores, v), 1e-5f);
+        Tensor m = Tensor.FromArray([1f, 2f, 3f, 4f, 5f, 6f], 2, 3);
+        Near([1f, 4f, 2f, 5f, 3f, 6f], Tensor.Einsum("ij->ji", m));
+        Near([6f, 15f], Tensor.Einsum("ij->i", m));
+        Near([21f], Tensor.Einsum("ij->", m).Reshape(1));
+        Near([14f, 32f, 32f, 77f], Tensor.Einsum("ij,kj->ik", m, m)); // m m^T
+        Near([5f, 7f, 9f], Tensor.Einsum("ij,ij->j", m, Tensor.Ones(2, 3)));
+        Assert.Contains("explicit output", Assert.Throws<ArgumentException>(() => Tensor.Einsum("ij,jk", m, m)).Message);
+        Assert.Contains("size", Assert.Throws<ArgumentException>(() => Tensor.Einsum("ij,ij->i", m, Tensor.Ones(3, 2))).Message);
+    }
 }

@@ -182,6 +182,8 @@ public static class OpCatalog
         Op("sdpa", x => Tensor.ScaledDotProductAttention(x[0], x[1], x[2]), In(2, 3, 4), In(2, 5, 4), In(2, 5, 3)),
         Op("sdpa.causal-masked", x => Tensor.ScaledDotProductAttention(x[0], x[1], x[2], Tensor.FromArray([1f, 1f, 1f, 0f, 1f, 1f, 0f, 0f], 2, 1, 4), causal: true),
             In(2, 4, 3), In(2, 4, 3), In(2, 4, 2)),
+        Op("einsum.attention", x => Tensor.Einsum("bqd,bkd->bqk", x[0], x[1]), In(2, 3, 4), In(2, 5, 4)),
+        Op("einsum.outer-sum", x => Tensor.Einsum("ij,jk->ki", x[0], x[1].Tanh()), In(3, 4), In(4, 2)),
         Op("sdpa.tiled-causal", x => Tensor.TiledAttention(x[0], x[1], x[2], causal: true, 0.5f), In(2, 5, 4), In(2, 7, 4), In(2, 7, 3)),
         Op("where.broadcast", x => Tensor.Where(Tensor.FromArray([1f, 0f, 1f]), x[0], x[1]), In(2, 3), In(2, 1)),
     ];
