@@ -85,7 +85,8 @@ public sealed class MultiHeadAttention : Layer
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count is < 1 or > 3) throw new ArgumentException($"{Label} takes [x], [query, value] or [query, key, value], got {inputs.Count} inputs.");
         if (inputs.Count == 1) return Forward(inputs[0], masks?[0]);
-        Tensor query = inputs[0], key = inputs.Count == 3 ? inputs[1] : inputs[1], value = inputs[^1];
+        // [query, value] uses the value as the key too; [query, key, value] names it.
+        Tensor query = inputs[0], key = inputs[1], value = inputs[^1];
         foreach (var t in inputs)
         {
             if (t.Rank != 3 || t.Shape[2] != EmbedDim || t.Shape[0] != query.Shape[0])
@@ -93,7 +94,7 @@ public sealed class MultiHeadAttention : Layer
         }
         if (key.Shape[1] != value.Shape[1]) throw new ArgumentException($"{Label}: key {key.ShapeString} and value {value.ShapeString} need the same number of steps.");
         EnsureBuilt(query.Shape[1..]);
-        Tensor? keyMask = masks is null ? null : masks[inputs.Count == 3 ? 1 : 1];
+        Tensor? keyMask = masks is null ? null : masks[1];
         return Attend(query, key, value, keyMask);
     }
 

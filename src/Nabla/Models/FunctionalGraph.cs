@@ -48,7 +48,15 @@ internal sealed class FunctionalGraph
         _outputIndex = [.. outputs.Select(o => _index[o])];
         Layers = [.. order.Select(t => t.Layer).Distinct()];
         NameLayers(modelName);
+        InputNames = [.. Inputs.Select(i => i.Layer.Name!)];
+        OutputNames = [.. Outputs.Select(o => o.Layer.Name!)];
     }
+
+    /// <summary>The names of the inputs' layers, in the model's order.</summary>
+    public IReadOnlyList<string> InputNames { get; }
+
+    /// <summary>The names of the outputs' layers, in the model's order.</summary>
+    public IReadOnlyList<string> OutputNames { get; }
 
     /// <summary>Every layer call, inputs first, each after the calls it takes from.</summary>
     public IReadOnlyList<SymbolicTensor> Nodes { get; }

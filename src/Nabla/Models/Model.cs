@@ -72,10 +72,10 @@ public class Model : Module
     public virtual int InputCount => _graph?.Inputs.Count ?? 1;
 
     /// <summary>The names of the outputs (their layers' names), which prefix per-output losses and metrics in logs.</summary>
-    public virtual IReadOnlyList<string> OutputNames => _graph?.Outputs.Select(o => o.Layer.Name!).ToArray() ?? ["output"];
+    public virtual IReadOnlyList<string> OutputNames => _graph?.OutputNames ?? ["output"];
 
     /// <summary>Number of output tensors.</summary>
-    public int OutputCount => OutputNames.Count;
+    public int OutputCount => _graph?.Outputs.Count ?? 1;
 
     /// <summary>The loss set by <see cref="Compile(Loss, Optimizer, Metric[])"/> (the first output's, for several).</summary>
     public Loss? Loss => _losses.Length > 0 ? _losses[0] : null;
@@ -173,10 +173,12 @@ public class Model : Module
             if (m is null || !seen.Add(m)) throw new ArgumentException("Compile: each metric object can serve one output only (a metric keeps running totals); pass a new one, or its name, for each.", nameof(metrics));
         }
         _outputLosses = new float[outputs];
+        _logPrefixes = outputs == 1 ? [""] : [.. OutputNames.Select(n => n + "_")];
     }
 
-    /// <summary>The names under which per-output values appear in logs: "" for a single output, "{name}_" for several.</summary>
-    private string Prefix(int output) => OutputCount == 1 ? "" : OutputNames[output] + "_";
+    // The prefix of each output's values in logs ("" for a single output, "{name}_" for several),
+    // fixed at Compile so the training step builds no names.
+    private string[] _logPrefixes = [];
 
     /// <summary>
     /// The total loss of <paramref name="predictions"/> against <paramref name="targets"/>: each
@@ -295,7 +297,7 @@ public class Model : Module
         for (int i = 0; i < inputs.Count; i++)
         {
             var expected = _graph.Inputs[i].Shape;
-            if (!inputs[i].Shape[1..].SequenceEqual(expected.ToArray()))
+            if (!inputs[i].Shape[1..].SequenceEqual(_graph.Inputs[i].SampleShape))
                 throw new ArgumentException($"{caller}: input '{_graph.Inputs[i].Layer.Name}' of model '{Name}' takes samples of shape [{string.Join(", ", expected)}], but got a batch of shape {inputs[i].ShapeString}" +
                     (inputs[i].Rank == expected.Count && inputs[i].Shape.SequenceEqual(expected.ToArray()) ? " (one sample without its batch dimension?)." : "."));
         }
@@ -397,7 +399,7 @@ public class Model : Module
     }
 
     /// <summary>The names of the inputs (their Input layers' names), in order.</summary>
-    public virtual IReadOnlyList<string> InputNames => _graph?.Inputs.Select(i => i.Layer.Name!).ToArray() ?? ["input"];
+    public virtual IReadOnlyList<string> InputNames => _graph?.InputNames ?? ["input"];
 
     /// <summary>The tensors of <paramref name="byName"/> in the order of <paramref name="names"/>; an unknown or missing name is an error listing the names.</summary>
     private static Tensor[] ByName(IReadOnlyDictionary<string, Tensor> byName, IReadOnlyList<string> names, string what, string caller)
@@ -512,17 +514,17 @@ public class Model : Module
     /// <summary>Adds each output's running loss (several outputs only) and every metric to <paramref name="logs"/>.</summary>
     private void LogOutputs(Dictionary<string, float> logs, double[] outputLossSums, int count, long seen, string prefix)
     {
-        if (OutputCount > 1)
+        if (_losses.Length > 1)
         {
-            for (int o = 0; o < OutputCount; o++)
+            for (int o = 0; o < _losses.Length; o++)
             {
                 outputLossSums[o] += (double)_outputLosses[o] * count;
-                logs[prefix + Prefix(o) + "loss"] = (float)(outputLossSums[o] / seen);
+                logs[prefix + _logPrefixes[o] + "loss"] = (float)(outputLossSums[o] / seen);
             }
         }
         for (int o = 0; o < _outputMetrics.Length; o++)
         {
-            foreach (var m in _outputMetrics[o]) logs[prefix + Prefix(o) + m.Name] = m.Result();
+            foreach (var m in _outputMetrics[o]) logs[prefix + _logPrefixes[o] + m.Name] = m.Result();
         }
     }
 

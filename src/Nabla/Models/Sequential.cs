@@ -72,7 +72,19 @@ public class Sequential : Model
     }
 
     /// <summary>True once every layer has its weights.</summary>
-    public override bool IsBuilt => _layers.Count > 0 && _layers.All(l => l.IsBuilt);
+    public override bool IsBuilt
+    {
+        get
+        {
+            // Asked on every training step: a plain loop, no enumerator allocated.
+            if (_layers.Count == 0) return false;
+            foreach (var layer in _layers)
+            {
+                if (!layer.IsBuilt) return false;
+            }
+            return true;
+        }
+    }
 
     /// <summary>
     /// Creates every layer's weights for samples of <paramref name="inputShape"/> (batch dimension

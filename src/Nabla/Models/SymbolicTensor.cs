@@ -28,6 +28,9 @@ public sealed class SymbolicTensor
     /// <summary>One sample's shape (the batch dimension excluded).</summary>
     public IReadOnlyList<int> Shape => _shape;
 
+    /// <summary>One sample's shape as a span, for checks in the training step.</summary>
+    internal ReadOnlySpan<int> SampleShape => _shape;
+
     /// <summary>The layer whose call produces this tensor (an <see cref="Layers.Input"/> for a model input).</summary>
     public Layer Layer { get; }
 
