@@ -11,6 +11,9 @@ namespace Nabla.Cli;
 /// </summary>
 internal sealed class SpectreProgress(ProgressTask task, int epochs) : Callback
 {
+    /// <inheritdoc/>
+    public override bool RunsOnEveryRank => false;
+
     private int _epoch;
 
     public override void OnEpochBegin(int epoch) => _epoch = epoch;

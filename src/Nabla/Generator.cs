@@ -52,6 +52,12 @@ public sealed class Generator
         return result;
     }
 
+    /// <summary>Draws and discards <paramref name="count"/> numbers (as many NextUInt64 calls).</summary>
+    public void Skip(long count)
+    {
+        for (long i = 0; i < count; i++) NextUInt64();
+    }
+
     /// <summary>A uniform double in [0, 1) with 53 random bits.</summary>
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
 

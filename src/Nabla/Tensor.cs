@@ -26,6 +26,9 @@ public sealed partial class Tensor
     internal Tensor? PendingGrad;
     // True when PendingGrad is a buffer the engine made for this tensor alone (so it may add into it).
     internal bool PendingOwned;
+    // Called by backward once this leaf's gradient for the pass is complete (data-parallel training
+    // starts reducing it then, while backward goes on: PyTorch's post-accumulate-grad hook).
+    internal Action<Tensor>? GradReadyHook;
 
     internal Tensor(float[] storage, int offset, int[] shape, int[] strides)
     {

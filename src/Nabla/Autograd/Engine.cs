@@ -44,11 +44,17 @@ internal static class Engine
                 Tensor? g = t.PendingGrad;
                 t.PendingGrad = null;
                 t.PendingOwned = false;
-                if (g is null) continue;
                 Node? node = t.GradFn;
+                if (g is null)
+                {
+                    // A rule may have written this leaf's gradient in place; either way it is final now.
+                    if (node is null) t.GradReadyHook?.Invoke(t);
+                    continue;
+                }
                 if (node is null)
                 {
                     Accumulate(t, g);
+                    t.GradReadyHook?.Invoke(t);
                     continue;
                 }
                 if (node.IsReleased)

@@ -9,6 +9,13 @@ public abstract class Callback
     /// <summary>The model being trained; set by Fit before <see cref="OnTrainBegin"/>.</summary>
     public Model? Model { get; internal set; }
 
+    /// <summary>
+    /// In data-parallel training, whether this callback runs on every rank (the default: callbacks
+    /// that decide, such as EarlyStopping, see the same reduced logs everywhere) or on rank 0 only
+    /// (false for callbacks that write files or print: checkpoints, logs, plots).
+    /// </summary>
+    public virtual bool RunsOnEveryRank => true;
+
     /// <summary>Called once before the first epoch.</summary>
     public virtual void OnTrainBegin() { }
 
@@ -105,6 +112,9 @@ public sealed class EarlyStopping(string monitor = "val_loss", float minDelta = 
 /// </summary>
 public sealed class ModelCheckpoint(string path, string monitor = "val_loss", bool saveBestOnly = false, string mode = "auto", bool saveTrainingState = false) : Callback
 {
+    /// <inheritdoc/>
+    public override bool RunsOnEveryRank => false;
+
     private readonly bool _maximize = ResolveMaximize(mode, monitor);
     private float _best;
 
@@ -174,6 +184,9 @@ public sealed class ReduceLROnPlateau(string monitor = "val_loss", float factor 
 /// <summary>Appends each epoch's logs as a CSV row (header first), flushed every epoch so a crash keeps what was written.</summary>
 public sealed class CsvLogger(string path, bool append = false) : Callback
 {
+    /// <inheritdoc/>
+    public override bool RunsOnEveryRank => false;
+
     private StreamWriter? _writer;
     private string[]? _columns;
 

@@ -19,6 +19,9 @@ public sealed record GradientSample(int Epoch, int Batch, string Layer, double G
 /// </summary>
 public sealed class GradientHealth(int every = 10, double vanishingRatio = 1e-4, double explodingNorm = 1e3, TextWriter? warnings = null) : Callback
 {
+    /// <inheritdoc/>
+    public override bool RunsOnEveryRank => false;
+
     private readonly List<GradientSample> _samples = [];
     private readonly List<string> _warnings = [];
     private readonly HashSet<string> _warned = [];

@@ -201,16 +201,41 @@ public sealed class DataLoader : IEnumerable<DataBatch>
     /// <summary>One epoch of batches.</summary>
     public IEnumerator<DataBatch> GetEnumerator()
     {
+        foreach (var shard in Shards(0, 1)) yield return shard.Batch!;
+    }
+
+    /// <summary>
+    /// One epoch of batches as rank <paramref name="rank"/> of <paramref name="ranks"/> sees them in
+    /// data-parallel training: the same shuffled global batches on every rank (the order comes from
+    /// the same generator state), of which this rank takes rows [Offset, Offset + its count), the
+    /// ranks' parts differing by at most one row. A part may be empty (null) when a short last batch
+    /// has fewer rows than there are ranks.
+    /// </summary>
+    public IEnumerable<(DataBatch? Batch, int Offset, int GlobalCount)> Shards(int rank, int ranks)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(ranks, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(rank);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(rank, ranks);
         var order = Enumerable.Range(0, Dataset.Count).ToArray();
         if (Shuffle) _generator.Shuffle(order);
+        return Epoch(order, rank, ranks);
+    }
+
+    private IEnumerable<(DataBatch? Batch, int Offset, int GlobalCount)> Epoch(int[] order, int rank, int ranks)
+    {
         int batches = Count;
-        DataBatch Make(int b) => Dataset.Batch(order.AsSpan(b * BatchSize, Math.Min(BatchSize, order.Length - b * BatchSize)));
+        (DataBatch? Batch, int Offset, int GlobalCount) Make(int b)
+        {
+            int start = b * BatchSize, global = Math.Min(BatchSize, order.Length - start);
+            int lo = (int)((long)global * rank / ranks), hi = (int)((long)global * (rank + 1) / ranks);
+            return (hi > lo ? Dataset.Batch(order.AsSpan(start + lo, hi - lo)) : null, lo, global);
+        }
         if (!Prefetch)
         {
             for (int b = 0; b < batches; b++) yield return Make(b);
             yield break;
         }
-        Task<DataBatch>? next = batches > 0 ? Task.Run(() => Make(0)) : null;
+        Task<(DataBatch?, int, int)>? next = batches > 0 ? Task.Run(() => Make(0)) : null;
         for (int b = 0; b < batches; b++)
         {
             var current = next!.GetAwaiter().GetResult();

@@ -35,7 +35,11 @@ public sealed class Dropout : Layer
         var mask = Tensor.Zeros(input.Shape.ToArray());
         float keep = 1f - Rate, scale = 1f / keep;
         var g = Generator.Default;
+        // In data-parallel training each rank draws the whole global batch's mask and keeps its rows.
+        var (before, after) = Distributed.BatchShard.Skips(input.Rank == 0 ? 1 : input.Shape[0], input.Rank == 0 ? 1 : mask.Size / Math.Max(1, input.Shape[0]));
+        g.Skip(before);
         for (int i = 0; i < mask.Size; i++) mask.Storage[i] = g.NextFloat() < keep ? scale : 0f;
+        g.Skip(after);
         return input * mask;
     }
 }

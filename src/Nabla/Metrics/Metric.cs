@@ -19,6 +19,23 @@ public abstract class Metric
     /// <summary>Forgets everything seen.</summary>
     public abstract void Reset();
 
+    /// <summary>
+    /// The running totals behind <see cref="Result"/> (counts and sums), which add up across the
+    /// ranks of data-parallel training; null for a metric whose totals do not add (AUC needs every
+    /// score), which then reports each rank's own value.
+    /// </summary>
+    public virtual double[]? GetTotals() => null;
+
+    /// <summary>Replaces the running totals with <paramref name="totals"/> (as <see cref="GetTotals"/> gives them, e.g. summed over ranks).</summary>
+    public virtual void SetTotals(ReadOnlySpan<double> totals) =>
+        throw new NotSupportedException($"Metric '{Name}' has no totals that add up across ranks.");
+
+    /// <summary>Checks that <paramref name="totals"/> has <paramref name="count"/> values.</summary>
+    protected void CheckTotals(ReadOnlySpan<double> totals, int count)
+    {
+        if (totals.Length != count) throw new ArgumentException($"Metric '{Name}' keeps {count} totals, got {totals.Length}.", nameof(totals));
+    }
+
     /// <summary>Looks up a metric by Keras name: accuracy (acc), binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, precision, recall, f1, auc, mae, mse, top_k_accuracy (k = 5).</summary>
     public static Metric Get(string name) => name.ToLowerInvariant() switch
     {
@@ -129,6 +146,16 @@ public sealed class Accuracy(AccuracyKind kind = AccuracyKind.Auto, float thresh
 
     /// <inheritdoc/>
     public override void Reset() => (_correct, _total) = (0, 0);
+
+    /// <inheritdoc/>
+    public override double[]? GetTotals() => [_correct, _total];
+
+    /// <inheritdoc/>
+    public override void SetTotals(ReadOnlySpan<double> totals)
+    {
+        CheckTotals(totals, 2);
+        (_correct, _total) = ((long)totals[0], (long)totals[1]);
+    }
 }
 
 /// <summary>Counts of a binary confusion matrix at a threshold; the base of precision, recall and F1.</summary>
@@ -155,6 +182,16 @@ public abstract class BinaryConfusion(float threshold) : Metric
 
     /// <inheritdoc/>
     public override void Reset() => (TruePositives, FalsePositives, FalseNegatives) = (0, 0, 0);
+
+    /// <inheritdoc/>
+    public override double[]? GetTotals() => [TruePositives, FalsePositives, FalseNegatives];
+
+    /// <inheritdoc/>
+    public override void SetTotals(ReadOnlySpan<double> totals)
+    {
+        CheckTotals(totals, 3);
+        (TruePositives, FalsePositives, FalseNegatives) = ((long)totals[0], (long)totals[1], (long)totals[2]);
+    }
 
     /// <summary>a / (a + b), or 0 when both are 0.</summary>
     protected static float Ratio(long a, long b) => a + b == 0 ? 0f : (float)((double)a / (a + b));
@@ -267,6 +304,16 @@ public abstract class MeanError : Metric
 
     /// <inheritdoc/>
     public override void Reset() => (_sum, _count) = (0, 0);
+
+    /// <inheritdoc/>
+    public override double[]? GetTotals() => [_sum, _count];
+
+    /// <inheritdoc/>
+    public override void SetTotals(ReadOnlySpan<double> totals)
+    {
+        CheckTotals(totals, 2);
+        (_sum, _count) = (totals[0], (long)totals[1]);
+    }
 }
 
 /// <summary>Mean absolute error.</summary>
@@ -328,4 +375,14 @@ public sealed class TopKAccuracy(int k = 5) : Metric
 
     /// <inheritdoc/>
     public override void Reset() => (_hits, _total) = (0, 0);
+
+    /// <inheritdoc/>
+    public override double[]? GetTotals() => [_hits, _total];
+
+    /// <inheritdoc/>
+    public override void SetTotals(ReadOnlySpan<double> totals)
+    {
+        CheckTotals(totals, 2);
+        (_hits, _total) = ((long)totals[0], (long)totals[1]);
+    }
 }

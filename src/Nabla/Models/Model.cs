@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Nabla.Callbacks;
 using Nabla.Data;
+using Nabla.Distributed;
 using Nabla.IO;
 using Nabla.Layers;
 using Nabla.Losses;
@@ -343,23 +344,24 @@ public class Model : Module
     /// <param name="terminateOnNaN">Throw <see cref="TrainingDivergedException"/> when the loss becomes NaN or infinite.</param>
     /// <param name="output">Where progress goes (default the console).</param>
     /// <param name="initialEpoch">Epochs already done (when resuming): training runs epochs initialEpoch + 1 .. epochs, as Keras's initial_epoch.</param>
+    /// <param name="distributed">The ranks to train on data-parallel (batchSize is then the global batch); null for this process alone.</param>
     public History Fit(Tensor x, Tensor y, int epochs = 1, int batchSize = 32, float validationSplit = 0f,
         (Tensor X, Tensor Y)? validationData = null, bool shuffle = true, IEnumerable<Callback>? callbacks = null,
-        int verbose = 1, bool terminateOnNaN = true, TextWriter? output = null, int initialEpoch = 0)
+        int verbose = 1, bool terminateOnNaN = true, TextWriter? output = null, int initialEpoch = 0, ICommunicator? distributed = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
-        return Fit([x], [y], epochs, batchSize, validationSplit, validationData is { } v ? ([v.X], [v.Y]) : null, shuffle, callbacks, verbose, terminateOnNaN, output, initialEpoch);
+        return Fit([x], [y], epochs, batchSize, validationSplit, validationData is { } v ? ([v.X], [v.Y]) : null, shuffle, callbacks, verbose, terminateOnNaN, output, initialEpoch, distributed);
     }
 
     /// <summary>
-    /// As <see cref="Fit(Tensor, Tensor, int, int, float, ValueTuple{Tensor, Tensor}?, bool, IEnumerable{Callback}?, int, bool, TextWriter?, int)"/>
+    /// As <see cref="Fit(Tensor, Tensor, int, int, float, ValueTuple{Tensor, Tensor}?, bool, IEnumerable{Callback}?, int, bool, TextWriter?, int, ICommunicator?)"/>
     /// for a model of several inputs or outputs: one tensor per input and one per output, in the
     /// model's order, all with the same number of samples.
     /// </summary>
     public History Fit(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, int epochs = 1, int batchSize = 32, float validationSplit = 0f,
         (IReadOnlyList<Tensor> X, IReadOnlyList<Tensor> Y)? validationData = null, bool shuffle = true, IEnumerable<Callback>? callbacks = null,
-        int verbose = 1, bool terminateOnNaN = true, TextWriter? output = null, int initialEpoch = 0)
+        int verbose = 1, bool terminateOnNaN = true, TextWriter? output = null, int initialEpoch = 0, ICommunicator? distributed = null)
     {
         var data = Pair(x, y, "Fit", "x and y");
         if (!(validationSplit >= 0f && validationSplit < 1f))
@@ -374,16 +376,16 @@ public class Model : Module
             validation = data.Range(n - nVal, n);
             data = data.Range(0, n - nVal);
         }
-        return Fit(data, epochs, batchSize, validation, shuffle, callbacks, verbose, terminateOnNaN, output, initialEpoch, prefetch: false);
+        return Fit(data, epochs, batchSize, validation, shuffle, callbacks, verbose, terminateOnNaN, output, initialEpoch, prefetch: false, distributed);
     }
 
     /// <summary>
-    /// As <see cref="Fit(IReadOnlyList{Tensor}, IReadOnlyList{Tensor}, int, int, float, ValueTuple{IReadOnlyList{Tensor}, IReadOnlyList{Tensor}}?, bool, IEnumerable{Callback}?, int, bool, TextWriter?, int)"/>
+    /// As <see cref="Fit(IReadOnlyList{Tensor}, IReadOnlyList{Tensor}, int, int, float, ValueTuple{IReadOnlyList{Tensor}, IReadOnlyList{Tensor}}?, bool, IEnumerable{Callback}?, int, bool, TextWriter?, int, ICommunicator?)"/>
     /// with inputs and targets by name: the names of the model's Input layers and of its output layers.
     /// </summary>
     public History Fit(IReadOnlyDictionary<string, Tensor> x, IReadOnlyDictionary<string, Tensor> y, int epochs = 1, int batchSize = 32, float validationSplit = 0f,
-        bool shuffle = true, IEnumerable<Callback>? callbacks = null, int verbose = 1, bool terminateOnNaN = true, TextWriter? output = null, int initialEpoch = 0) =>
-        Fit(ByName(x, InputNames, "input", "Fit"), ByName(y, OutputNames, "output", "Fit"), epochs, batchSize, validationSplit, null, shuffle, callbacks, verbose, terminateOnNaN, output, initialEpoch);
+        bool shuffle = true, IEnumerable<Callback>? callbacks = null, int verbose = 1, bool terminateOnNaN = true, TextWriter? output = null, int initialEpoch = 0, ICommunicator? distributed = null) =>
+        Fit(ByName(x, InputNames, "input", "Fit"), ByName(y, OutputNames, "output", "Fit"), epochs, batchSize, validationSplit, null, shuffle, callbacks, verbose, terminateOnNaN, output, initialEpoch, distributed);
 
     /// <summary>The loss and metrics with inputs and targets by name.</summary>
     public Dictionary<string, float> Evaluate(IReadOnlyDictionary<string, Tensor> x, IReadOnlyDictionary<string, Tensor> y, int batchSize = 32) =>
@@ -433,17 +435,24 @@ public class Model : Module
     /// in memory (<see cref="TensorDataset"/>) give the same weights.
     /// </summary>
     public History Fit(IDataset data, int epochs = 1, int batchSize = 32, IDataset? validationData = null, bool shuffle = true,
-        IEnumerable<Callback>? callbacks = null, int verbose = 1, bool terminateOnNaN = true, TextWriter? output = null, int initialEpoch = 0, bool prefetch = true)
+        IEnumerable<Callback>? callbacks = null, int verbose = 1, bool terminateOnNaN = true, TextWriter? output = null, int initialEpoch = 0, bool prefetch = true,
+        ICommunicator? distributed = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         if (data.Count == 0) throw new ArgumentException("Fit: the dataset has no samples.", nameof(data));
-        return Fit(new DataLoader(data, batchSize, shuffle, Generator.Default, prefetch: prefetch && data is not TensorDataset), epochs, validationData, callbacks, verbose, terminateOnNaN, output, initialEpoch);
+        return Fit(new DataLoader(data, batchSize, shuffle, Generator.Default, prefetch: prefetch && data is not TensorDataset), epochs, validationData, callbacks, verbose, terminateOnNaN, output, initialEpoch, distributed);
     }
 
-    /// <summary>Trains on the batches of <paramref name="loader"/>, one pass over them per epoch.</summary>
+    /// <summary>
+    /// Trains on the batches of <paramref name="loader"/>, one pass over them per epoch. With
+    /// <paramref name="distributed"/> (a group of several ranks, e.g. <c>MpiCommunicator.World</c>
+    /// from Nabla.Distributed) it trains data-parallel: the loader's batches are global batches,
+    /// each rank computes the gradient of its part and the parts are summed across ranks during
+    /// backward, so every rank takes the same step (see docs/DISTRIBUTED.md).
+    /// </summary>
     public History Fit(DataLoader loader, int epochs = 1, IDataset? validationData = null, IEnumerable<Callback>? callbacks = null,
-        int verbose = 1, bool terminateOnNaN = true, TextWriter? output = null, int initialEpoch = 0)
+        int verbose = 1, bool terminateOnNaN = true, TextWriter? output = null, int initialEpoch = 0, ICommunicator? distributed = null)
     {
         ArgumentNullException.ThrowIfNull(loader);
         using var busy = EnterBusy("Fit");
@@ -452,16 +461,24 @@ public class Model : Module
         if (loader.Count == 0) throw new ArgumentException("Fit: the loader gives no batches.", nameof(loader));
         if (_losses.Length == 0 || Optimizer is null)
             throw new InvalidOperationException("Fit: compile the model first, e.g. model.Compile(\"mse\", \"adam\").");
+        var comm = distributed is { Size: > 1 } ? distributed : null;
+        if (comm is not null)
+        {
+            if (loader.BatchSize < comm.Size || loader.Dataset.Count < comm.Size)
+                throw new ArgumentException($"Fit: a global batch of {loader.BatchSize} over {loader.Dataset.Count} samples cannot be split over {comm.Size} ranks; the batch size is the global one and must be at least the number of ranks.");
+            if (comm.Rank != 0) verbose = 0;
+        }
 
-        var cbs = (callbacks ?? []).ToList();
+        var cbs = (callbacks ?? []).Where(cb => comm is null || comm.Rank == 0 || cb.RunsOnEveryRank).ToList();
         foreach (var cb in cbs) cb.Model = this;
         var history = new History();
         var progress = new ProgressBar(output ?? Console.Out, verbose, epochs, loader.Count);
         StopTraining = false;
-        foreach (var cb in cbs) cb.OnTrainBegin();
         var outputLossSums = new double[OutputCount];
+        DataParallel? parallel = null;
         try
         {
+            foreach (var cb in cbs) cb.OnTrainBegin();
             for (int epoch = initialEpoch + 1; epoch <= epochs && !StopTraining; epoch++)
             {
                 foreach (var cb in cbs) cb.OnEpochBegin(epoch);
@@ -473,42 +490,117 @@ public class Model : Module
                 long seen = 0;
                 int step = 0;
                 var logs = new Dictionary<string, float>();
-                foreach (var batch in loader)
+                foreach (var (batch, offset, globalCount) in loader.Shards(comm?.Rank ?? 0, comm?.Size ?? 1))
                 {
                     step++;
                     foreach (var cb in cbs) cb.OnBatchBegin(step);
-                    if (step == 1) EnsureReady(batch, "Fit");
-                    else CheckBatch(batch, "Fit", targets: true);
+                    if (batch is not null)
+                    {
+                        if (step == 1 && parallel is null) EnsureReady(batch, "Fit");
+                        else CheckBatch(batch, "Fit", targets: true);
+                    }
+                    if (comm is not null && parallel is null)
+                    {
+                        parallel = new DataParallel(this, comm, Optimizer);
+                        Optimizer.BeforeStep = parallel.FinishGradients;
+                    }
                     if (Autograd.AnomalyMode.IsEnabled) Autograd.AnomalyMode.CurrentStep = $"epoch {epoch}, batch {step}";
-                    int count = batch.Count;
+                    int count = batch?.Count ?? 0;
                     _stepAt = terminateOnNaN ? (epoch, step) : null;
-                    float lossValue;
-                    using (Tensor.StepScope()) lossValue = TrainStep(batch);
+                    float lossValue = 0f;
+                    // In a short last batch with fewer rows than ranks, some ranks get none; the last
+                    // rank always has rows, and its generator and buffers become everyone's.
+                    int root = comm is not null && globalCount < comm.Size ? comm.Size - 1 : 0;
+                    if (batch is null)
+                    {
+                        parallel!.BackwardWithoutData(root);
+                        Optimizer.Step();
+                    }
+                    else
+                    {
+                        using var stepScope = Tensor.StepScope();
+                        using var shard = parallel is null ? default : BatchShard.Enter(offset, count, globalCount);
+                        parallel?.BeginGradients((float)count / globalCount, root);
+                        lossValue = TrainStep(batch);
+                        parallel?.FinishGradients();
+                    }
+                    if (root != 0) SyncGenerator(comm!, root);
                     seen += count;
                     lossSum += (double)lossValue * count;
-                    logs["loss"] = (float)(lossSum / seen);
-                    LogOutputs(logs, outputLossSums, count, seen, "");
+                    logs["loss"] = (float)(lossSum / Math.Max(1, seen));
+                    LogOutputs(logs, outputLossSums, count, Math.Max(1, seen), "");
                     progress.Batch(step, logs);
                     foreach (var cb in cbs) cb.OnBatchEnd(step, logs);
                     if (StopTraining) break;
                 }
+                if (comm is not null) ReduceAcrossRanks(comm, logs, ref lossSum, ref seen, outputLossSums, "");
                 if (validationData is not null)
                 {
-                    foreach (var (k, v) in Evaluate(validationData, loader.BatchSize)) logs["val_" + k] = v;
+                    foreach (var (k, v) in EvaluateCore(validationData, loader.BatchSize, comm)) logs["val_" + k] = v;
                 }
                 progress.EndEpoch(epoch, logs);
                 history.Append(logs);
                 foreach (var cb in cbs) cb.OnEpochEnd(epoch, logs);
+                if (comm is not null) ShareDecisions(comm);
             }
+        }
+        catch (Exception e) when (comm is not null)
+        {
+            // A rank that leaves would strand the others in a collective: end the whole job.
+            Console.Error.WriteLine($"rank {comm.Rank}: Fit failed: {e.GetType().Name}: {e.Message}; aborting all {comm.Size} ranks.");
+            comm.Abort(1);
         }
         finally
         {
             _stepAt = null;
             Autograd.AnomalyMode.CurrentStep = null;
+            Optimizer.BeforeStep = null;
             foreach (var cb in cbs) cb.OnTrainEnd();
             Train();
         }
         return history;
+    }
+
+    /// <summary>Makes the calling thread's generator that of rank <paramref name="root"/> (after a step in which some ranks drew nothing).</summary>
+    private static void SyncGenerator(ICommunicator comm, int root)
+    {
+        var state = Generator.Default.GetState();
+        comm.Broadcast(System.Runtime.InteropServices.MemoryMarshal.AsBytes(state.AsSpan()), root);
+        Generator.Default.SetState(state);
+    }
+
+    /// <summary>Rank 0's decisions at the end of an epoch (stop, learning rate) become every rank's.</summary>
+    private void ShareDecisions(ICommunicator comm)
+    {
+        Span<float> decision = [StopTraining ? 1f : 0f, Optimizer!.Schedule is null ? Optimizer.LearningRate : 0f];
+        comm.Broadcast(System.Runtime.InteropServices.MemoryMarshal.AsBytes(decision), 0);
+        StopTraining = decision[0] != 0f;
+        if (Optimizer.Schedule is null) Optimizer.LearningRate = decision[1];
+    }
+
+    /// <summary>
+    /// Sums this rank's loss totals and metric totals with the other ranks' and rewrites
+    /// <paramref name="logs"/> with the global values (a metric whose totals do not add keeps this rank's value).
+    /// </summary>
+    private void ReduceAcrossRanks(ICommunicator comm, Dictionary<string, float> logs, ref double lossSum, ref long seen, double[] outputLossSums, string prefix)
+    {
+        var totals = new List<double> { lossSum, seen };
+        totals.AddRange(outputLossSums);
+        foreach (var m in Metrics) totals.AddRange(m.GetTotals() ?? []);
+        var values = totals.ToArray();
+        comm.AllReduceSum(values.AsSpan());
+        lossSum = values[0];
+        seen = (long)values[1];
+        int k = 2;
+        for (int o = 0; o < outputLossSums.Length; o++) outputLossSums[o] = values[k++];
+        foreach (var m in Metrics)
+        {
+            int n = m.GetTotals()?.Length ?? 0;
+            if (n > 0) m.SetTotals(values.AsSpan(k, n));
+            k += n;
+        }
+        logs[prefix + "loss"] = (float)(lossSum / Math.Max(1, seen));
+        LogOutputs(logs, outputLossSums, 0, Math.Max(1, seen), prefix);
     }
 
     /// <summary>Adds each output's running loss (several outputs only) and every metric to <paramref name="logs"/>.</summary>
@@ -563,7 +655,10 @@ public class Model : Module
         Evaluate(Pair(x, y, "Evaluate", "x and y"), batchSize);
 
     /// <summary>The loss (total and, for several outputs, each output's) and metrics on a dataset, in evaluation mode.</summary>
-    public Dictionary<string, float> Evaluate(IDataset data, int batchSize = 32)
+    public Dictionary<string, float> Evaluate(IDataset data, int batchSize = 32) => EvaluateCore(data, batchSize, null);
+
+    /// <summary>As <see cref="Evaluate(IDataset, int)"/>; with several ranks, each evaluates its contiguous part of the data and the totals are summed.</summary>
+    private Dictionary<string, float> EvaluateCore(IDataset data, int batchSize, ICommunicator? comm)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -574,23 +669,45 @@ public class Model : Module
         long seen = 0;
         var outputLossSums = new double[OutputCount];
         var result = new Dictionary<string, float>();
+        IDataset part = comm is null ? data : RangeDataset.Part(data, comm.Rank, comm.Size);
         using (InferenceScope())
         {
             using var noGrad = Tensor.NoGrad();
             bool first = true;
-            foreach (var batch in new DataLoader(data, batchSize, shuffle: false, prefetch: data is not TensorDataset))
+            if (part.Count > 0)
             {
-                if (first) EnsureReady(batch, "Evaluate");
-                else CheckBatch(batch, "Evaluate", targets: true);
-                first = false;
-                int count = batch.Count;
-                lossSum += (double)TestStep(batch) * count;
-                seen += count;
-                result["loss"] = (float)(lossSum / seen);
-                LogOutputs(result, outputLossSums, count, seen, "");
+                foreach (var batch in new DataLoader(part, batchSize, shuffle: false, prefetch: data is not TensorDataset))
+                {
+                    if (first) EnsureReady(batch, "Evaluate");
+                    else CheckBatch(batch, "Evaluate", targets: true);
+                    first = false;
+                    int count = batch.Count;
+                    lossSum += (double)TestStep(batch) * count;
+                    seen += count;
+                    result["loss"] = (float)(lossSum / seen);
+                    LogOutputs(result, outputLossSums, count, seen, "");
+                }
             }
         }
+        if (comm is not null) ReduceAcrossRanks(comm, result, ref lossSum, ref seen, outputLossSums, "");
         return result;
+    }
+
+    /// <summary>Samples [start, end) of another dataset.</summary>
+    private sealed class RangeDataset(IDataset inner, int start, int end) : IDataset
+    {
+        /// <summary>Rank <paramref name="rank"/>'s contiguous part of <paramref name="data"/> (parts differ by at most one sample).</summary>
+        public static RangeDataset Part(IDataset data, int rank, int ranks) =>
+            new(data, (int)((long)data.Count * rank / ranks), (int)((long)data.Count * (rank + 1) / ranks));
+
+        public int Count => end - start;
+
+        public DataBatch Batch(ReadOnlySpan<int> indices)
+        {
+            var shifted = new int[indices.Length];
+            for (int i = 0; i < shifted.Length; i++) shifted[i] = indices[i] + start;
+            return inner.Batch(shifted);
+        }
     }
 
     /// <summary>

@@ -65,7 +65,11 @@ public sealed partial class Tensor
         var keep = new Tensor((int[])weights.ShapeArray.Clone());
         var g = generator ?? Generator.Default;
         float factor = 1f / (1f - rate);
+        int rows = weights.Shape[0];
+        var (before, after) = Distributed.BatchShard.Skips(rows, keep.Size / Math.Max(1, rows));
+        g.Skip(before);
         for (int i = 0; i < keep.Size; i++) keep.Storage[i] = g.NextFloat() < rate ? 0f : factor;
+        g.Skip(after);
         return weights * keep;
     }
 }

@@ -61,6 +61,9 @@ public abstract class Optimizer
     /// <summary>The global gradient norm measured by the last step, before clipping (measured only when <see cref="ClipNorm"/> is set; NaN otherwise).</summary>
     public float LastGradientNorm { get; private set; }
 
+    /// <summary>Runs at the start of each <see cref="Step"/>: data-parallel Fit completes the gradients' reduction across ranks there, so a custom TrainStep needs no change.</summary>
+    internal Action? BeforeStep { get; set; }
+
     /// <summary>The parameters being optimised.</summary>
     public IReadOnlyList<Parameter> Parameters => _parameters;
 
@@ -89,6 +92,7 @@ public abstract class Optimizer
     public void Step()
     {
         if (_parameters.Length == 0) throw new InvalidOperationException($"{GetType().Name}.Step: no parameters; pass them to the constructor or compile a model with this optimizer.");
+        BeforeStep?.Invoke();
         float lr = CurrentLearningRate;
         Iterations++;
         LastGradientNorm = ClipNorm is null ? float.NaN : GlobalNorm();

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+
+namespace Nabla.Distributed.Tests;
+
+/// <summary>Starts the test worker as an MPI job (Open MPI's mpirun or MPICH's mpiexec) under a timeout and collects its output.</summary>
+internal static class MpiJob
+{
+    public const string OpenMpiLauncher = "/usr/bin/mpirun.openmpi";
+    public const string MpichLauncher = "/usr/bin/mpiexec.mpich";
+
+    /// <summary>The worker's dll, built beside this test project (same configuration).</summary>
+    public static string Worker
+    {
+        get
+        {
+            string here = AppContext.BaseDirectory; // tests/Nabla.Distributed.Tests/bin/<Configuration>/net10.0/
+            var dir = new DirectoryInfo(here);
+            string configuration = dir.Parent!.Name;
+            string tests = dir.Parent!.Parent!.Parent!.Parent!.FullName;
+            string path = Path.Combine(tests, "Nabla.Distributed.Worker", "bin", configuration, "net10.0", "Nabla.Distributed.Worker.dll");
+            return File.Exists(path) ? path : throw new FileNotFoundException($"The distributed test worker was not built at {path}.");
+        }
+    }
+
+    public static void SkipUnlessInstalled(string launcher) =>
+        Skip.IfNot(File.Exists(launcher), $"{launcher} is not installed (bash scripts/install-mpi.sh installs Open MPI and MPICH).");
+
+    /// <summary>Runs <c>launcher -np ranks dotnet Worker args</c>; kills the job when it outlives <paramref name="timeout"/>.</summary>
+    public static (int Code, string Out, string Error, TimeSpan Elapsed) Run(int ranks, string[] args, string launcher = OpenMpiLauncher,
+        string[]? launcherOptions = null, TimeSpan? timeout = null)
+    {
+        var start = new ProcessStartInfo(launcher) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (launcher == OpenMpiLauncher)
+        {
+            // CI runs as root; two ranks may share a core on a small machine.
+            foreach (string a in new[] { "--allow-run-as-root", "--oversubscribe" }) start.ArgumentList.Add(a);
+        }
+        foreach (string a in launcherOptions ?? []) start.ArgumentList.Add(a);
+        start.ArgumentList.Add(launcher == OpenMpiLauncher ? "-np" : "-n");
+        start.ArgumentList.Add(ranks.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        start.ArgumentList.Add("dotnet");
+        start.ArgumentList.Add(Worker);
+        foreach (string a in args) start.ArgumentList.Add(a);
+        start.Environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1";
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout ?? TimeSpan.FromSeconds(120)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"MPI job {string.Join(' ', args)} on {ranks} ranks did not end within {timeout ?? TimeSpan.FromSeconds(120)}: {stderr.Result}");
+        }
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result, stderr.Result, clock.Elapsed);
+    }
+
+    /// <summary>Runs the worker alone (not under MPI).</summary>
+    public static (int Code, string Out, string Error) RunAlone(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Worker);
+        foreach (string a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(120)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"worker {string.Join(' ', args)} did not end within 120 s");
+        }
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
