@@ -22,13 +22,14 @@ internal sealed class Bench(bool quick, TextWriter output, TextWriter notes)
 
     public static int Run(string[] args)
     {
-        var options = Options.Parse(args, ["--threads", "--only"], ["--quick"]);
+        var options = Options.Parse(args, ["--threads", "--only", "--ranks"], ["--quick"]);
         if (options.Positional.Count > 0) throw new ArgumentException($"bench takes no positional arguments, got '{options.Positional[0]}'.");
         var only = (options.Values.GetValueOrDefault("--only") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet();
         foreach (string w in only)
         {
             if (!Workloads.Contains(w)) throw new ArgumentException($"unknown workload '{w}'. Known: {string.Join(", ", Workloads)}.");
         }
+        if (options.Int("--ranks", min: 1) is int ranks) return RunRanks(ranks, args, only, options.Int("--threads", min: 1) ?? 1, options.Flags.Contains("--quick"));
         int? threads = options.Int("--threads");
         int[] counts = threads is int t ? [Math.Max(t, 1)] : [.. new[] { 1, Environment.ProcessorCount }.Distinct()];
         var bench = new Bench(options.Flags.Contains("--quick"), Console.Out, Console.Error);
@@ -119,12 +120,120 @@ internal sealed class Bench(bool quick, TextWriter output, TextWriter notes)
         }, minWarm: 3, minReps: 10);
     }
 
-    private void Emit(string workload, int threads, double value, string unit, bool note = true)
+    private void Emit(string workload, int threads, double value, string unit, bool note = true, int? ranks = null)
     {
         string v = value.ToString("G7", CultureInfo.InvariantCulture);
-        output.WriteLine($"{{\"impl\":\"nabla\",\"workload\":\"{workload}\",\"threads\":{threads},\"value\":{v},\"unit\":\"{unit}\",\"isa\":\"{Isa.Name(Isa.Current)}\"}}");
+        string r = ranks is int n ? $"\"ranks\":{n}," : "";
+        output.WriteLine($"{{\"impl\":\"nabla\",\"workload\":\"{workload}\",{r}\"threads\":{threads},\"value\":{v},\"unit\":\"{unit}\",\"isa\":\"{Isa.Name(Isa.Current)}\"}}");
         output.Flush();
-        notes.WriteLine($"#   {workload,-16} threads={threads} {value,12:G6} {unit,-10}{(note ? $" (median of {_reps} reps)" : "")}");
+        notes.WriteLine($"#   {workload,-16}{(ranks is int k ? $" ranks={k}" : "")} threads={threads} {value,12:G6} {unit,-10}{(note ? $" (median of {_reps} reps)" : "")}");
+    }
+
+    /// <summary>The workloads measured on several ranks (data-parallel, WORKLOADS.md's global batches split over the ranks).</summary>
+    public static readonly string[] RankWorkloads = ["mlp-train", "cnn-train"];
+
+    /// <summary>
+    /// <c>nabla bench --ranks N</c>: outside an MPI job, starts one with mpirun (N processes of this
+    /// command) and passes its output on; inside one, measures the data-parallel workloads, rank 0
+    /// printing the JSON lines (with "ranks":N).
+    /// </summary>
+    private static int RunRanks(int ranks, string[] args, HashSet<string> only, int threads, bool quick)
+    {
+        foreach (string w in only)
+        {
+            if (!RankWorkloads.Contains(w)) throw new ArgumentException($"bench --ranks measures {string.Join(" and ", RankWorkloads)}, not '{w}'.");
+        }
+        if (!Nabla.Distributed.MpiCommunicator.IsLaunchedByMpi) return Launch(ranks, args);
+        var comm = Nabla.Distributed.MpiCommunicator.World;
+        if (comm.Size != ranks) throw new ArgumentException($"bench --ranks {ranks} runs in an MPI job of {comm.Size} ranks; start it without mpirun (it starts mpirun itself) or with -np {ranks}.");
+        Threading.NumThreads = threads;
+        Console.Error.WriteLine($"# {comm.Greeting}");
+        TextWriter notes = comm.Rank == 0 ? Console.Error : TextWriter.Null;
+        var bench = new Bench(quick, comm.Rank == 0 ? Console.Out : TextWriter.Null, notes);
+        notes.WriteLine($"# nabla: .NET {Environment.Version}, ranks={ranks}, threads={threads} each, isa={Isa.Name(Isa.Current)}, {comm.Library}{(quick ? ", QUICK run" : "")}");
+        bool Want(string w) => only.Count == 0 || only.Contains(w);
+        if (Want("mlp-train")) bench.Emit("mlp-train", threads, 128 / bench.ParallelStep(comm, Mlp(), [784], 128), "samples/s", ranks: ranks);
+        if (Want("cnn-train")) bench.Emit("cnn-train", threads, 64 / bench.ParallelStep(comm, Cnn(), [1, 28, 28], 64), "samples/s", ranks: ranks);
+        return 0;
+    }
+
+    /// <summary>Starts <c>mpirun -np N</c> of this very command (with the same arguments) and waits for it.</summary>
+    private static int Launch(int ranks, string[] args)
+    {
+        string self = Environment.ProcessPath ?? throw new InvalidOperationException("bench --ranks: cannot tell which program is running.");
+        var start = new System.Diagnostics.ProcessStartInfo("mpirun") { UseShellExecute = false };
+        if (Environment.UserName == "root") start.ArgumentList.Add("--allow-run-as-root");
+        // Open MPI binds each rank to one core by default; a .NET process then shares that core with
+        // its JIT and GC threads and runs its kernels up to 2.7x slower (cnn-train, measured).
+        foreach (string a in new[] { "--bind-to", "none" }) start.ArgumentList.Add(a);
+        if (ranks > Environment.ProcessorCount) start.ArgumentList.Add("--oversubscribe");
+        foreach (string a in new[] { "-np", ranks.ToString(CultureInfo.InvariantCulture), self }) start.ArgumentList.Add(a);
+        // Under `dotnet Nabla.Cli.dll` the program is the dotnet host: pass the assembly too.
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(System.Reflection.Assembly.GetEntryAssembly()!.Location);
+        start.ArgumentList.Add("bench");
+        foreach (string a in args) start.ArgumentList.Add(a);
+        System.Diagnostics.Process process;
+        try
+        {
+            process = System.Diagnostics.Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"bench --ranks {ranks} needs mpirun (Open MPI: apt-get install openmpi-bin, or bash scripts/install-mpi.sh): {e.Message}");
+        }
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
+    /// <summary>
+    /// Median seconds of one data-parallel training step on this rank's share of a global batch of
+    /// <paramref name="globalBatch"/> random samples of <paramref name="sample"/>: forward, cross-entropy,
+    /// backward with the gradients summed across ranks in buckets during backward, Adam. Timed on each
+    /// rank between barriers, as the PyTorch DDP peer does; every rank stops after the same step.
+    /// </summary>
+    private double ParallelStep(Nabla.Distributed.ICommunicator comm, Sequential model, int[] sample, int globalBatch)
+    {
+        int lo = globalBatch * comm.Rank / comm.Size, hi = globalBatch * (comm.Rank + 1) / comm.Size;
+        var g = new Generator(1 + (ulong)comm.Rank);
+        Tensor x = Tensor.RandN([hi - lo, .. sample], g);
+        var labels = new float[hi - lo];
+        for (int i = 0; i < labels.Length; i++) labels[i] = g.NextInt(10);
+        Tensor y = Tensor.FromArray(labels);
+        var loss = new SparseCategoricalCrossEntropy(fromLogits: true);
+        var optimizer = new Adam(1e-3f, parameters: model.Parameters());
+        var parallel = new Nabla.Distributed.DataParallel(model, comm, optimizer);
+        float share = (float)(hi - lo) / globalBatch;
+        void Step()
+        {
+            using var scope = Tensor.StepScope();
+            optimizer.ZeroGrad(setToNone: false);
+            parallel.Backward(loss.Compute(model.Forward(x), y), share);
+            optimizer.Step();
+        }
+        double warmS = quick ? 0.1 : 1.0, timeS = quick ? 0.3 : 3.0;
+        int minWarm = quick ? 2 : 5, minReps = quick ? 3 : 20;
+        var clock = Stopwatch.StartNew();
+        for (int n = 0; n < minWarm || clock.Elapsed.TotalSeconds < warmS; n++) Step();
+        var times = new List<double>();
+        double timed = 0;
+        var done = new double[1];
+        while (true)
+        {
+            comm.Barrier();
+            long start = Stopwatch.GetTimestamp();
+            Step();
+            comm.Barrier();
+            double e = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            times.Add(e);
+            timed += e;
+            done[0] = times.Count >= minReps && timed >= timeS ? 1 : 0;
+            comm.AllReduceSum(done.AsSpan());
+            if (done[0] == comm.Size) break;
+        }
+        _reps = times.Count;
+        times.Sort();
+        int k = times.Count / 2;
+        return times.Count % 2 == 1 ? times[k] : 0.5 * (times[k - 1] + times[k]);
     }
 
     /// <summary>The median seconds of <paramref name="step"/> by the workloads' timing rule.</summary>

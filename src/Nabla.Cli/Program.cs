@@ -11,8 +11,11 @@ public static class Program
         // --verbose anywhere: a user mistake shows its stack trace too.
         bool verbose = args.Contains("--verbose");
         args = args.Where(a => a != "--verbose").ToArray();
+        bool distributed = args.Contains("--distributed");
+        args = args.Where(a => a != "--distributed").ToArray();
         try
         {
+            if (distributed) StartDistributed();
             if (args.Length == 0) return Tour.Run(Console.Out);
             if (args.Contains("--help") || args.Contains("-h")) return Help(0);
             return args[0] switch
@@ -33,17 +36,36 @@ public static class Program
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or InvalidDataException or FormatException or NotSupportedException
             or UnauthorizedAccessException or System.Text.Json.JsonException or OutOfMemoryException or InsufficientExecutionStackException)
         {
-            Console.Error.WriteLine($"nabla: {OneLine(UserMessage(e))}");
+            Console.Error.WriteLine($"nabla: {RankPrefix()}{OneLine(UserMessage(e))}");
             if (verbose) Console.Error.WriteLine(e);
+            if (Ranks is { Size: > 1 } ranks) ranks.Abort(1);
             return 1;
         }
         catch (Exception e)
         {
             // Not a user mistake that was foreseen: still one line, and the trace only when asked for.
-            Console.Error.WriteLine($"nabla: unexpected error ({e.GetType().Name}): {OneLine(e.Message)} Please report it; --verbose shows where it happened.");
+            Console.Error.WriteLine($"nabla: {RankPrefix()}unexpected error ({e.GetType().Name}): {OneLine(e.Message)} Please report it; --verbose shows where it happened.");
             if (verbose) Console.Error.WriteLine(e);
+            if (Ranks is { Size: > 1 } ranks) ranks.Abort(70);
             return 70;
         }
+    }
+
+    private static string RankPrefix() => Ranks is { Size: > 1 } r ? $"rank {r.Rank}: " : "";
+
+    /// <summary>The ranks of the MPI job this process belongs to (with --distributed), else null.</summary>
+    internal static Nabla.Distributed.ICommunicator? Ranks { get; private set; }
+
+    /// <summary>
+    /// Joins the MPI job (--distributed): every rank prints one line naming itself, its MPI library
+    /// and its threads on stderr; only rank 0 prints anything else or writes files.
+    /// </summary>
+    private static void StartDistributed()
+    {
+        var world = Nabla.Distributed.MpiCommunicator.World;
+        Console.Error.WriteLine($"nabla: {world.Greeting}");
+        Ranks = world;
+        if (world.Rank != 0) Console.SetOut(TextWriter.Null);
     }
 
     private static string UserMessage(Exception e) => e switch
@@ -78,7 +100,8 @@ public static class Program
             Seed: (ulong)(options.Int("--seed") ?? 42),
             Verbose: json ? 0 : 2,
             DataPath: options.Values.GetValueOrDefault("--data"),
-            Limit: options.Int("--limit"));
+            Limit: options.Int("--limit"),
+            Distributed: Ranks);
         // With --json, progress goes to stderr and stdout ends with one JSON line.
         TextWriter log = json ? Console.Error : Console.Out;
         log.WriteLine($"example {example.Name}: {example.Description}");
@@ -123,10 +146,12 @@ public static class Program
         _ = Nabla.Optimizers.Optimizer.Get(optimizer); // an unknown name fails now, not after reading the data
         var options = new Nabla.Tabular.TabularOptions(label, task, layers, epochs, o.Int("--batch-size", min: 1) ?? 32,
             o.Float("--lr", 1e-3f, 0f, float.PositiveInfinity), optimizer, o.Float("--validation", 0.2f, 0f, 1f, includeAbove: true), o.Float("--test", 0.2f, 0f, 1f),
-            (ulong)(o.Int("--seed") ?? 42), o.Flags.Contains("--early-stopping"), o.Values.GetValueOrDefault("--save"), modelJson);
-        bool json = o.Flags.Contains("--json");
-        string? plots = o.Values.GetValueOrDefault("--plots");
-        string? report = o.Values.GetValueOrDefault("--report");
+            (ulong)(o.Int("--seed") ?? 42), o.Flags.Contains("--early-stopping"), o.Values.GetValueOrDefault("--save"), modelJson, Ranks);
+        // Only rank 0 of a distributed run writes files and shows progress.
+        bool writer = (Ranks?.Rank ?? 0) == 0;
+        bool json = o.Flags.Contains("--json") || !writer;
+        string? plots = writer ? o.Values.GetValueOrDefault("--plots") : null;
+        string? report = writer ? o.Values.GetValueOrDefault("--report") : null;
         // Every output place is checked before the data is read, so a bad path does not throw a run away.
         if (options.SavePath is not null) Nabla.IO.AtomicFile.CheckWritable(options.SavePath, "--save");
         if (report is not null) Nabla.IO.AtomicFile.CheckWritable(report, "--report");

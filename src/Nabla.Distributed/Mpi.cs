@@ -15,14 +15,15 @@ public enum MpiAbi
 /// <summary>
 /// A small binding of our own over MPI's C API, loaded at run time from the library the job was
 /// started with: the functions data-parallel training calls, with each ABI's handles. Not thread
-/// safe: <see cref="MpiCommunicator"/> serialises the calls.
+/// safe: <see cref="MpiCommunicator"/> makes every call from one thread.
 /// </summary>
 internal sealed unsafe class Mpi
 {
-    private const int ThreadSerialized = 2;
+    // Every call comes from the thread that initialised MPI (MpiCommunicator's own).
+    private const int ThreadFunneled = 1;
 
     private readonly nint _lib;
-    private readonly nint _commWorld, _float, _double, _byte, _int, _sum, _inPlace, _statusIgnore;
+    private readonly nint _commWorld, _float, _double, _byte, _int, _sum, _inPlace;
 
     private readonly delegate* unmanaged<int*, int> _initialized, _finalized;
     private readonly delegate* unmanaged<int*, nint, int, int*, int> _initThread;
@@ -33,10 +34,8 @@ internal sealed unsafe class Mpi
     private readonly delegate* unmanaged<nint, int> _barrier;
     private readonly delegate* unmanaged<nint, int, int> _abort;
     private readonly delegate* unmanaged<nint, int, nint, nint, int, nint, nint, int> _allgather;
-    private readonly delegate* unmanaged<nint, int*, int*, nint, nint, int*, int*, nint, nint, nint*, int> _ialltoallv;
-    private readonly delegate* unmanaged<nint, int, nint, nint, int*, int*, nint, nint, nint*, int> _iallgatherv;
-    private readonly delegate* unmanaged<nint*, int*, nint, int> _test;
-    private readonly delegate* unmanaged<nint*, nint, int> _wait;
+    private readonly delegate* unmanaged<nint, int*, int*, nint, nint, int*, int*, nint, nint, int> _alltoallv;
+    private readonly delegate* unmanaged<nint, int, nint, nint, int*, int*, nint, nint, int> _allgatherv;
     private readonly delegate* unmanaged<byte*, int*, int> _libraryVersion;
     private readonly delegate* unmanaged<int, byte*, int*, int> _errorString;
 
@@ -54,7 +53,6 @@ internal sealed unsafe class Mpi
             _int = Symbol("ompi_mpi_int");
             _sum = Symbol("ompi_mpi_op_sum");
             _inPlace = 1;
-            _statusIgnore = 0;
         }
         else
         {
@@ -65,7 +63,6 @@ internal sealed unsafe class Mpi
             _int = 0x4c000405;
             _sum = 0x58000003;
             _inPlace = -1;
-            _statusIgnore = 1;
         }
         _initialized = (delegate* unmanaged<int*, int>)Symbol("MPI_Initialized");
         _finalized = (delegate* unmanaged<int*, int>)Symbol("MPI_Finalized");
@@ -78,10 +75,8 @@ internal sealed unsafe class Mpi
         _barrier = (delegate* unmanaged<nint, int>)Symbol("MPI_Barrier");
         _abort = (delegate* unmanaged<nint, int, int>)Symbol("MPI_Abort");
         _allgather = (delegate* unmanaged<nint, int, nint, nint, int, nint, nint, int>)Symbol("MPI_Allgather");
-        _ialltoallv = (delegate* unmanaged<nint, int*, int*, nint, nint, int*, int*, nint, nint, nint*, int>)Symbol("MPI_Ialltoallv");
-        _iallgatherv = (delegate* unmanaged<nint, int, nint, nint, int*, int*, nint, nint, nint*, int>)Symbol("MPI_Iallgatherv");
-        _test = (delegate* unmanaged<nint*, int*, nint, int>)Symbol("MPI_Test");
-        _wait = (delegate* unmanaged<nint*, nint, int>)Symbol("MPI_Wait");
+        _alltoallv = (delegate* unmanaged<nint, int*, int*, nint, nint, int*, int*, nint, nint, int>)Symbol("MPI_Alltoallv");
+        _allgatherv = (delegate* unmanaged<nint, int, nint, nint, int*, int*, nint, nint, int>)Symbol("MPI_Allgatherv");
         _libraryVersion = (delegate* unmanaged<byte*, int*, int>)Symbol("MPI_Get_library_version");
         _errorString = (delegate* unmanaged<int, byte*, int*, int>)Symbol("MPI_Error_string");
     }
@@ -145,14 +140,14 @@ internal sealed unsafe class Mpi
     private nint Symbol(string name) => NativeLibrary.TryGetExport(_lib, name, out nint address) ? address
         : throw new EntryPointNotFoundException($"MPI: {LibraryPath} has no symbol {name}; it is not an MPI-3 library of the {Abi} ABI.");
 
-    /// <summary>Initialises MPI (serialised threading) unless done already; returns false when it was.</summary>
+    /// <summary>Initialises MPI (MPI_THREAD_FUNNELED) unless done already; returns false when it was.</summary>
     public bool Init()
     {
         int flag;
         Check(_initialized(&flag), "MPI_Initialized");
         if (flag != 0) return false;
         int provided;
-        Check(_initThread(null, 0, ThreadSerialized, &provided), "MPI_Init_thread");
+        Check(_initThread(null, 0, ThreadFunneled, &provided), "MPI_Init_thread");
         return true;
     }
 
@@ -189,7 +184,9 @@ internal sealed unsafe class Mpi
         int length;
         Check(_libraryVersion(buffer, &length), "MPI_Get_library_version");
         string text = System.Text.Encoding.UTF8.GetString(buffer, Math.Clamp(length, 0, 8192)).TrimEnd('\0');
-        return text.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? Abi.ToString();
+        // "Open MPI v4.1.4, package: ..." or "MPICH Version:\t4.0.2\n...": the name and version.
+        string first = text.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).FirstOrDefault() ?? Abi.ToString();
+        return first.Split(',')[0].Replace("Version:", "", StringComparison.Ordinal).Replace('\t', ' ').Replace("  ", " ", StringComparison.Ordinal).Trim();
     }
 
     /// <summary>MPI_Allreduce(MPI_IN_PLACE, ...) with MPI_SUM; the order of the sum is the library's.</summary>
@@ -206,32 +203,12 @@ internal sealed unsafe class Mpi
     public void AllGather(void* send, int count, nint type, void* receive) =>
         Check(_allgather((nint)send, count, type, (nint)receive, count, type, _commWorld), "MPI_Allgather");
 
-    public nint IAllToAllV(void* send, int* sendCounts, int* sendDispl, void* receive, int* receiveCounts, int* receiveDispl, nint type)
-    {
-        nint request = 0;
-        Check(_ialltoallv((nint)send, sendCounts, sendDispl, type, (nint)receive, receiveCounts, receiveDispl, type, _commWorld, &request), "MPI_Ialltoallv");
-        return request;
-    }
+    public void AllToAllV(void* send, int* sendCounts, int* sendDispl, void* receive, int* receiveCounts, int* receiveDispl, nint type) =>
+        Check(_alltoallv((nint)send, sendCounts, sendDispl, type, (nint)receive, receiveCounts, receiveDispl, type, _commWorld), "MPI_Alltoallv");
 
-    public nint IAllGatherV(void* send, int count, void* receive, int* receiveCounts, int* displ, nint type)
-    {
-        nint request = 0;
-        Check(_iallgatherv((nint)send, count, type, (nint)receive, receiveCounts, displ, type, _commWorld, &request), "MPI_Iallgatherv");
-        return request;
-    }
-
-    /// <summary>MPI_Test on a request handle (set to MPI_REQUEST_NULL when done).</summary>
-    public bool Test(ref nint request)
-    {
-        int flag;
-        fixed (nint* r = &request) Check(_test(r, &flag, _statusIgnore), "MPI_Test");
-        return flag != 0;
-    }
-
-    public void Wait(ref nint request)
-    {
-        fixed (nint* r = &request) Check(_wait(r, _statusIgnore), "MPI_Wait");
-    }
+    /// <summary>MPI_Allgatherv with MPI_IN_PLACE: each rank's part is already at its displacement in <paramref name="data"/>.</summary>
+    public void AllGatherVInPlace(void* data, int* counts, int* displ, nint type) =>
+        Check(_allgatherv(_inPlace, 0, type, (nint)data, counts, displ, type, _commWorld), "MPI_Allgatherv");
 
     private void Check(int code, string function)
     {

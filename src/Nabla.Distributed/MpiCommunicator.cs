@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Runtime.InteropServices;
 
 namespace Nabla.Distributed;
 
@@ -8,11 +7,17 @@ namespace Nabla.Distributed;
 /// with <c>mpirun -np N dotnet app.dll</c> (Open MPI) or <c>mpiexec.mpich -n N ...</c> (MPICH);
 /// the library is found at run time, so nothing native ships with Nabla.
 /// <para>
-/// Sums are deterministic: each rank owns a slice of the vector, receives that slice from every
-/// rank (MPI_Ialltoallv), adds the contributions in rank order and sends the result to all
+/// Sums are deterministic: with two ranks one MPI_Iallreduce (a sum of two terms is the same
+/// whichever rank adds); with more, each rank owns a slice of the vector, receives that slice from
+/// every rank (MPI_Ialltoallv), adds the contributions in rank order and sends the result to all
 /// (MPI_Iallgatherv). Every rank therefore holds the same bits, and the result equals a single
-/// process adding the ranks' vectors in turn. MPI calls are serialised by a lock, so any thread may
-/// use the communicator.
+/// process adding the ranks' vectors in turn.
+/// </para>
+/// <para>
+/// One thread of its own makes every MPI call, in the order the calls were submitted: a sum
+/// started during backward (<see cref="StartAllReduceSum"/>) runs there with MPI's blocking,
+/// tuned algorithms while backward goes on, and every rank issues its collectives in the same
+/// order. Any thread may use the communicator.
 /// </para>
 /// <para>
 /// An exception that reaches the top of any rank's program calls MPI_Abort, which ends every rank
@@ -25,8 +30,9 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
     private static readonly Lock s_initGate = new();
 
     private readonly Mpi _mpi;
-    private readonly Lock _gate = new();
     private readonly bool _owner;
+    private readonly Queue<Job> _jobs = new();
+    private readonly object _queueGate = new();
     private bool _disposed;
 
     private MpiCommunicator(Mpi mpi, bool owner)
@@ -40,8 +46,9 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
     }
 
     /// <summary>
-    /// Initialises MPI once per process and returns the world communicator. Also arranges that an
-    /// unhandled exception aborts the whole job and that MPI is finalised at exit.
+    /// Initialises MPI once per process (on the communicator's own thread) and returns the world
+    /// communicator. Also arranges that an unhandled exception aborts the whole job and that MPI is
+    /// finalised at exit.
     /// </summary>
     public static MpiCommunicator World
     {
@@ -50,18 +57,53 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
             lock (s_initGate)
             {
                 if (s_world is not null) return s_world;
-                var mpi = Mpi.Load();
-                bool owner = mpi.Init();
-                var world = new MpiCommunicator(mpi, owner);
+                MpiCommunicator? world = null;
+                Exception? failure = null;
+                using var ready = new ManualResetEventSlim();
+                var thread = new Thread(() =>
+                {
+                    try
+                    {
+                        var mpi = Mpi.Load();
+                        bool owner = mpi.Init();
+                        world = new MpiCommunicator(mpi, owner);
+                    }
+                    catch (Exception e)
+                    {
+                        failure = e;
+                    }
+                    ready.Set();
+                    world?.Serve();
+                })
+                { IsBackground = true, Name = "Nabla MPI" };
+                thread.Start();
+                ready.Wait();
+                if (failure is not null) throw failure;
                 AppDomain.CurrentDomain.UnhandledException += (_, e) =>
                 {
-                    Console.Error.WriteLine($"rank {world.Rank}: unhandled {e.ExceptionObject.GetType().Name}: {(e.ExceptionObject as Exception)?.Message}; aborting the MPI job.");
+                    Console.Error.WriteLine($"rank {world!.Rank}: unhandled {e.ExceptionObject.GetType().Name}: {(e.ExceptionObject as Exception)?.Message}; aborting the MPI job.");
                     world.Abort(70);
                 };
-                AppDomain.CurrentDomain.ProcessExit += (_, _) => world.Dispose();
-                return s_world = world;
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => world!.Dispose();
+                if (Environment.GetEnvironmentVariable("NABLA_NUM_THREADS") is null)
+                {
+                    // Ranks that share a machine share its cores.
+                    int local = LocalRanks();
+                    if (local > 1) Kernels.Threading.NumThreads = Math.Max(1, Environment.ProcessorCount / local);
+                }
+                return s_world = world!;
             }
         }
+    }
+
+    /// <summary>The ranks on this machine, from the launcher's variables (1 when unknown).</summary>
+    private static int LocalRanks()
+    {
+        foreach (string name in new[] { "OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE" })
+        {
+            if (int.TryParse(Environment.GetEnvironmentVariable(name), out int n) && n >= 1) return n;
+        }
+        return 1;
     }
 
     /// <summary>True when this process was started by an MPI launcher (mpirun, mpiexec, srun with PMI): its variables are set.</summary>
@@ -76,7 +118,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
     /// <inheritdoc/>
     public int Size { get; }
 
-    /// <summary>The MPI library's own version line (MPI_Get_library_version).</summary>
+    /// <summary>The MPI library's own version line (MPI_Get_library_version), up to its first comma.</summary>
     public string Library { get; }
 
     /// <summary>The ABI of the loaded library.</summary>
@@ -101,20 +143,21 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
     public void AllReduceSum(Span<double> values)
     {
         if (Size == 1 || values.Length == 0) return;
-        var all = new double[(long)values.Length * Size];
+        int n = values.Length;
+        var all = new double[(long)n * Size];
         var mine = values.ToArray();
-        lock (_gate)
+        Run(() =>
         {
             fixed (double* s = mine)
             fixed (double* r = all)
-                _mpi.AllGather(s, values.Length, _mpi.Double, r);
-        }
+                _mpi.AllGather(s, n, _mpi.Double, r);
+        });
         // Rank order: ((v0 + v1) + v2) ...
         values.Clear();
         for (int k = 0; k < Size; k++)
         {
-            var part = all.AsSpan(k * values.Length, values.Length);
-            for (int i = 0; i < values.Length; i++) values[i] += part[i];
+            var part = all.AsSpan(k * n, n);
+            for (int i = 0; i < n; i++) values[i] += part[i];
         }
     }
 
@@ -125,10 +168,47 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         if (offset + (long)count > buffer.Length) throw new ArgumentOutOfRangeException(nameof(count), $"AllReduceSum: {count} values from {offset} overrun a buffer of {buffer.Length}.");
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var pending = new PendingSum(this, buffer, offset, count);
-        pending.Start();
-        return pending;
+        if (Size == 1 || count == 0) return Job.Completed;
+        return Submit(() => Sum(buffer, offset, count));
+    }
+
+    /// <summary>
+    /// The deterministic sum, on the MPI thread. Two ranks: MPI_Allreduce in place. More: each rank
+    /// receives its slice from every rank (MPI_Alltoallv), adds them in rank order, and the summed
+    /// slices are gathered by all (MPI_Allgatherv).
+    /// </summary>
+    private void Sum(float[] buffer, int offset, int count)
+    {
+        fixed (float* data = buffer)
+        {
+            if (Size == 2)
+            {
+                _mpi.AllReduceSumInPlace(data + offset, count, _mpi.Float);
+                return;
+            }
+            int size = Size, me = Rank;
+            int Slice(int rank) => (int)((long)count * rank / size);
+            int mine = Slice(me + 1) - Slice(me);
+            int[] counts = new int[size], displ = new int[size], receiveCounts = new int[size], receiveDispl = new int[size];
+            for (int j = 0; j < size; j++)
+            {
+                counts[j] = Slice(j + 1) - Slice(j);
+                displ[j] = offset + Slice(j);
+                receiveCounts[j] = mine;
+                receiveDispl[j] = j * mine;
+            }
+            var scratch = new float[Math.Max(1, mine * size)];
+            fixed (float* r = scratch)
+            fixed (int* c = counts, d = displ, rc = receiveCounts, rd = receiveDispl)
+            {
+                _mpi.AllToAllV(data, c, d, r, rc, rd, _mpi.Float);
+                var sum = buffer.AsSpan(offset + Slice(me), mine);
+                scratch.AsSpan(0, mine).CopyTo(sum);
+                for (int j = 1; j < size; j++)
+                    System.Numerics.Tensors.TensorPrimitives.Add(sum, scratch.AsSpan(j * mine, mine), sum);
+                _mpi.AllGatherVInPlace(data, c, d, _mpi.Float);
+            }
+        }
     }
 
     /// <inheritdoc/>
@@ -136,26 +216,22 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(root);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(root, Size);
-        if (Size == 1) return;
-        lock (_gate)
+        if (Size == 1 || data.Length == 0) return;
+        var copy = data.ToArray();
+        Run(() =>
         {
-            fixed (byte* p = data)
+            fixed (byte* p = copy)
             {
                 // MPI counts are ints: send in pieces of at most 1 GiB.
-                for (long start = 0; start < data.Length; start += 1 << 30)
-                {
-                    int n = (int)Math.Min(1 << 30, data.Length - start);
-                    _mpi.Broadcast(p + start, n, _mpi.Byte, root);
-                }
+                for (long start = 0; start < copy.Length; start += 1 << 30)
+                    _mpi.Broadcast(p + start, (int)Math.Min(1 << 30, copy.Length - start), _mpi.Byte, root);
             }
-        }
+        });
+        copy.CopyTo(data);
     }
 
     /// <inheritdoc/>
-    public void Barrier()
-    {
-        lock (_gate) _mpi.Barrier();
-    }
+    public void Barrier() => Run(_mpi.Barrier);
 
     /// <inheritdoc/>
     [DoesNotReturn]
@@ -163,6 +239,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
     {
         Console.Out.Flush();
         Console.Error.Flush();
+        // Straight from this thread: the MPI thread may be waiting in a collective that will never end.
         _mpi.Abort(errorCode);
         Environment.Exit(errorCode);
     }
@@ -173,128 +250,70 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
         lock (s_initGate)
         {
             if (_disposed) return;
-            _disposed = true;
-            lock (_gate)
+            Run(() =>
             {
                 if (_owner && !_mpi.IsFinalized) _mpi.Finalize_();
-            }
+            });
+            _disposed = true;
         }
     }
 
-    /// <summary>
-    /// One deterministic sum in flight: exchange of slices (all-to-all), the owner's in-order sum,
-    /// then the all-gather of the summed slices. Buffers stay pinned until it completes.
-    /// </summary>
-    private sealed class PendingSum : IPendingReduction
+    private void Run(Action work) => Submit(work).Wait();
+
+    private Job Submit(Action work)
     {
-        private readonly MpiCommunicator _comm;
-        private readonly float[] _buffer;
-        private readonly int _offset, _count;
-        private readonly int[] _counts, _displ, _receiveCounts, _receiveDispl;
-        private float[] _scratch = [];
-        private GCHandle _pinBuffer, _pinScratch, _pinCounts, _pinDispl, _pinReceiveCounts, _pinReceiveDispl;
-        private nint _request;
-        private int _phase; // 1 exchanging slices, 2 gathering sums, 3 done
-
-        public PendingSum(MpiCommunicator comm, float[] buffer, int offset, int count)
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var job = new Job(work);
+        lock (_queueGate)
         {
-            _comm = comm;
-            _buffer = buffer;
-            _offset = offset;
-            _count = count;
-            int size = comm.Size;
-            _counts = new int[size];
-            _displ = new int[size];
-            _receiveCounts = new int[size];
-            _receiveDispl = new int[size];
+            _jobs.Enqueue(job);
+            Monitor.Pulse(_queueGate);
+        }
+        return job;
+    }
+
+    // The MPI thread: runs the submitted calls in order, for the life of the process.
+    private void Serve()
+    {
+        while (true)
+        {
+            Job job;
+            lock (_queueGate)
+            {
+                while (_jobs.Count == 0) Monitor.Wait(_queueGate);
+                job = _jobs.Dequeue();
+            }
+            job.Execute();
+        }
+    }
+
+    /// <summary>One call for the MPI thread, and its completion.</summary>
+    private sealed class Job(Action? work) : IPendingReduction
+    {
+        private readonly ManualResetEventSlim _done = new(work is null);
+        private Exception? _error;
+
+        public static Job Completed { get; } = new(null);
+
+        public void Execute()
+        {
+            try
+            {
+                work!();
+            }
+            catch (Exception e)
+            {
+                _error = e;
+            }
+            _done.Set();
         }
 
-        private int SliceStart(int rank) => (int)((long)_count * rank / _comm.Size);
-
-        public void Start()
-        {
-            int size = _comm.Size, me = _comm.Rank;
-            if (size == 1 || _count == 0)
-            {
-                _phase = 3;
-                return;
-            }
-            int mine = SliceStart(me + 1) - SliceStart(me);
-            for (int j = 0; j < size; j++)
-            {
-                _counts[j] = SliceStart(j + 1) - SliceStart(j);
-                _displ[j] = _offset + SliceStart(j);
-                _receiveCounts[j] = mine;
-                _receiveDispl[j] = j * mine;
-            }
-            _scratch = new float[Math.Max(1, mine * size)];
-            _pinBuffer = GCHandle.Alloc(_buffer, GCHandleType.Pinned);
-            _pinScratch = GCHandle.Alloc(_scratch, GCHandleType.Pinned);
-            _pinCounts = GCHandle.Alloc(_counts, GCHandleType.Pinned);
-            _pinDispl = GCHandle.Alloc(_displ, GCHandleType.Pinned);
-            _pinReceiveCounts = GCHandle.Alloc(_receiveCounts, GCHandleType.Pinned);
-            _pinReceiveDispl = GCHandle.Alloc(_receiveDispl, GCHandleType.Pinned);
-            lock (_comm._gate)
-            {
-                _request = _comm._mpi.IAllToAllV((void*)_pinBuffer.AddrOfPinnedObject(), (int*)_pinCounts.AddrOfPinnedObject(), (int*)_pinDispl.AddrOfPinnedObject(),
-                    (void*)_pinScratch.AddrOfPinnedObject(), (int*)_pinReceiveCounts.AddrOfPinnedObject(), (int*)_pinReceiveDispl.AddrOfPinnedObject(), _comm._mpi.Float);
-            }
-            _phase = 1;
-        }
-
-        public bool Test()
-        {
-            if (_phase == 3) return true;
-            bool done;
-            lock (_comm._gate) done = _comm._mpi.Test(ref _request);
-            if (done) Advance();
-            return _phase == 3;
-        }
+        public bool Test() => _done.IsSet;
 
         public void Wait()
         {
-            while (_phase != 3)
-            {
-                lock (_comm._gate) _comm._mpi.Wait(ref _request);
-                Advance();
-            }
+            _done.Wait();
+            if (_error is not null) throw new InvalidOperationException($"MPI: {_error.Message}", _error);
         }
-
-        // Called when the current phase's request has completed.
-        private void Advance()
-        {
-            if (_phase == 1)
-            {
-                int me = _comm.Rank, mine = _receiveCounts[0];
-                var sum = _buffer.AsSpan(_offset + SliceStart(me), mine);
-                _scratch.AsSpan(0, mine).CopyTo(sum);
-                for (int j = 1; j < _comm.Size; j++)
-                    System.Numerics.Tensors.TensorPrimitives.Add(sum, _scratch.AsSpan(j * mine, mine), sum);
-                for (int j = 0; j < _comm.Size; j++)
-                {
-                    _receiveCounts[j] = _counts[j];
-                    _receiveDispl[j] = _displ[j];
-                }
-                lock (_comm._gate)
-                {
-                    _request = _comm._mpi.IAllGatherV(InPlace, 0, (void*)_pinBuffer.AddrOfPinnedObject(), (int*)_pinReceiveCounts.AddrOfPinnedObject(),
-                        (int*)_pinReceiveDispl.AddrOfPinnedObject(), _comm._mpi.Float);
-                }
-                _phase = 2;
-            }
-            else if (_phase == 2)
-            {
-                _phase = 3;
-                _pinBuffer.Free();
-                _pinScratch.Free();
-                _pinCounts.Free();
-                _pinDispl.Free();
-                _pinReceiveCounts.Free();
-                _pinReceiveDispl.Free();
-                _scratch = [];
-            }
-        }
-
-        private void* InPlace => _comm._mpi.Abi == MpiAbi.OpenMpi ? (void*)1 : (void*)-1;
     }
 }

@@ -49,7 +49,7 @@ public sealed class AutoencoderExample : Example
         Sequential model = CreateModel();
         if (options.Verbose > 0) model.Summary(log);
         log.WriteLine($"dataset: Fashion-MNIST, {train.Count} training images, {test.Count} test images, seed {options.Seed}");
-        model.Fit(train.Images, train.Images, epochs: epochs, batchSize: 64, verbose: options.Verbose, output: log);
+        model.Fit(train.Images, train.Images, epochs: epochs, batchSize: 64, verbose: options.Verbose, output: log, distributed: options.Distributed);
         result.Metrics.Add("reconstruction_mse", model.Evaluate(test.Images, test.Images, batchSize: 256)["loss"]);
 
         // Anomaly detection: learn only trousers, then score every test image by how badly it is rebuilt.
@@ -58,7 +58,7 @@ public sealed class AutoencoderExample : Example
         Tensor normal = train.Images.IndexSelect(0, normalIds);
         log.WriteLine($"anomaly detection: training on {normal.Shape[0]} images of class {NormalClass} ({FashionMnist.ClassNames[NormalClass]})");
         Sequential detector = CreateModel();
-        detector.Fit(normal, normal, epochs: epochs * 2, batchSize: 64, verbose: options.Verbose, output: log);
+        detector.Fit(normal, normal, epochs: epochs * 2, batchSize: 64, verbose: options.Verbose, output: log, distributed: options.Distributed);
         Tensor scores = new MeanSquaredError(Reduction.None).Compute(detector.Predict(test.Images, batchSize: 256), test.Images);
         float[] anomalous = test.Labels.ToArray().Select(l => l == NormalClass ? 0f : 1f).ToArray();
         result.Metrics.Add("anomaly_auc", Auc.RocAuc(scores.ToArray(), anomalous));

@@ -10,7 +10,9 @@ namespace Nabla.Examples;
 /// <param name="Verbose">0 silent, 1 progress bars, 2 one line per epoch.</param>
 /// <param name="DataPath">Where the example's dataset is, when not in its usual places.</param>
 /// <param name="Limit">Use at most this many training samples (for quick runs and tests).</param>
-public sealed record ExampleOptions(int? Epochs = null, ulong Seed = 42, int Verbose = 2, string? DataPath = null, int? Limit = null);
+/// <param name="Distributed">The ranks to train on data-parallel (<c>nabla example NAME --distributed</c> under mpirun); null for this process alone.</param>
+public sealed record ExampleOptions(int? Epochs = null, ulong Seed = 42, int Verbose = 2, string? DataPath = null, int? Limit = null,
+    Nabla.Distributed.ICommunicator? Distributed = null);
 
 /// <summary>What an example measured: named values in order, plus how long it took.</summary>
 public sealed class ExampleResult(string example)

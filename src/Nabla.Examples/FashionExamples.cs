@@ -19,7 +19,7 @@ public abstract class FashionExample : Example
 
     /// <summary>Trains on the images, the last 10% held out for validation, in batches of 64.</summary>
     protected virtual Nabla.Training.History Train(Model model, Tensor images, Tensor labels, int epochs, ExampleOptions options, TextWriter log) =>
-        model.Fit(images, labels, epochs: epochs, batchSize: 64, validationSplit: 0.1f, verbose: options.Verbose, output: log);
+        model.Fit(images, labels, epochs: epochs, batchSize: 64, validationSplit: 0.1f, verbose: options.Verbose, output: log, distributed: options.Distributed);
 
     /// <inheritdoc/>
     protected override ExampleResult Execute(ExampleOptions options, TextWriter log)
@@ -125,7 +125,7 @@ public sealed class FashionResNetExample : FashionExample
         var validation = new TensorDataset(images.Slice(0, n - nVal), labels.Slice(0, n - nVal));
         int steps = (training.Count + 63) / 64 * epochs;
         model.Optimizer!.Schedule = new CosineDecay(2e-3f, steps);
-        return model.Fit(training, epochs: epochs, batchSize: 64, validationData: validation, verbose: options.Verbose, output: log);
+        return model.Fit(training, epochs: epochs, batchSize: 64, validationData: validation, verbose: options.Verbose, output: log, distributed: options.Distributed);
     }
 
     /// <summary>Images [N, C, H, W] with labels, each image mirrored left-right with probability 1/2 each time it is drawn.</summary>

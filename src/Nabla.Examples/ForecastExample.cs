@@ -64,7 +64,7 @@ public sealed class ForecastExample : Example
         var model = new Sequential(new LSTM(32, inputShape: [Window, 1]), new Dense(1)) { Name = "forecast" };
         model.Compile(new MeanSquaredError(), new Adam(5e-3f));
         log.WriteLine($"dataset: Mauna Loa CO2, {n} months; the last {Horizon} held out; windows of {Window} monthly changes; seed {options.Seed}");
-        model.Fit(Tensor.FromArray(x, targets.Length, Window, 1), Tensor.FromArray(yt, targets.Length, 1), epochs: options.Epochs ?? 40, batchSize: 32, verbose: options.Verbose, output: log);
+        model.Fit(Tensor.FromArray(x, targets.Length, Window, 1), Tensor.FromArray(yt, targets.Length, 1), epochs: options.Epochs ?? 40, batchSize: 32, verbose: options.Verbose, output: log, distributed: options.Distributed);
 
         float PredictChange(IReadOnlyList<float> history, int t)
         {

@@ -105,14 +105,14 @@ public sealed class FortunesExample : Example
         Generator.ManualSeed(options.Seed);
         var lm = new CausalLanguageModel(vocabulary, Context, dim: 128, heads: 4, layers: 2, feedForward: 512, dropout: 0.1f);
         lm.Compile(new SparseCategoricalCrossEntropy(fromLogits: true), new AdamW(2e-3f, weightDecay: 0.01f) { Schedule = new CosineDecay(2e-3f, steps, warmupSteps: Math.Min(100, steps / 10)) });
-        lm.Fit(xs, ys, epochs: 1, batchSize: Batch, shuffle: false, verbose: options.Verbose, output: log);
+        lm.Fit(xs, ys, epochs: 1, batchSize: Batch, shuffle: false, verbose: options.Verbose, output: log, distributed: options.Distributed);
         double valBits = lm.Evaluate(vxs, vys, batchSize: 64)["loss"] / Math.Log(2);
 
         // A small LSTM language model, the same steps on the same windows.
         Generator.ManualSeed(options.Seed);
         var lstm = new Sequential(new Embedding(vocabulary, 64, inputLength: Context), new LSTM(256, returnSequences: true), new Dense(vocabulary)) { Name = "lstm_lm" };
         lstm.Compile(new SequenceCrossEntropy(), new Adam(3e-3f));
-        lstm.Fit(xs, ys, epochs: 1, batchSize: Batch, shuffle: false, verbose: options.Verbose, output: log);
+        lstm.Fit(xs, ys, epochs: 1, batchSize: Batch, shuffle: false, verbose: options.Verbose, output: log, distributed: options.Distributed);
         double lstmBits = lstm.Evaluate(vxs, vys, batchSize: 64)["loss"] / Math.Log(2);
 
         log.WriteLine($"validation bits per character: Transformer {valBits:F3}, LSTM {lstmBits:F3}, unigram {unigramBits:F3} ({steps} steps of {Batch} x {Context} characters)");

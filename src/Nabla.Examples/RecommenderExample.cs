@@ -88,7 +88,7 @@ public sealed class RecommenderExample : Example
         model.Compile(new MeanSquaredError(), new AdamW(2e-3f, weightDecay: 0.5f));
         log.WriteLine($"dataset: {file}, {n} ratings, {userIndex.Count} users, {itemIndex.Count} movies; random 80/20 split, seed {options.Seed}");
         if (options.Verbose > 0) model.Summary(log);
-        model.Fit(Ids(train), Ratings(train), epochs: options.Epochs ?? 20, batchSize: 256, verbose: options.Verbose, output: log);
+        model.Fit(Ids(train), Ratings(train), epochs: options.Epochs ?? 20, batchSize: 256, verbose: options.Verbose, output: log, distributed: options.Distributed);
         double mfRmse = Math.Sqrt(model.Evaluate(Ids(test), Ratings(test), batchSize: 4096)["loss"]);
 
         // Neural collaborative filtering (He et al., 2017, the MLP branch): the two vectors
@@ -97,7 +97,7 @@ public sealed class RecommenderExample : Example
         var ncf = TwoTower("ncf", userIndex.Count, itemIndex.Count, 32, (p, q) =>
             new Dense(1).Apply(new Dense(32, "relu").Apply(new Dense(64, "relu").Apply(new Concatenate().Apply(p, q)))));
         ncf.Compile(new MeanSquaredError(), new AdamW(1e-3f, weightDecay: 0.5f));
-        ncf.Fit(Ids(train), Ratings(train), epochs: options.Epochs ?? 20, batchSize: 256, validationSplit: 0.1f, verbose: options.Verbose, output: log,
+        ncf.Fit(Ids(train), Ratings(train), epochs: options.Epochs ?? 20, batchSize: 256, validationSplit: 0.1f, verbose: options.Verbose, output: log, distributed: options.Distributed,
             callbacks: [new Nabla.Callbacks.EarlyStopping(patience: 2, restoreBestWeights: true)]);
         double ncfRmse = Math.Sqrt(ncf.Evaluate(Ids(test), Ratings(test), batchSize: 4096)["loss"]);
         log.WriteLine($"test RMSE: matrix factorisation {mfRmse:F4}, neural collaborative filtering (concatenated vectors, ReLU 64-32, early stopping on 10% of training) {ncfRmse:F4}");

@@ -35,7 +35,7 @@ public sealed class SaliencyExample : Example
             new Flatten(), new Dense(64, "relu"), new Dense(10))
         { Name = "saliency_cnn" };
         model.Compile(new SparseCategoricalCrossEntropy(fromLogits: true), new Adam(1e-3f), "accuracy");
-        model.Fit(train.Images, train.Labels, epochs: options.Epochs ?? 2, batchSize: 64, verbose: options.Verbose, output: log);
+        model.Fit(train.Images, train.Labels, epochs: options.Epochs ?? 2, batchSize: 64, verbose: options.Verbose, output: log, distributed: options.Distributed);
         float accuracy = model.Evaluate(test.Images, test.Labels, batchSize: 256)["accuracy"];
 
         Tensor images = test.Images.Slice(0, 0, 8);

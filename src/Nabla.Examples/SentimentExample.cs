@@ -73,7 +73,7 @@ public sealed class SentimentExample : Example
             Generator.ManualSeed(seed);
             var model = make();
             model.Compile(new BinaryCrossEntropy(), new Adam(lr), "accuracy");
-            model.Fit(xTrain, yTrain, epochs: passes ?? epochs, batchSize: 32, verbose: options.Verbose, output: log);
+            model.Fit(xTrain, yTrain, epochs: passes ?? epochs, batchSize: 32, verbose: options.Verbose, output: log, distributed: options.Distributed);
             return model.Predict(xTest).ToArray();
         }
 

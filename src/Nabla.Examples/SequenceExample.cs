@@ -64,7 +64,7 @@ public sealed class SequenceExample : Example
         {
             model.Compile(new BinaryCrossEntropy(), new Adam(0.005f), "accuracy");
             if (options.Verbose > 0) model.Summary(log);
-            model.Fit(xTrain, yTrain, epochs: epochs, batchSize: 32, verbose: options.Verbose, output: log);
+            model.Fit(xTrain, yTrain, epochs: epochs, batchSize: 32, verbose: options.Verbose, output: log, distributed: options.Distributed);
             var test = model.Evaluate(xTest, yTest);
             result.Metrics.Add($"{label}_accuracy", test["accuracy"]);
             result.Metrics.Add($"{label}_loss", test["loss"]);

@@ -52,7 +52,7 @@ public sealed class SineExample : Example
         model.Compile(new MeanSquaredError(), new Adam(0.01f) { Schedule = new CosineDecay(0.01f, steps, alpha: 0.01f) }, "mae");
         if (options.Verbose > 0) model.Summary(log);
         log.WriteLine($"dataset: sin(x) + N(0, {NoiseStd}^2), 1000 training and 2000 test points, seed {options.Seed}");
-        var history = model.Fit(xTrain, yTrain, epochs: epochs, batchSize: 32, verbose: options.Verbose, output: log);
+        var history = model.Fit(xTrain, yTrain, epochs: epochs, batchSize: 32, verbose: options.Verbose, output: log, distributed: options.Distributed);
         var test = model.Evaluate(xTest, yTest);
         // The irreducible error on this test set: the MSE of the true function itself.
         float noiseVariance = new MeanSquaredError().Compute(cleanTest, yTest).Item();

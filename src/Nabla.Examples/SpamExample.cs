@@ -51,7 +51,7 @@ public sealed class SpamExample : Example
         {
             // Precision, recall and F1 take spam (1) as the positive class, at threshold 0.5.
             model.Compile(new BinaryCrossEntropy(), new Adam(lr), "accuracy", "precision", "recall", "f1");
-            model.Fit(xTrain, yTrain, epochs: epochs, batchSize: 32, verbose: options.Verbose, output: log);
+            model.Fit(xTrain, yTrain, epochs: epochs, batchSize: 32, verbose: options.Verbose, output: log, distributed: options.Distributed);
             var m = model.Evaluate(xTest, Y(test), batchSize: 256);
             result.Metrics.Add($"{name}_accuracy", m["accuracy"]);
             result.Metrics.Add($"{name}_spam_precision", m["precision"]);

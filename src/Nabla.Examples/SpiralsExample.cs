@@ -51,7 +51,7 @@ public sealed class SpiralsExample : Example
         model.Compile(new BinaryCrossEntropy(), new Adam(0.01f), "accuracy");
         if (options.Verbose > 0) model.Summary(log);
         log.WriteLine($"dataset: two spirals, {nTrain} training and {x.Shape[0] - nTrain} test points, seed {options.Seed}");
-        var history = model.Fit(xTrain, yTrain, epochs: epochs, batchSize: 32, verbose: options.Verbose, output: log);
+        var history = model.Fit(xTrain, yTrain, epochs: epochs, batchSize: 32, verbose: options.Verbose, output: log, distributed: options.Distributed);
         var test = model.Evaluate(xTest, yTest);
         var result = new ExampleResult(Name);
         result.Metrics.Add("loss", history["loss"][^1]);

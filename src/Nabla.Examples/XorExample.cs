@@ -36,7 +36,7 @@ public sealed class XorExample : Example
         int epochs = options.Epochs ?? 500;
         Sequential model = CreateModel();
         if (options.Verbose > 0) model.Summary(log);
-        var history = model.Fit(Inputs, Targets, epochs: epochs, batchSize: 4, verbose: 0);
+        var history = model.Fit(Inputs, Targets, epochs: epochs, batchSize: 4, verbose: 0, distributed: options.Distributed);
         Tensor p = model.Predict(Inputs);
         if (options.Verbose > 0)
         {

@@ -279,9 +279,10 @@ public sealed class TabularPreprocessor
 /// <param name="EarlyStopping">Stop when the validation loss has not improved for 20 epochs, keeping the best weights.</param>
 /// <param name="SavePath">Where to save the model (with its preprocessing), if anywhere.</param>
 /// <param name="ModelPath">A JSON file describing the hidden layers (see <see cref="ModelDescription"/>); replaces <paramref name="Hidden"/>.</param>
+/// <param name="Distributed">The ranks to train on data-parallel (<c>nabla train --distributed</c> under mpirun); only rank 0 saves.</param>
 public sealed record TabularOptions(string Label, TabularTask? Task = null, int[]? Hidden = null, int Epochs = 100, int BatchSize = 32,
     float LearningRate = 1e-3f, string Optimizer = "adam", float Validation = 0.2f, float Test = 0.2f, ulong Seed = 42,
-    bool EarlyStopping = false, string? SavePath = null, string? ModelPath = null);
+    bool EarlyStopping = false, string? SavePath = null, string? ModelPath = null, Nabla.Distributed.ICommunicator? Distributed = null);
 
 /// <summary>What <see cref="TabularTrainer.Train"/> produced.</summary>
 /// <param name="Metrics">Final figures in order: test_accuracy, or test_rmse and test_mae; then test_loss, epochs, row counts.</param>
@@ -342,7 +343,7 @@ public static class TabularTrainer
         var allCallbacks = new List<Callback>(callbacks ?? []);
         (Tensor, Tensor)? validation = val.Length > 0 ? (prep.Features(table, val), prep.Targets(table, val)) : null;
         if (o.EarlyStopping && validation is not null) allCallbacks.Add(new EarlyStopping("val_loss", patience: 20, restoreBestWeights: true));
-        var history = model.Fit(xTrain, yTrain, epochs: o.Epochs, batchSize: o.BatchSize, validationData: validation, callbacks: allCallbacks, verbose: verbose, output: log);
+        var history = model.Fit(xTrain, yTrain, epochs: o.Epochs, batchSize: o.BatchSize, validationData: validation, callbacks: allCallbacks, verbose: verbose, output: log, distributed: o.Distributed);
 
         var result = new OrderedDictionary<string, double>();
         var evaluation = model.Evaluate(xTest, yTest);
@@ -371,7 +372,7 @@ public static class TabularTrainer
         result["epochs"] = history.Epochs;
         result["train_rows"] = train.Length;
         result["test_rows"] = test.Length;
-        if (o.SavePath is not null)
+        if (o.SavePath is not null && (o.Distributed?.Rank ?? 0) == 0)
         {
             ModelFile.Save(model, o.SavePath, extra: new Dictionary<string, string> { ["preprocessing"] = prep.ToJson().ToJsonString() });
             log.WriteLine($"saved the model and its preprocessing to {o.SavePath}");

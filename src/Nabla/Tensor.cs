@@ -323,7 +323,7 @@ public sealed partial class Tensor
     {
         if (Size != 1)
             throw new InvalidOperationException($"Backward() without a gradient needs a scalar, but this tensor has shape {ShapeString}; pass the upstream gradient explicitly.");
-        Engine.Backward(this, Ones(ShapeArray), retainGraph);
+        Engine.Backward(this, Engine.t_seedScale is float scale ? Full(ShapeArray, scale) : Ones(ShapeArray), retainGraph);
     }
 
     /// <summary>

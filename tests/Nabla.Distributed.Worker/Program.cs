@@ -128,7 +128,7 @@ int Train(ICommunicator? comm, bool batchNorm, int epochs, string? resumeFrom)
 }
 
 // One process doing what the ranks do together: each step, the shards' gradients in turn (each
-// scaled by its share of the batch), summed in rank order, then one optimizer step.
+// shard's loss scaled by its share of the batch), summed in rank order, then one optimizer step.
 int Reference(bool batchNorm, int ranks, int epochs)
 {
     var (x, y) = Table(batchNorm);
@@ -161,14 +161,12 @@ int Reference(bool batchNorm, int ranks, int epochs)
                     var xs = batch.X.Slice(0, lo, hi);
                     var ys = batch.Y.Slice(0, lo, hi);
                     optimizer.ZeroGrad();
-                    loss.Compute(model.Forward(xs), ys).Backward();
-                    genAfter ??= Generator.Default.GetState();
+                    // Each shard's loss counts by its share of the batch.
                     float w = (float)(hi - lo) / n;
+                    (loss.Compute(model.Forward(xs), ys) * w).Backward();
+                    genAfter ??= Generator.Default.GetState();
                     for (int i = 0; i < trainable.Length; i++)
-                    {
-                        var g = trainable[i].Grad?.Contiguous().ToArray() ?? new float[trainable[i].Value.Size];
-                        grads[i] = w == 1f ? g : [.. g.Select(v => v * w)];
-                    }
+                        grads[i] = trainable[i].Grad?.Contiguous().ToArray() ?? new float[trainable[i].Value.Size];
                     // The ranks keep the buffers of rank 0, or of the last rank when some had no rows.
                     if (r == (n < ranks ? ranks - 1 : 0)) keptBuffers = [.. model.NamedBuffers().Select(b => b.Buffer.ToArray())];
                 }

@@ -9,6 +9,12 @@ internal static class Engine
 {
     private static int s_stamp;
 
+    /// <summary>
+    /// The seed of the next backward from a scalar on this thread (1 outside data-parallel training,
+    /// where each rank's loss counts by its share of the global batch): the same as scaling the loss.
+    /// </summary>
+    [ThreadStatic] internal static float? t_seedScale;
+
     public static void Backward(Tensor root, Tensor grad, bool retainGraph)
     {
         if (!root.RequiresGrad)

@@ -30,7 +30,7 @@ public sealed class DataParallel
     private readonly Bucket[] _buckets;
     private readonly Dictionary<Tensor, (Bucket Bucket, int Offset)> _slots = new(ReferenceEqualityComparer.Instance);
     private readonly Action<Tensor> _onReady;
-    private float _weight = 1f;
+    private bool _zero;
     private int _bufferRoot;
     private bool _armed;
     private int _nextToStart;
@@ -149,17 +149,22 @@ public sealed class DataParallel
         FinishGradients();
     }
 
-    /// <summary>Arms the gradient hooks: from now, each parameter's gradient joins its bucket (times <paramref name="weight"/>) as backward completes it.</summary>
+    /// <summary>
+    /// Arms the gradient hooks: from now, each parameter's gradient joins its bucket as backward
+    /// completes it. This thread's next backward from a scalar is seeded with <paramref name="weight"/>
+    /// instead of 1 (the same as multiplying the loss by it), so gradients arrive already scaled.
+    /// </summary>
     /// <param name="weight">This rank's factor on its gradients.</param>
     /// <param name="bufferRoot">The rank whose buffers (batch-norm statistics) every rank takes after the step: one that had data.</param>
     internal void BeginGradients(float weight, int bufferRoot = 0)
     {
         if (_armed) FinishGradients();
-        _weight = weight;
+        _zero = weight == 0f;
         _bufferRoot = bufferRoot;
         _nextToStart = 0;
         foreach (var b in _buckets) b.Reset();
         foreach (var p in _parameters) p.Value.GradReadyHook = _onReady;
+        Autograd.Engine.t_seedScale = weight == 1f ? null : weight;
         _armed = true;
     }
 
@@ -169,6 +174,7 @@ public sealed class DataParallel
     private void Disarm()
     {
         foreach (var p in _parameters) p.Value.GradReadyHook = null;
+        Autograd.Engine.t_seedScale = null;
         _armed = false;
     }
 
@@ -179,13 +185,23 @@ public sealed class DataParallel
         StartReadyBuckets();
     }
 
+    // A bucket of one parameter is reduced where the gradient lies (no copy either way); the
+    // gradients of a bucket of several are copied into its buffer.
     private void Fill(Bucket bucket, int offset, Tensor value)
     {
-        var dst = bucket.Buffer.AsSpan(offset, value.Size);
         Tensor? grad = value.Grad;
-        if (grad is null || _weight == 0f) dst.Clear();
-        else if (_weight == 1f) grad.Contiguous().Data.CopyTo(dst);
-        else TensorPrimitives.Multiply(grad.Contiguous().Data, _weight, dst);
+        if (bucket.Members.Length == 1 && grad is not null && grad.IsContiguous && Shapes.Equal(grad.Shape, value.Shape))
+        {
+            if (_zero) grad.Storage.AsSpan(grad.Offset, grad.Size).Clear();
+            bucket.Target = (grad.Storage, grad.Offset);
+        }
+        else
+        {
+            var dst = bucket.Buffer.AsSpan(offset, value.Size);
+            if (grad is null || _zero) dst.Clear();
+            else grad.Contiguous().Data.CopyTo(dst);
+            bucket.Target = (bucket.Buffer, 0);
+        }
         bucket.MarkFilled(offset);
     }
 
@@ -195,7 +211,7 @@ public sealed class DataParallel
         while (_nextToStart < _buckets.Length && _buckets[_nextToStart].Complete)
         {
             var b = _buckets[_nextToStart++];
-            b.Pending = Communicator.StartAllReduceSum(b.Buffer, 0, b.Size);
+            b.Pending = Communicator.StartAllReduceSum(b.Target.Array, b.Target.Offset, b.Size);
         }
         // Let the transport move the started ones along while backward goes on.
         for (int i = 0; i < _nextToStart; i++) _buckets[i].Pending?.Test();
@@ -223,6 +239,7 @@ public sealed class DataParallel
         {
             b.Pending!.Wait();
             b.Pending = null;
+            if (!ReferenceEquals(b.Target.Array, b.Buffer)) continue; // reduced in place
             foreach (var (p, offset) in b.Members)
             {
                 var sum = b.Buffer.AsSpan(offset, p.Value.Size);
@@ -298,9 +315,12 @@ public sealed class DataParallel
 
         public (Parameter Parameter, int Offset)[] Members { get; } = members;
 
-        public int Size { get; } = size;
+        public int Size => size;
 
-        public float[] Buffer { get; } = new float[size];
+        public float[] Buffer => field ??= new float[size];
+
+        /// <summary>Where this step's gradients of the bucket lie: its buffer, or the one parameter's gradient storage.</summary>
+        public (float[] Array, int Offset) Target { get; set; }
 
         public IPendingReduction? Pending { get; set; }
 
