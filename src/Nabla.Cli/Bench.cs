@@ -212,11 +212,23 @@ internal sealed class Bench(bool quick, TextWriter output, TextWriter notes)
         }
         double warmS = quick ? 0.1 : 1.0, timeS = quick ? 0.3 : 3.0;
         int minWarm = quick ? 2 : 5, minReps = quick ? 3 : 20;
+        // Every rank must take the same number of steps (each is a collective): the ranks agree on
+        // when to stop, after warming up as after timing.
+        var done = new double[1];
+        bool AllDone(bool mine)
+        {
+            done[0] = mine ? 1 : 0;
+            comm.AllReduceSum(done.AsSpan());
+            return done[0] == comm.Size;
+        }
         var clock = Stopwatch.StartNew();
-        for (int n = 0; n < minWarm || clock.Elapsed.TotalSeconds < warmS; n++) Step();
+        for (int n = 1; ; n++)
+        {
+            Step();
+            if (AllDone(n >= minWarm && clock.Elapsed.TotalSeconds >= warmS)) break;
+        }
         var times = new List<double>();
         double timed = 0;
-        var done = new double[1];
         while (true)
         {
             comm.Barrier();
@@ -226,9 +238,7 @@ internal sealed class Bench(bool quick, TextWriter output, TextWriter notes)
             double e = Stopwatch.GetElapsedTime(start).TotalSeconds;
             times.Add(e);
             timed += e;
-            done[0] = times.Count >= minReps && timed >= timeS ? 1 : 0;
-            comm.AllReduceSum(done.AsSpan());
-            if (done[0] == comm.Size) break;
+            if (AllDone(times.Count >= minReps && timed >= timeS)) break;
         }
         _reps = times.Count;
         times.Sort();

@@ -531,7 +531,8 @@ public class Model : Module
                     LogOutputs(logs, outputLossSums, count, Math.Max(1, seen), "");
                     progress.Batch(step, logs);
                     foreach (var cb in cbs) cb.OnBatchEnd(step, logs);
-                    if (StopTraining) break;
+                    // Ranks must take the same steps: with several, a stop takes effect at the epoch's end, decided by rank 0.
+                    if (StopTraining && comm is null) break;
                 }
                 if (comm is not null) ReduceAcrossRanks(comm, logs, ref lossSum, ref seen, outputLossSums, "");
                 if (validationData is not null)
