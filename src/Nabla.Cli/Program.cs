@@ -11,6 +11,9 @@ public static class Program
         // --verbose anywhere: a user mistake shows its stack trace too.
         bool verbose = args.Contains("--verbose");
         args = args.Where(a => a != "--verbose").ToArray();
+        // Under mpirun each rank's output goes through a pseudo-terminal, and .NET's console would
+        // begin it with a terminal control sequence (keypad mode) that breaks --json output.
+        if (Nabla.Distributed.MpiCommunicator.IsLaunchedByMpi) Environment.SetEnvironmentVariable("TERM", "dumb");
         bool distributed = args.Contains("--distributed");
         args = args.Where(a => a != "--distributed").ToArray();
         try

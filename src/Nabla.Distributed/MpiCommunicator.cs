@@ -88,13 +88,16 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
                 if (Environment.GetEnvironmentVariable("NABLA_NUM_THREADS") is null)
                 {
                     // Ranks that share a machine share its cores.
-                    int local = LocalRanks();
+                    int local = world!.LocalSize;
                     if (local > 1) Kernels.Threading.NumThreads = Math.Max(1, Environment.ProcessorCount / local);
                 }
                 return s_world = world!;
             }
         }
     }
+
+    /// <inheritdoc/>
+    public int LocalSize { get; } = LocalRanks();
 
     /// <summary>The ranks on this machine, from the launcher's variables (1 when unknown).</summary>
     private static int LocalRanks()

@@ -22,12 +22,25 @@ internal static class MpiJob
         }
     }
 
+    /// <summary>The nabla command's dll, built for these tests (same configuration).</summary>
+    public static string Cli
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            string configuration = dir.Parent!.Name;
+            string root = dir.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+            string path = Path.Combine(root, "src", "Nabla.Cli", "bin", configuration, "net10.0", "Nabla.Cli.dll");
+            return File.Exists(path) ? path : throw new FileNotFoundException($"The nabla command was not built at {path}.");
+        }
+    }
+
     public static void SkipUnlessInstalled(string launcher) =>
         Skip.IfNot(File.Exists(launcher), $"{launcher} is not installed (bash scripts/install-mpi.sh installs Open MPI and MPICH).");
 
     /// <summary>Runs <c>launcher -np ranks dotnet Worker args</c>; kills the job when it outlives <paramref name="timeout"/>.</summary>
     public static (int Code, string Out, string Error, TimeSpan Elapsed) Run(int ranks, string[] args, string launcher = OpenMpiLauncher,
-        string[]? launcherOptions = null, TimeSpan? timeout = null)
+        string[]? launcherOptions = null, TimeSpan? timeout = null, string? program = null)
     {
         var start = new ProcessStartInfo(launcher) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (launcher == OpenMpiLauncher)
@@ -39,9 +52,8 @@ internal static class MpiJob
         start.ArgumentList.Add(launcher == OpenMpiLauncher ? "-np" : "-n");
         start.ArgumentList.Add(ranks.ToString(System.Globalization.CultureInfo.InvariantCulture));
         start.ArgumentList.Add("dotnet");
-        start.ArgumentList.Add(Worker);
+        start.ArgumentList.Add(program ?? Worker);
         foreach (string a in args) start.ArgumentList.Add(a);
-        start.Environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1";
         var clock = Stopwatch.StartNew();
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -56,10 +68,13 @@ internal static class MpiJob
     }
 
     /// <summary>Runs the worker alone (not under MPI).</summary>
-    public static (int Code, string Out, string Error) RunAlone(params string[] args)
+    public static (int Code, string Out, string Error) RunAlone(params string[] args) => RunProgram(Worker, args);
+
+    /// <summary>Runs <c>dotnet program args</c> (not under MPI), under a timeout.</summary>
+    public static (int Code, string Out, string Error) RunProgram(string program, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Worker);
+        start.ArgumentList.Add(program);
         foreach (string a in args) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

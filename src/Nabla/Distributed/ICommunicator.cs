@@ -18,6 +18,9 @@ public interface ICommunicator
     /// <summary>Number of ranks.</summary>
     int Size { get; }
 
+    /// <summary>How many of the ranks run on this machine (sharing its cores).</summary>
+    int LocalSize { get; }
+
     /// <summary>A one-line description of the transport (for MPI, the library and its version).</summary>
     string Description { get; }
 
@@ -74,6 +77,9 @@ public sealed class SingleProcess : ICommunicator
 
     /// <inheritdoc/>
     public int Size => 1;
+
+    /// <inheritdoc/>
+    public int LocalSize => 1;
 
     /// <inheritdoc/>
     public string Description => "single process";
