@@ -15,12 +15,12 @@ public enum MpiAbi
 /// <summary>
 /// A small binding of our own over MPI's C API, loaded at run time from the library the job was
 /// started with: the functions data-parallel training calls, with each ABI's handles. Not thread
-/// safe: <see cref="MpiCommunicator"/> makes every call from one thread.
+/// safe: <see cref="MpiCommunicator"/> makes the calls one at a time.
 /// </summary>
 internal sealed unsafe class Mpi
 {
-    // Every call comes from the thread that initialised MPI (MpiCommunicator's own).
-    private const int ThreadFunneled = 1;
+    // Calls come from several threads, never two at once (MpiCommunicator serialises them).
+    private const int ThreadSerialized = 2;
 
     private readonly nint _lib;
     private readonly nint _commWorld, _float, _double, _byte, _int, _sum, _inPlace;
@@ -140,14 +140,14 @@ internal sealed unsafe class Mpi
     private nint Symbol(string name) => NativeLibrary.TryGetExport(_lib, name, out nint address) ? address
         : throw new EntryPointNotFoundException($"MPI: {LibraryPath} has no symbol {name}; it is not an MPI-3 library of the {Abi} ABI.");
 
-    /// <summary>Initialises MPI (MPI_THREAD_FUNNELED) unless done already; returns false when it was.</summary>
+    /// <summary>Initialises MPI (MPI_THREAD_SERIALIZED) unless done already; returns false when it was.</summary>
     public bool Init()
     {
         int flag;
         Check(_initialized(&flag), "MPI_Initialized");
         if (flag != 0) return false;
         int provided;
-        Check(_initThread(null, 0, ThreadFunneled, &provided), "MPI_Init_thread");
+        Check(_initThread(null, 0, ThreadSerialized, &provided), "MPI_Init_thread");
         return true;
     }
 

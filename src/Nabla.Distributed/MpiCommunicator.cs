@@ -14,10 +14,11 @@ namespace Nabla.Distributed;
 /// process adding the ranks' vectors in turn.
 /// </para>
 /// <para>
-/// One thread of its own makes every MPI call, in the order the calls were submitted: a sum
-/// started during backward (<see cref="StartAllReduceSum"/>) runs there with MPI's blocking,
-/// tuned algorithms while backward goes on, and every rank issues its collectives in the same
-/// order. Any thread may use the communicator.
+/// MPI calls are made one at a time, in the order they were asked for: a sum started during
+/// backward (<see cref="StartAllReduceSum"/>) runs on the communicator's own thread with MPI's
+/// blocking, tuned algorithms while backward goes on; a call waited for at once runs on the
+/// caller's thread when nothing is queued. Every rank issues its collectives in the same order.
+/// Any thread may use the communicator.
 /// </para>
 /// <para>
 /// An exception that reaches the top of any rank's program calls MPI_Abort, which ends every rank
@@ -137,9 +138,12 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
     public void AllReduceSum(Span<float> values)
     {
         if (Size == 1 || values.Length == 0) return;
-        var buffer = values.ToArray();
-        StartAllReduceSum(buffer, 0, buffer.Length).Wait();
-        buffer.CopyTo(values);
+        fixed (float* p = values)
+        {
+            nint address = (nint)p;
+            int count = values.Length;
+            Run(() => Sum(new Span<float>((float*)address, count)));
+        }
     }
 
     /// <inheritdoc/>
@@ -172,7 +176,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         if (offset + (long)count > buffer.Length) throw new ArgumentOutOfRangeException(nameof(count), $"AllReduceSum: {count} values from {offset} overrun a buffer of {buffer.Length}.");
         if (Size == 1 || count == 0) return Job.Completed;
-        return Submit(() => Sum(buffer, offset, count));
+        return Submit(() => Sum(buffer.AsSpan(offset, count)));
     }
 
     /// <summary>
@@ -180,13 +184,14 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
     /// receives its slice from every rank (MPI_Alltoallv), adds them in rank order, and the summed
     /// slices are gathered by all (MPI_Allgatherv).
     /// </summary>
-    private void Sum(float[] buffer, int offset, int count)
+    private void Sum(Span<float> values)
     {
-        fixed (float* data = buffer)
+        int count = values.Length;
+        fixed (float* data = values)
         {
             if (Size == 2)
             {
-                _mpi.AllReduceSumInPlace(data + offset, count, _mpi.Float);
+                _mpi.AllReduceSumInPlace(data, count, _mpi.Float);
                 return;
             }
             int size = Size, me = Rank;
@@ -196,7 +201,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
             for (int j = 0; j < size; j++)
             {
                 counts[j] = Slice(j + 1) - Slice(j);
-                displ[j] = offset + Slice(j);
+                displ[j] = Slice(j);
                 receiveCounts[j] = mine;
                 receiveDispl[j] = j * mine;
             }
@@ -205,7 +210,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
             fixed (int* c = counts, d = displ, rc = receiveCounts, rd = receiveDispl)
             {
                 _mpi.AllToAllV(data, c, d, r, rc, rd, _mpi.Float);
-                var sum = buffer.AsSpan(offset + Slice(me), mine);
+                var sum = values.Slice(Slice(me), mine);
                 scratch.AsSpan(0, mine).CopyTo(sum);
                 for (int j = 1; j < size; j++)
                     System.Numerics.Tensors.TensorPrimitives.Add(sum, scratch.AsSpan(j * mine, mine), sum);
@@ -261,7 +266,44 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
         }
     }
 
-    private void Run(Action work) => Submit(work).Wait();
+    // A call made and waited for at once runs on the caller's thread when nothing is queued or
+    // running (no hand-over to the MPI thread and back); otherwise it queues behind the others.
+    private void Run(Action work)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_queueGate)
+        {
+            if (_jobs.Count > 0 || _busy)
+            {
+                var job = new Job(work);
+                _jobs.Enqueue(job);
+                Monitor.Pulse(_queueGate);
+                Monitor.Exit(_queueGate);
+                try
+                {
+                    job.Wait();
+                }
+                finally
+                {
+                    Monitor.Enter(_queueGate);
+                }
+                return;
+            }
+            _busy = true;
+        }
+        try
+        {
+            work();
+        }
+        finally
+        {
+            lock (_queueGate)
+            {
+                _busy = false;
+                Monitor.PulseAll(_queueGate);
+            }
+        }
+    }
 
     private Job Submit(Action work)
     {
@@ -270,10 +312,13 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
         lock (_queueGate)
         {
             _jobs.Enqueue(job);
-            Monitor.Pulse(_queueGate);
+            Monitor.PulseAll(_queueGate);
         }
         return job;
     }
+
+    // True while a call is being made (by the MPI thread or inline): MPI calls never overlap.
+    private bool _busy;
 
     // The MPI thread: runs the submitted calls in order, for the life of the process.
     private void Serve()
@@ -283,10 +328,16 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
             Job job;
             lock (_queueGate)
             {
-                while (_jobs.Count == 0) Monitor.Wait(_queueGate);
+                while (_jobs.Count == 0 || _busy) Monitor.Wait(_queueGate);
                 job = _jobs.Dequeue();
+                _busy = true;
             }
             job.Execute();
+            lock (_queueGate)
+            {
+                _busy = false;
+                Monitor.PulseAll(_queueGate);
+            }
         }
     }
 

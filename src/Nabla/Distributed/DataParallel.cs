@@ -222,7 +222,8 @@ public sealed class DataParallel
         while (_nextToStart < _buckets.Length && _buckets[_nextToStart].Complete)
         {
             var b = _buckets[_nextToStart++];
-            b.Pending = Communicator.StartAllReduceSum(b.Target.Array, b.Target.Offset, b.Size);
+            if (Overlap) b.Pending = Communicator.StartAllReduceSum(b.Target.Array, b.Target.Offset, b.Size);
+            else Communicator.AllReduceSum(b.Target.Array.AsSpan(b.Target.Offset, b.Size));
         }
         // Let the transport move the started ones along while backward goes on.
         for (int i = 0; i < _nextToStart; i++) _buckets[i].Pending?.Test();
@@ -248,7 +249,7 @@ public sealed class DataParallel
         Disarm();
         foreach (var b in _buckets)
         {
-            b.Pending!.Wait();
+            b.Pending?.Wait();
             b.Pending = null;
             if (!ReferenceEquals(b.Target.Array, b.Buffer)) continue; // reduced in place
             foreach (var (p, offset) in b.Members)
