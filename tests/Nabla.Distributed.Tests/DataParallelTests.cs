@@ -29,7 +29,7 @@ public sealed class DataParallelTests : IDisposable
     [InlineData(2, MpiJob.OpenMpiLauncher)]
     [InlineData(3, MpiJob.OpenMpiLauncher)]
     [InlineData(2, MpiJob.MpichLauncher)]
-    public void Sums_of_0_1_7_and_1M_floats_are_exact_and_identical_on_every_rank(int ranks, string launcher)
+    public void Sums_and_broadcasts_of_0_1_7_and_1M_floats_are_exact_and_identical_on_every_rank(int ranks, string launcher)
     {
         MpiJob.SkipUnlessInstalled(launcher);
         var job = MpiJob.Run(ranks, ["collectives", Dir("c")], launcher);

@@ -28,7 +28,7 @@ switch (scenario)
 
 static int Int(string s) => int.Parse(s, CultureInfo.InvariantCulture);
 
-// Sums of 0, 1, 7 and 1M floats and of doubles, a broadcast: every rank checks the exact result.
+// Sums of 0, 1, 7 and 1M floats and of doubles, broadcasts of as many floats: every rank checks the exact result.
 int Collectives()
 {
     var comm = MpiCommunicator.World;
@@ -57,12 +57,17 @@ int Collectives()
     comm.AllReduceSum(d.AsSpan());
     double ranks = comm.Size;
     if (d[0] != ranks * (ranks - 1) / 2 || d[1] != ranks) { Console.Error.WriteLine($"rank {comm.Rank}: doubles [{string.Join(", ", d)}]"); failures++; }
-    var bytes = new byte[1000];
-    if (comm.Rank == 1) for (int i = 0; i < bytes.Length; i++) bytes[i] = (byte)(i * 7);
-    comm.Broadcast(bytes, 1);
-    for (int i = 0; i < bytes.Length; i++)
+    // Broadcasts of 0, 1, 7 and 1M floats from the last rank.
+    foreach (int n in new[] { 0, 1, 7, 1 << 20 })
     {
-        if (bytes[i] != (byte)(i * 7)) { Console.Error.WriteLine($"rank {comm.Rank}: broadcast byte {i} is {bytes[i]}"); failures++; break; }
+        var f = new float[n];
+        int root = comm.Size - 1;
+        if (comm.Rank == root) for (int i = 0; i < n; i++) f[i] = i * 0.5f - 3f;
+        comm.Broadcast(MemoryMarshal.AsBytes(f.AsSpan()), root);
+        for (int i = 0; i < n; i++)
+        {
+            if (f[i] != i * 0.5f - 3f) { Console.Error.WriteLine($"rank {comm.Rank}: broadcast of {n} floats, element {i} is {f[i]}"); failures++; break; }
+        }
     }
     Console.WriteLine($"rank {comm.Rank}: {(failures == 0 ? "ok" : "FAILED")}");
     return failures == 0 ? 0 : 1;
