@@ -35,6 +35,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
     private readonly Queue<Job> _jobs = new();
     private readonly object _queueGate = new();
     private bool _disposed;
+    private volatile bool _aborting;
 
     private MpiCommunicator(Mpi mpi, bool owner)
     {
@@ -247,7 +248,9 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
     {
         Console.Out.Flush();
         Console.Error.Flush();
-        // Straight from this thread: the MPI thread may be waiting in a collective that will never end.
+        // Straight from this thread: the MPI thread may be waiting in a collective that will never
+        // end, so exiting must not try to finalise MPI either.
+        _aborting = true;
         _mpi.Abort(errorCode);
         Environment.Exit(errorCode);
     }
@@ -257,7 +260,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
     {
         lock (s_initGate)
         {
-            if (_disposed) return;
+            if (_disposed || _aborting) return;
             Run(() =>
             {
                 if (_owner && !_mpi.IsFinalized) _mpi.Finalize_();
