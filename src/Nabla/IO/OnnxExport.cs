@@ -56,6 +56,12 @@ public static class OnnxExport
                 values[n] = EmitMerge(g, merge, [.. from.Select(i => values[i])]);
                 continue;
             }
+            if (from.Length > 1 && EmitMultiInput(g, node.Layer, [.. from.Select(i => values[i])], [.. from.Select(i => masks[i])], [.. node.Inputs.Select(i => i.Shape[0])]) is { } multi)
+            {
+                values[n] = multi;
+                masks[n] = masks[from[0]];
+                continue;
+            }
             if (from.Length != 1)
                 throw new NotSupportedException($"OnnxExport: {node.Layer.TypeName} '{node.Layer.Name}' is called on {from.Length} inputs, which has no ONNX export yet.");
             string? mask = masks[from[0]];
@@ -375,20 +381,12 @@ public static class OnnxExport
                     return g.Op("Add", [y, g.Constant("positions", tp.Position.Weight.Value.Slice(0, 0, tp.BuiltInputShape[0]).Contiguous())]);
                 }
             case MultiHeadAttention mha:
-                return Attention(g, mha, x, incoming, mha.BuiltInputShape[0]);
+                return Attention(g, mha, x, null, incoming, mha.BuiltInputShape[0], mha.BuiltInputShape[0]);
             case TransformerEncoderLayer enc:
                 {
                     int t = enc.BuiltInputShape[0];
-                    string Norm(LayerNormalization ln, string v) => g.Op("LayerNormalization", [v, g.Constant("scale", ln.Weight!.Value), g.Constant("shift", ln.Bias!.Value)], ("axis", -1L), ("epsilon", ln.Epsilon));
-                    string Dense3(Dense d, string v) => g.Op("Add", [g.Op("MatMul", [v, g.Constant("weight_t", d.Weight!.Value.T.Contiguous())]), g.Constant("bias", d.Bias!.Value)]);
-                    string FeedForward(string v) => Dense3(enc.Linear2, Act(g, enc, enc.Activation, Dense3(enc.Linear1, v)));
-                    if (enc.NormFirst)
-                    {
-                        string h = g.Op("Add", [x, Attention(g, enc.SelfAttention, Norm(enc.Norm1, x), incoming, t)]);
-                        return g.Op("Add", [h, FeedForward(Norm(enc.Norm2, h))]);
-                    }
-                    string a = Norm(enc.Norm1, g.Op("Add", [x, Attention(g, enc.SelfAttention, x, incoming, t)]));
-                    return Norm(enc.Norm2, g.Op("Add", [a, FeedForward(a)]));
+                    string h = Residual(g, enc, enc.Norm1, x, v => Attention(g, enc.SelfAttention, v, null, incoming, t, t));
+                    return Residual(g, enc, enc.Norm2, h, v => FeedForward(g, enc, v));
                 }
             case IOnnxExportable custom:
                 return custom.ExportOnnx(g, x);
@@ -398,27 +396,82 @@ public static class OnnxExport
     }
 
     /// <summary>
-    /// Self-attention over x [N, T, E] as MatMul, Split, Reshape, Transpose and Softmax: the fused
-    /// projection, heads, scaled scores with the causal constant (-inf above the diagonal) and the
-    /// key padding mask (<paramref name="mask"/>, bool [N, T] of real steps), and the output projection.
+    /// A layer called on several inputs, or null when it has no such export: a Transformer decoder
+    /// block on [target, memory], and cross-attention on [query, value] or [query, key, value].
     /// </summary>
-    private static string Attention(Graph g, MultiHeadAttention mha, string x, string? mask, int t)
+    /// <param name="g">The graph being written.</param>
+    /// <param name="layer">The layer.</param>
+    /// <param name="xs">Its inputs' values.</param>
+    /// <param name="masks">Their padding masks, if any.</param>
+    /// <param name="steps">Their lengths (the first axis of each sample).</param>
+    private static string? EmitMultiInput(Graph g, Layer layer, string[] xs, string?[] masks, int[] steps)
+    {
+        switch (layer)
+        {
+            case TransformerDecoderLayer dec when xs.Length == 2:
+                {
+                    int t = steps[0], s = steps[1];
+                    string h = Residual(g, dec, dec.Norm1, xs[0], v => Attention(g, dec.SelfAttention, v, null, masks[0], t, t));
+                    h = Residual(g, dec, dec.Norm2, h, v => Attention(g, dec.CrossAttention, v, xs[1], masks[1], t, s));
+                    return Residual(g, dec, dec.Norm3, h, v => FeedForward(g, dec, v));
+                }
+            case MultiHeadAttention mha when xs.Length is 2 or 3:
+                if (xs.Length == 3 && xs[1] != xs[2])
+                    throw new NotSupportedException($"OnnxExport: {mha.TypeName} '{mha.Name}' with a key other than its value has no ONNX export yet.");
+                return Attention(g, mha, xs[0], xs[1], masks[1], steps[0], steps[1]);
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>A Transformer block's residual step: x + f(norm(x)) (norm first), else norm(x + f(x)).</summary>
+    private static string Residual(Graph g, TransformerBlock block, LayerNormalization norm, string x, Func<string, string> f) =>
+        block.NormFirst ? g.Op("Add", [x, f(Norm(g, norm, x))]) : Norm(g, norm, g.Op("Add", [x, f(x)]));
+
+    private static string Norm(Graph g, LayerNormalization ln, string v) =>
+        g.Op("LayerNormalization", [v, g.Constant("scale", ln.Weight!.Value), g.Constant("shift", ln.Bias!.Value)], ("axis", -1L), ("epsilon", ln.Epsilon));
+
+    private static string Linear(Graph g, Dense d, string v) =>
+        g.Op("Add", [g.Op("MatMul", [v, g.Constant("weight_t", d.Weight!.Value.T.Contiguous())]), g.Constant("bias", d.Bias!.Value)]);
+
+    /// <summary>linear2(activation(linear1(v))).</summary>
+    private static string FeedForward(Graph g, TransformerBlock block, string v) =>
+        Linear(g, block.Linear2, Act(g, block, block.Activation, Linear(g, block.Linear1, v)));
+
+    /// <summary>
+    /// Attention of x [N, T, E] over itself (<paramref name="memory"/> null: one fused projection)
+    /// or over memory [N, S, E] (queries from the first third of the projection, keys and values from
+    /// the rest) as MatMul, Split, Reshape, Transpose and Softmax: heads, scaled scores with the causal
+    /// constant (-inf above the diagonal) and the key padding mask (<paramref name="mask"/>, bool
+    /// [N, S] of real steps), and the output projection.
+    /// </summary>
+    private static string Attention(Graph g, MultiHeadAttention mha, string x, string? memory, string? mask, int t, int s)
     {
         int e = mha.EmbedDim, h = mha.Heads, dh = e / h;
-        string qkv = g.Op("Add", [g.Op("MatMul", [x, g.Constant("in_proj_t", mha.InProjWeight.Value.T.Contiguous())]), g.Constant("in_proj_bias", mha.InProjBias.Value)]);
+        Tensor w = mha.InProjWeight.Value, b = mha.InProjBias.Value;
         string q = g.Name("q"), k = g.Name("k"), v = g.Name("v");
-        g.Add("Split", [qkv, g.Ints("split", e, e, e)], [q, k, v], null, ("axis", 2L));
+        if (memory is null)
+        {
+            string qkv = g.Op("Add", [g.Op("MatMul", [x, g.Constant("in_proj_t", w.T.Contiguous())]), g.Constant("in_proj_bias", b)]);
+            g.Add("Split", [qkv, g.Ints("split", e, e, e)], [q, k, v], null, ("axis", 2L));
+        }
+        else
+        {
+            g.Add("Add", [g.Op("MatMul", [x, g.Constant("q_proj_t", w.Slice(0, 0, e).T.Contiguous())]), g.Constant("q_proj_bias", b.Slice(0, 0, e).Contiguous())], [q]);
+            string kv = g.Op("Add", [g.Op("MatMul", [memory, g.Constant("kv_proj_t", w.Slice(0, e, 3 * e).T.Contiguous())]), g.Constant("kv_proj_bias", b.Slice(0, e, 3 * e).Contiguous())]);
+            g.Add("Split", [kv, g.Ints("split", e, e)], [k, v], null, ("axis", 2L));
+        }
         string Heads(string m) => g.Op("Transpose", [g.Op("Reshape", [m, g.Ints("shape", 0, 0, h, dh)])], ("perm", new long[] { 0, 2, 1, 3 }));
         string scores = g.Op("Mul", [g.Op("MatMul", [Heads(q), g.Op("Transpose", [Heads(k)], ("perm", new long[] { 0, 1, 3, 2 }))]), g.Constant("scale", Tensor.Scalar(1f / MathF.Sqrt(dh)))]);
         if (mha.Causal)
         {
-            var bias = Tensor.Zeros(t, t);
-            for (int i = 0; i < t; i++) for (int j = i + 1; j < t; j++) bias.Storage[i * t + j] = float.NegativeInfinity;
+            var bias = Tensor.Zeros(t, s);
+            for (int i = 0; i < t; i++) for (int j = i + 1; j < s; j++) bias.Storage[i * s + j] = float.NegativeInfinity;
             scores = g.Op("Add", [scores, g.Constant("causal", bias)]);
         }
         if (mask is not null)
         {
-            // [N, T] -> [N, 1, 1, T]: padded keys get -inf.
+            // [N, S] -> [N, 1, 1, S]: padded keys get -inf.
             string keys = g.Op("Unsqueeze", [mask, g.Ints("axes", 1, 2)]);
             scores = g.Op("Where", [keys, scores, g.Constant("minus_inf", Tensor.Scalar(float.NegativeInfinity))]);
         }

@@ -327,4 +327,42 @@ public class FunctionalModelTests
             File.Delete(path);
         }
     }
+
+    /// <summary>A decoder of two Transformer decoder blocks (norm first with GELU, then post-norm with ReLU) and a cross-attention, over a target and a memory of other lengths.</summary>
+    [Fact]
+    public void Transformer_decoder_blocks_and_cross_attention_export_to_onnx_and_onnx_runtime_agrees()
+    {
+        Generator.ManualSeed(16);
+        var target = new Input("target", 4, 8);
+        var memory = new Input("memory", 6, 8);
+        var h = new TransformerDecoderLayer(8, 2, feedForward: 12, dropout: 0f, activation: "gelu", normFirst: true).Apply(target, memory);
+        h = new TransformerDecoderLayer(8, 2, feedForward: 12, dropout: 0f, causal: false).Apply(h, memory);
+        h = new MultiHeadAttention(8, 2, dropout: 0f).Apply(h, memory);
+        var model = new Model([target, memory], [new Dense(3).Apply(h)]);
+        // Non-trivial norms and biases, so that every constant's place is checked.
+        using (Tensor.NoGrad())
+        {
+            var noise = new Generator(17);
+            foreach (var p in model.Parameters().Where(p => p.Value.Rank == 1)) p.Value.CopyFrom(Tensor.RandN(p.Value.Shape.ToArray(), noise) * 0.3f + (p.Value.Sum().Item() > 0 ? 1f : 0f));
+        }
+        var g = new Generator(18);
+        Tensor x1 = Tensor.RandN([3, 4, 8], g), x2 = Tensor.RandN([3, 6, 8], g);
+        string path = TempPath(".onnx");
+        try
+        {
+            OnnxExport.Save(model, path);
+            float[] want = model.Predict([x1, x2])[0].ToArray();
+            using var session = new InferenceSession(path);
+            using var results = session.Run([
+                NamedOnnxValue.CreateFromTensor("target", new DenseTensor<float>(x1.ToArray(), [3, 4, 8])),
+                NamedOnnxValue.CreateFromTensor("memory", new DenseTensor<float>(x2.ToArray(), [3, 6, 8]))]);
+            float[] actual = results.Single().AsEnumerable<float>().ToArray();
+            Assert.Equal(want.Length, actual.Length);
+            for (int i = 0; i < want.Length; i++) Assert.True(Math.Abs(want[i] - actual[i]) <= 1e-4f * (1 + Math.Abs(want[i])), $"[{i}]: nabla {want[i]}, onnx {actual[i]}");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
