@@ -264,7 +264,33 @@ public sealed class DataParallel
                 sum.CopyTo(grad.Storage.AsSpan(grad.Offset, grad.Size));
             }
         }
-        foreach (var (_, buffer) in Module.NamedBuffers()) BroadcastTensor(buffer, _bufferRoot);
+        BroadcastBuffers(_bufferRoot);
+    }
+
+    private float[] _bufferPack = [];
+
+    /// <summary>Every buffer (batch-norm statistics) becomes rank <paramref name="root"/>'s, in one broadcast.</summary>
+    private void BroadcastBuffers(int root)
+    {
+        if (Communicator.Size == 1) return;
+        var buffers = Module.NamedBuffers().Select(b => b.Buffer).ToList();
+        if (buffers.Count == 0) return;
+        int total = buffers.Sum(b => b.Size);
+        if (_bufferPack.Length != total) _bufferPack = new float[total];
+        int at = 0;
+        foreach (var b in buffers)
+        {
+            b.Contiguous().Data.CopyTo(_bufferPack.AsSpan(at));
+            at += b.Size;
+        }
+        Communicator.Broadcast(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_bufferPack.AsSpan()), root);
+        at = 0;
+        foreach (var b in buffers)
+        {
+            if (!b.IsContiguous) throw new InvalidOperationException($"DataParallel: cannot update a non-contiguous buffer {b.ShapeString}.");
+            _bufferPack.AsSpan(at, b.Size).CopyTo(b.Storage.AsSpan(b.Offset, b.Size));
+            at += b.Size;
+        }
     }
 
     /// <summary>Sums <paramref name="values"/> over the ranks (deterministically; the same on each).</summary>
