@@ -7,10 +7,10 @@ namespace Nabla.Distributed;
 /// with <c>mpirun -np N dotnet app.dll</c> (Open MPI) or <c>mpiexec.mpich -n N ...</c> (MPICH);
 /// the library is found at run time, so nothing native ships with Nabla.
 /// <para>
-/// Sums are deterministic: with two ranks one MPI_Iallreduce (a sum of two terms is the same
+/// Sums are deterministic: with two ranks one MPI_Allreduce (a sum of two terms is the same
 /// whichever rank adds); with more, each rank owns a slice of the vector, receives that slice from
-/// every rank (MPI_Ialltoallv), adds the contributions in rank order and sends the result to all
-/// (MPI_Iallgatherv). Every rank therefore holds the same bits, and the result equals a single
+/// every rank (MPI_Alltoallv), adds the contributions in rank order and sends the result to all
+/// (MPI_Allgatherv). Every rank therefore holds the same bits, and the result equals a single
 /// process adding the ranks' vectors in turn.
 /// </para>
 /// <para>
