@@ -68,6 +68,22 @@ public sealed class DataParallelTests : IDisposable
             Assert.True(expected.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(Dir("t"), $"params.rank{r}.bin"))), $"rank {r}'s parameters differ from the reference");
     }
 
+    /// <summary>The sums started during backward on the communicator's thread (overlap, chosen where ranks have cores to spare) give the same bits.</summary>
+    [SkippableTheory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Reducing_while_backward_runs_gives_the_same_bits(int ranks)
+    {
+        MpiJob.SkipUnlessInstalled(MpiJob.OpenMpiLauncher);
+        // Buckets of at most 40 floats: the sums of the last layers start while backward goes on.
+        Succeeded(MpiJob.Run(ranks, ["train", Dir("t"), "bn", "13"], launcherOptions: ["-x", "NABLA_DDP_OVERLAP=1", "-x", "NABLA_DDP_BUCKET_FLOATS=40"]));
+        var reference = MpiJob.RunAlone("reference", Dir("t"), "bn", ranks.ToString(CultureInfo.InvariantCulture), "13");
+        Assert.True(reference.Code == 0, reference.Error);
+        byte[] expected = File.ReadAllBytes(Path.Combine(Dir("t"), "params.reference.bin"));
+        for (int r = 0; r < ranks; r++)
+            Assert.True(expected.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(Dir("t"), $"params.rank{r}.bin"))), $"rank {r}'s parameters differ from the reference");
+    }
+
     /// <summary>Against a plain single-process Fit with the same global batch: only the order of float sums differs (dropout masks do not depend on the rank count).</summary>
     [SkippableTheory]
     [InlineData(2)]

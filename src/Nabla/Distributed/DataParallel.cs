@@ -23,8 +23,9 @@ namespace Nabla.Distributed;
 /// </summary>
 public sealed class DataParallel
 {
-    /// <summary>The default bucket size: 256 Ki floats (1 MiB).</summary>
-    public const int DefaultBucketFloats = 1 << 18;
+    /// <summary>The default bucket size: 256 Ki floats (1 MiB), or <c>NABLA_DDP_BUCKET_FLOATS</c> when set (as DDP's bucket_cap_mb).</summary>
+    public static int DefaultBucketFloats { get; } =
+        int.TryParse(Environment.GetEnvironmentVariable("NABLA_DDP_BUCKET_FLOATS"), out int n) && n >= 1 ? n : 1 << 18;
 
     private readonly Parameter[] _parameters;
     private readonly Bucket[] _buckets;
@@ -43,11 +44,12 @@ public sealed class DataParallel
     /// <param name="communicator">The ranks.</param>
     /// <param name="optimizer">The optimizer, whose state and step count are made rank 0's too (when resuming).</param>
     /// <param name="bucketFloats">The most floats summed in one reduction; smaller buckets start sooner during backward.</param>
-    public DataParallel(Module module, ICommunicator communicator, Optimizer? optimizer = null, int bucketFloats = DefaultBucketFloats)
+    public DataParallel(Module module, ICommunicator communicator, Optimizer? optimizer = null, int? bucketFloats = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(communicator);
-        ArgumentOutOfRangeException.ThrowIfLessThan(bucketFloats, 1);
+        int cap = bucketFloats ?? DefaultBucketFloats;
+        ArgumentOutOfRangeException.ThrowIfLessThan(cap, 1);
         Module = module;
         Communicator = communicator;
         _parameters = [.. module.Parameters().Where(p => p.Trainable)];
@@ -59,7 +61,7 @@ public sealed class DataParallel
         for (int i = _parameters.Length - 1; i >= 0; i--)
         {
             int n = _parameters[i].Value.Size;
-            if (size > 0 && size + (long)n > bucketFloats)
+            if (size > 0 && size + (long)n > cap)
             {
                 buckets.Add(new Bucket(buckets.Count, [.. members], size));
                 members.Clear();
@@ -74,7 +76,12 @@ public sealed class DataParallel
         {
             foreach (var (p, offset) in b.Members) _slots[p.Value] = (b, offset);
         }
-        Overlap = Environment.ProcessorCount >= communicator.LocalSize * (Kernels.Threading.NumThreads + 1);
+        Overlap = Environment.GetEnvironmentVariable("NABLA_DDP_OVERLAP") switch
+        {
+            "1" => true,
+            "0" => false,
+            _ => Environment.ProcessorCount >= communicator.LocalSize * (Kernels.Threading.NumThreads + 1),
+        };
         Synchronize(optimizer);
     }
 
@@ -88,7 +95,8 @@ public sealed class DataParallel
     /// Whether a bucket's reduction starts as soon as backward has finished its gradients (and runs
     /// on the communicator's thread while backward goes on) rather than after backward. It pays only
     /// when that thread has a core of its own: by default, when the machine has at least
-    /// (kernel threads + 1) cores per rank on it. Measured with 2 ranks x 1 thread on 2 cores
+    /// (kernel threads + 1) cores per rank on it; <c>NABLA_DDP_OVERLAP=1</c> or <c>0</c> decides
+    /// instead. Measured with 2 ranks x 1 thread on 2 cores
     /// (cnn-train): 2 360-2 750 samples/s overlapped, 3 140-3 300 not, the reducing thread's
     /// waiting competing with backward for the cores.
     /// </summary>
