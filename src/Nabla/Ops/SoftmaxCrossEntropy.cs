@@ -28,11 +28,12 @@ public sealed partial class Tensor
         ReadOnlySpan<float> z = logits.Data;
         for (int i = 0; i < n; i++)
         {
+            // logsumexp(z) = max + log(sum of exp(z - max)), and the softmax just computed holds
+            // 1 / that sum at the largest logit (>= 1 / classes, so it never underflows): the loss
+            // needs no second pass of exponentials.
             ReadOnlySpan<float> row = z.Slice(i * c, c);
-            float max = TensorPrimitives.Max(row);
-            double sum = 0;
-            for (int k = 0; k < c; k++) sum += Math.Exp(row[k] - max);
-            loss.Storage[i] = (float)(max + Math.Log(sum) - row[idx[i]]);
+            int top = TensorPrimitives.IndexOfMax(row);
+            loss.Storage[i] = row[top] - row[idx[i]] - MathF.Log(probabilities[i * c + top]);
         }
         if (ShouldRecord(logits)) return loss.Record(new SoftmaxCrossEntropyBackward(logits, probabilities, idx));
         BufferPool.Return(probabilities);

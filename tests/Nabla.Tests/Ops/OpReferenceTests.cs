@@ -287,6 +287,8 @@ public class OpReferenceTests
             for (int k = 0; k < 3; k++) grad[i * 3 + k] = (probabilities[i * 3 + k] - (k == (int)labels[i] ? 1 : 0)) * g[i];
         }
         Close(grad, logits.Grad!, "gradient");
+        // A label whose probability underflows to 0 in float still has its finite loss: 100 - (-100) + log(1 + e^-100 + e^-200).
+        Assert.Equal(200f, Tensor.SoftmaxCrossEntropy(Tensor.FromArray([0f, 100f, -100f], 1, 3), Tensor.FromArray([2f])).Item(), 4);
     }
 
     [Fact]
