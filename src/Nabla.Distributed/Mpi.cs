@@ -23,7 +23,7 @@ internal sealed unsafe class Mpi
     private const int ThreadSerialized = 2;
 
     private readonly nint _lib;
-    private readonly nint _commWorld, _float, _double, _byte, _int, _sum, _inPlace;
+    private readonly nint _commWorld, _float, _double, _byte, _sum, _inPlace;
 
     private readonly delegate* unmanaged<int*, int> _initialized, _finalized;
     private readonly delegate* unmanaged<int*, nint, int, int*, int> _initThread;
@@ -50,7 +50,6 @@ internal sealed unsafe class Mpi
             _float = Symbol("ompi_mpi_float");
             _double = Symbol("ompi_mpi_double");
             _byte = Symbol("ompi_mpi_byte");
-            _int = Symbol("ompi_mpi_int");
             _sum = Symbol("ompi_mpi_op_sum");
             _inPlace = 1;
         }
@@ -60,7 +59,6 @@ internal sealed unsafe class Mpi
             _float = 0x4c00040a;
             _double = 0x4c00080b;
             _byte = 0x4c00010d;
-            _int = 0x4c000405;
             _sum = 0x58000003;
             _inPlace = -1;
         }
@@ -87,7 +85,7 @@ internal sealed unsafe class Mpi
     /// <summary>The library file loaded.</summary>
     public string LibraryPath { get; }
 
-    /// <summary>The MPI datatype handle for float, double, byte or int.</summary>
+    /// <summary>The MPI datatype handle for float, double or byte.</summary>
     public nint Float => _float;
 
     /// <inheritdoc cref="Float"/>
@@ -95,9 +93,6 @@ internal sealed unsafe class Mpi
 
     /// <inheritdoc cref="Float"/>
     public nint Byte => _byte;
-
-    /// <inheritdoc cref="Float"/>
-    public nint Int => _int;
 
     /// <summary>
     /// Loads the MPI library the job was started with: <c>NABLA_MPI_LIBRARY</c> when set (a file

@@ -54,17 +54,7 @@ internal static class MpiJob
         start.ArgumentList.Add("dotnet");
         start.ArgumentList.Add(program ?? Worker);
         foreach (string a in args) start.ArgumentList.Add(a);
-        var clock = Stopwatch.StartNew();
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout ?? TimeSpan.FromSeconds(120)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"MPI job {string.Join(' ', args)} on {ranks} ranks did not end within {timeout ?? TimeSpan.FromSeconds(120)}: {stderr.Result}");
-        }
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result, stderr.Result, clock.Elapsed);
+        return Wait(start, timeout ?? TimeSpan.FromSeconds(120), $"MPI job {string.Join(' ', args)} on {ranks} ranks");
     }
 
     /// <summary>Runs the worker alone (not under MPI).</summary>
@@ -76,15 +66,23 @@ internal static class MpiJob
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(program);
         foreach (string a in args) start.ArgumentList.Add(a);
+        var (code, output, error, _) = Wait(start, TimeSpan.FromSeconds(120), $"{Path.GetFileName(program)} {string.Join(' ', args)}");
+        return (code, output, error);
+    }
+
+    /// <summary>Starts the process, collects its output and kills its tree when it outlives <paramref name="timeout"/>.</summary>
+    private static (int Code, string Out, string Error, TimeSpan Elapsed) Wait(ProcessStartInfo start, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromSeconds(120)))
+        if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"worker {string.Join(' ', args)} did not end within 120 s");
+            throw new TimeoutException($"{what} did not end within {timeout}: {stderr.Result}");
         }
         process.WaitForExit();
-        return (process.ExitCode, stdout.Result, stderr.Result);
+        return (process.ExitCode, stdout.Result, stderr.Result, clock.Elapsed);
     }
 }

@@ -12,8 +12,7 @@ namespace Nabla.Distributed;
 /// its own part of the batch, and the gradients are summed across ranks in buckets while backward
 /// is still running, so that every rank then takes the same optimizer step.
 /// <code>
-/// var ddp = new DataParallel(model, MpiCommunicator.World);
-/// ddp.Synchronize(optimizer);                 // rank 0's parameters, buffers and optimizer state
+/// var ddp = new DataParallel(model, MpiCommunicator.World, optimizer); // rank 0's parameters, buffers and optimizer state
 /// ...
 /// optimizer.ZeroGrad();
 /// ddp.Backward(loss);                         // gradients averaged over the ranks
@@ -29,7 +28,8 @@ public sealed class DataParallel
 
     private readonly Parameter[] _parameters;
     private readonly Bucket[] _buckets;
-    private readonly Dictionary<Tensor, (Bucket Bucket, int Offset)> _slots = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Tensor, (Bucket Bucket, int Member)> _slots = new(ReferenceEqualityComparer.Instance);
+    private readonly Tensor[] _buffers;
     private readonly Action<Tensor> _onReady;
     private bool _zero;
     private int _bufferRoot;
@@ -63,19 +63,20 @@ public sealed class DataParallel
             int n = _parameters[i].Value.Size;
             if (size > 0 && size + (long)n > cap)
             {
-                buckets.Add(new Bucket(buckets.Count, [.. members], size));
+                buckets.Add(new Bucket([.. members], size));
                 members.Clear();
                 size = 0;
             }
             members.Add((_parameters[i], size));
             size += n;
         }
-        if (members.Count > 0) buckets.Add(new Bucket(buckets.Count, [.. members], size));
+        if (members.Count > 0) buckets.Add(new Bucket([.. members], size));
         _buckets = [.. buckets];
         foreach (var b in _buckets)
         {
-            foreach (var (p, offset) in b.Members) _slots[p.Value] = (b, offset);
+            for (int m = 0; m < b.Members.Length; m++) _slots[b.Members[m].Parameter.Value] = (b, m);
         }
+        _buffers = [.. module.NamedBuffers().Select(b => b.Buffer)];
         Overlap = Environment.GetEnvironmentVariable("NABLA_DDP_OVERLAP") switch
         {
             "1" => true,
@@ -119,7 +120,7 @@ public sealed class DataParallel
         ulong root = BroadcastUInt64(layoutHash);
         if (root != layoutHash)
             throw new InvalidOperationException($"DataParallel: rank {comm.Rank}'s model differs from rank 0's (parameter names and shapes: {Truncate(layout)}); every rank must build the same model.");
-        foreach (var t in Module.Parameters().Select(p => p.Value).Concat(Module.NamedBuffers().Select(b => b.Buffer))) BroadcastTensor(t);
+        foreach (var t in Module.Parameters().Select(p => p.Value).Concat(_buffers)) BroadcastTensor(t);
         if (optimizer is not null) BroadcastOptimizer(optimizer);
         ulong sum = ParameterChecksum();
         if (BroadcastUInt64(sum) != sum)
@@ -199,15 +200,16 @@ public sealed class DataParallel
 
     private void OnGradReady(Tensor value)
     {
-        if (!_armed || !_slots.TryGetValue(value, out var slot) || slot.Bucket.IsFilled(slot.Offset)) return;
-        Fill(slot.Bucket, slot.Offset, value);
+        if (!_armed || !_slots.TryGetValue(value, out var slot) || slot.Bucket.IsFilled(slot.Member)) return;
+        Fill(slot.Bucket, slot.Member, value);
         if (Overlap) StartReadyBuckets();
     }
 
     // A bucket of one parameter is reduced where the gradient lies (no copy either way); the
     // gradients of a bucket of several are copied into its buffer.
-    private void Fill(Bucket bucket, int offset, Tensor value)
+    private void Fill(Bucket bucket, int member, Tensor value)
     {
+        int offset = bucket.Members[member].Offset;
         Tensor? grad = value.Grad;
         if (bucket.Members.Length == 1 && grad is not null && grad.IsContiguous && Shapes.Equal(grad.Shape, value.Shape))
         {
@@ -221,7 +223,7 @@ public sealed class DataParallel
             else grad.Contiguous().Data.CopyTo(dst);
             bucket.Target = (bucket.Buffer, 0);
         }
-        bucket.MarkFilled(offset);
+        bucket.MarkFilled(member);
     }
 
     // Buckets start strictly in order, so every rank issues the same reductions in the same order.
@@ -248,9 +250,9 @@ public sealed class DataParallel
         if (!_armed) return;
         foreach (var b in _buckets)
         {
-            foreach (var (p, offset) in b.Members)
+            for (int m = 0; m < b.Members.Length; m++)
             {
-                if (!b.IsFilled(offset)) Fill(b, offset, p.Value);
+                if (!b.IsFilled(m)) Fill(b, m, b.Members[m].Parameter.Value);
             }
         }
         StartReadyBuckets();
@@ -281,19 +283,18 @@ public sealed class DataParallel
     private void BroadcastBuffers(int root)
     {
         if (Communicator.Size == 1) return;
-        var buffers = Module.NamedBuffers().Select(b => b.Buffer).ToList();
-        if (buffers.Count == 0) return;
-        int total = buffers.Sum(b => b.Size);
+        if (_buffers.Length == 0) return;
+        int total = _buffers.Sum(b => b.Size);
         if (_bufferPack.Length != total) _bufferPack = new float[total];
         int at = 0;
-        foreach (var b in buffers)
+        foreach (var b in _buffers)
         {
             b.Contiguous().Data.CopyTo(_bufferPack.AsSpan(at));
             at += b.Size;
         }
         Communicator.Broadcast(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_bufferPack.AsSpan()), root);
         at = 0;
-        foreach (var b in buffers)
+        foreach (var b in _buffers)
         {
             if (!b.IsContiguous) throw new InvalidOperationException($"DataParallel: cannot update a non-contiguous buffer {b.ShapeString}.");
             _bufferPack.AsSpan(at, b.Size).CopyTo(b.Storage.AsSpan(b.Offset, b.Size));
@@ -301,15 +302,12 @@ public sealed class DataParallel
         }
     }
 
-    /// <summary>Sums <paramref name="values"/> over the ranks (deterministically; the same on each).</summary>
-    public void AllReduceSum(Span<double> values) => Communicator.AllReduceSum(values);
-
-    private void BroadcastTensor(Tensor t, int root = 0)
+    private void BroadcastTensor(Tensor t)
     {
         if (Communicator.Size == 1) return;
         if (!t.IsContiguous) throw new InvalidOperationException($"DataParallel: cannot broadcast a non-contiguous tensor {t.ShapeString}.");
         var span = t.Storage.AsSpan(t.Offset, t.Size);
-        Communicator.Broadcast(System.Runtime.InteropServices.MemoryMarshal.AsBytes(span), root);
+        Communicator.Broadcast(System.Runtime.InteropServices.MemoryMarshal.AsBytes(span), 0);
     }
 
     private ulong BroadcastUInt64(ulong value)
@@ -353,11 +351,10 @@ public sealed class DataParallel
 
     private static string Truncate(string s) => s.Length <= 300 ? s : s[..300] + "...";
 
-    private sealed class Bucket(int index, (Parameter Parameter, int Offset)[] members, int size)
+    private sealed class Bucket((Parameter Parameter, int Offset)[] members, int size)
     {
-        private readonly HashSet<int> _filled = [];
-
-        public int Index { get; } = index;
+        private readonly bool[] _filled = new bool[members.Length];
+        private int _count;
 
         public (Parameter Parameter, int Offset)[] Members { get; } = members;
 
@@ -370,12 +367,20 @@ public sealed class DataParallel
 
         public IPendingReduction? Pending { get; set; }
 
-        public bool Complete => _filled.Count == Members.Length;
+        public bool Complete => _count == _filled.Length;
 
-        public bool IsFilled(int offset) => _filled.Contains(offset);
+        public bool IsFilled(int member) => _filled[member];
 
-        public void MarkFilled(int offset) => _filled.Add(offset);
+        public void MarkFilled(int member)
+        {
+            _filled[member] = true;
+            _count++;
+        }
 
-        public void Reset() => _filled.Clear();
+        public void Reset()
+        {
+            Array.Clear(_filled);
+            _count = 0;
+        }
     }
 }
