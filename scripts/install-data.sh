@@ -22,6 +22,12 @@ if [ ! -d /usr/share/games/fortunes ]; then
   $sudo apt-get install -y -qq fortunes || echo "fortunes not installed: the fortunes example's test will skip"
 fi
 
+# Debian's libonnx-testdata (Apache-2.0): the ONNX backend conformance node tests the importer runs.
+if [ ! -d /usr/share/libonnx-testdata/data/node ]; then
+  update
+  $sudo apt-get install -y -qq libonnx-testdata || echo "libonnx-testdata not installed: the ONNX conformance test will skip"
+fi
+
 rel=usr/lib/python3/dist-packages/sklearn/datasets/data
 sklearn_data="${NABLA_SKLEARN_DATA:-/$rel}"
 cache="${HOME}/.cache/nabla/sklearn-data"

@@ -105,6 +105,7 @@ public static class OpCatalog
         Op("elu", x => x[0].Elu(0.7f), In(AwayFromZero, 3, 4)),
         Op("gelu", x => x[0].Gelu(), In(3, 4)),
         Op("gelu.tanh", x => x[0].Gelu(approximate: true), In(3, 4)),
+        Op("erf", x => x[0].Erf(), In(3, 4)),
         Op("silu", x => x[0].Silu(), In(3, 4)),
         Op("sigmoid", x => x[0].Sigmoid(), In(3, 4)),
         Op("tanh", x => x[0].Tanh(), In(3, 4)),
