@@ -74,26 +74,26 @@ internal static partial class OnnxOps
             switch (kind)
             {
                 case RecurrentKind.Lstm:
-                {
-                    // ONNX orders the gates i, o, f, c; PyTorch (and Nabla's op) i, f, g, o.
-                    Tensor order = GateOrder([0, 2, 3, 1], hidden);
-                    Tensor c0 = c0All is null ? Tensor.Zeros(batch, hidden) : c0All.Select(batchFirst ? 1 : 0, d);
-                    Tensor projected = Tensor.MatMul(xd, wd.IndexSelect(0, order).Transpose(0, 1));
-                    Tensor both = Tensor.LstmSequence(projected, wb.IndexSelect(0, order), rd.IndexSelect(0, order), rb.IndexSelect(0, order), h0, c0, mask);
-                    y = both.Slice(2, 0, hidden);
-                    hl = y.Select(1, steps - 1);
-                    cl = both.Slice(2, hidden, 2 * hidden).Select(1, steps - 1);
-                    break;
-                }
+                    {
+                        // ONNX orders the gates i, o, f, c; PyTorch (and Nabla's op) i, f, g, o.
+                        Tensor order = GateOrder([0, 2, 3, 1], hidden);
+                        Tensor c0 = c0All is null ? Tensor.Zeros(batch, hidden) : c0All.Select(batchFirst ? 1 : 0, d);
+                        Tensor projected = Tensor.MatMul(xd, wd.IndexSelect(0, order).Transpose(0, 1));
+                        Tensor both = Tensor.LstmSequence(projected, wb.IndexSelect(0, order), rd.IndexSelect(0, order), rb.IndexSelect(0, order), h0, c0, mask);
+                        y = both.Slice(2, 0, hidden);
+                        hl = y.Select(1, steps - 1);
+                        cl = both.Slice(2, hidden, 2 * hidden).Select(1, steps - 1);
+                        break;
+                    }
                 case RecurrentKind.Gru when n.Int("linear_before_reset", 0) != 0:
-                {
-                    // ONNX orders the gates z, r, h; PyTorch r, z, n.
-                    Tensor order = GateOrder([1, 0, 2], hidden);
-                    Tensor projected = Tensor.MatMul(xd, wd.IndexSelect(0, order).Transpose(0, 1));
-                    y = Tensor.GruSequence(projected, wb.IndexSelect(0, order), rd.IndexSelect(0, order), rb.IndexSelect(0, order), h0, mask);
-                    hl = y.Select(1, steps - 1);
-                    break;
-                }
+                    {
+                        // ONNX orders the gates z, r, h; PyTorch r, z, n.
+                        Tensor order = GateOrder([1, 0, 2], hidden);
+                        Tensor projected = Tensor.MatMul(xd, wd.IndexSelect(0, order).Transpose(0, 1));
+                        y = Tensor.GruSequence(projected, wb.IndexSelect(0, order), rd.IndexSelect(0, order), rb.IndexSelect(0, order), h0, mask);
+                        hl = y.Select(1, steps - 1);
+                        break;
+                    }
                 default:
                     (y, hl) = StepThrough(kind, xd, wd, rd, wb, rb, h0, mask, hidden);
                     break;
