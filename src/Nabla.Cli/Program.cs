@@ -18,6 +18,8 @@ public static class Program
         args = args.Where(a => a != "--distributed").ToArray();
         try
         {
+            // Model files may hold imported ONNX graphs.
+            Nabla.Onnx.OnnxImport.Register();
             if (distributed) StartDistributed();
             if (args.Length == 0) return Tour.Run(Console.Out);
             if (args.Contains("--help") || args.Contains("-h")) return Help(0);
@@ -28,6 +30,7 @@ public static class Program
                 "bench" => Bench.Run(args[1..]),
                 "summary" => Summary(args[1..]),
                 "export" => Export(args[1..]),
+                "import" => Import(args[1..]),
                 "train" => Train(args[1..]),
                 "predict" => Predict(args[1..]),
                 "evaluate" => Evaluate(args[1..]),
@@ -220,19 +223,25 @@ public static class Program
         string model = o.Values.GetValueOrDefault("--model") ?? throw new ArgumentException("predict needs --model FILE.");
         string csv = o.Values.GetValueOrDefault("--csv") ?? throw new ArgumentException("predict needs --csv FILE.");
         if (o.Values.TryGetValue("--out", out string? outPath)) Nabla.IO.AtomicFile.CheckWritable(outPath, "--out");
-        var saved = Nabla.Tabular.TabularTrainer.Load(model);
+        var (network, metadata) = Nabla.IO.ModelFile.LoadWithMetadata(model);
+        var preprocessing = Nabla.Tabular.TabularTrainer.ReadPreprocessing(network, metadata, model);
         var table = Nabla.Data.CsvTable.Read(csv);
-        var (predictions, confidence) = Nabla.Tabular.TabularTrainer.Predict(saved, table);
-        bool classify = saved.Preprocessing.Task == Nabla.Tabular.TabularTask.Classification;
-        var inv = System.Globalization.CultureInfo.InvariantCulture;
         string Quote(string v) => v.Contains(',') || v.Contains('"') || v.Contains('\n') ? "\"" + v.Replace("\"", "\"\"") + "\"" : v;
-        var lines = new List<string> { string.Join(",", table.Columns.Select(Quote)) + ",prediction" + (classify ? ",probability" : "") };
-        for (int i = 0; i < predictions.Length; i++)
-            lines.Add(string.Join(",", table.Rows[i].Select(Quote)) + "," + Quote(predictions[i]) + (classify ? "," + confidence[i].ToString("0.####", inv) : ""));
+        List<string> lines;
+        if (preprocessing is null) lines = RawModelCsv.Predict(network, table, Quote);
+        else
+        {
+            var (predictions, confidence) = Nabla.Tabular.TabularTrainer.Predict(new(network, preprocessing), table);
+            bool classify = preprocessing.Task == Nabla.Tabular.TabularTask.Classification;
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            lines = [string.Join(",", table.Columns.Select(Quote)) + ",prediction" + (classify ? ",probability" : "")];
+            for (int i = 0; i < predictions.Length; i++)
+                lines.Add(string.Join(",", table.Rows[i].Select(Quote)) + "," + Quote(predictions[i]) + (classify ? "," + confidence[i].ToString("0.####", inv) : ""));
+        }
         if (o.Values.TryGetValue("--out", out string? output))
         {
             Nabla.IO.AtomicFile.WriteText(output, string.Join("\n", lines) + "\n");
-            Console.Out.WriteLine($"wrote {predictions.Length} predictions to {output}");
+            Console.Out.WriteLine($"wrote {lines.Count - 1} predictions to {output}");
         }
         else
         {
@@ -243,12 +252,16 @@ public static class Program
 
     private static int Evaluate(string[] args)
     {
-        var o = Options.Parse(args, ["--model", "--csv"], ["--json"]);
+        var o = Options.Parse(args, ["--model", "--csv", "--label"], ["--json"]);
         string model = o.Values.GetValueOrDefault("--model") ?? throw new ArgumentException("evaluate needs --model FILE.");
         string csv = o.Values.GetValueOrDefault("--csv") ?? throw new ArgumentException("evaluate needs --csv FILE.");
-        var saved = Nabla.Tabular.TabularTrainer.Load(model);
+        var (network, metadata) = Nabla.IO.ModelFile.LoadWithMetadata(model);
+        var preprocessing = Nabla.Tabular.TabularTrainer.ReadPreprocessing(network, metadata, model);
         var table = Nabla.Data.CsvTable.Read(csv);
-        var metrics = Nabla.Tabular.TabularTrainer.Evaluate(saved, table);
+        var metrics = preprocessing is not null
+            ? Nabla.Tabular.TabularTrainer.Evaluate(new(network, preprocessing), table)
+            : RawModelCsv.Evaluate(network, table, o.Values.GetValueOrDefault("--label")
+                ?? throw new ArgumentException($"{model} has no saved preprocessing (it was not made by nabla train): evaluate needs --label COLUMN, and feeds the other numeric columns as they are."));
         int rowCount = table.Rows.Count;
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         if (o.Flags.Contains("--json"))
@@ -288,6 +301,37 @@ public static class Program
         return 0;
     }
 
+    private static int Import(string[] args)
+    {
+        var o = Options.Parse(args, ["--out", "--input-shape", "--output"], []);
+        if (o.Positional.Count != 1) throw new ArgumentException("import needs one ONNX file: nabla import model.onnx --out model.nabla [--input-shape NAME=D1xD2...].");
+        string onnx = o.Positional[0];
+        string output = o.Values.GetValueOrDefault("--out") ?? Path.ChangeExtension(onnx, ".nabla");
+        Nabla.IO.AtomicFile.CheckWritable(output, "--out");
+        var shapes = new Dictionary<string, int[]>();
+        if (o.Values.GetValueOrDefault("--input-shape") is string spec)
+        {
+            foreach (string part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                int eq = part.LastIndexOf('=');
+                if (eq <= 0) throw new ArgumentException($"--input-shape '{part}' should be NAME=D1xD2... (one sample, batch excluded).");
+                try
+                {
+                    shapes[part[..eq]] = [.. part[(eq + 1)..].Split('x').Select(d => int.Parse(d, System.Globalization.CultureInfo.InvariantCulture))];
+                }
+                catch (FormatException)
+                {
+                    throw new ArgumentException($"--input-shape '{part}': the dimensions should be whole numbers joined by x, e.g. image=1x28x28.");
+                }
+            }
+        }
+        Model network = Nabla.Onnx.OnnxImport.Load(onnx, shapes, o.Values.GetValueOrDefault("--output"));
+        network.Save(output);
+        long weights = network.Parameters().Sum(p => (long)p.Value.Size);
+        Console.Out.WriteLine($"imported {onnx} ({weights:N0} trainable weights, {network.NamedBuffers().Count()} buffers) as {output}");
+        return 0;
+    }
+
     private static int Export(string[] args)
     {
         var options = Options.Parse(args, ["--model", "--onnx"], []);
@@ -324,6 +368,9 @@ public static class Program
                                                   run a built-in example: {string.Join(", ", Example.All.Select(e => e.Name))}
               summary --model FILE                layers, shapes and parameter counts of a saved model
               export --model FILE --onnx OUT      write a saved model as ONNX (a model from train: the whole pipeline, raw columns in, labels out)
+              import MODEL.onnx [--out FILE] [--input-shape NAME=D1xD2...] [--output NAME]
+                                                  read an ONNX model (from PyTorch, Keras, Nabla) as a Nabla model file to
+                                                  summarise, predict, evaluate or fine-tune
               train --csv FILE --label COLUMN [--task classification|regression] [--layers 64,32 | --model model.json]
                     [--epochs N] [--batch-size N] [--lr X] [--optimizer adam] [--validation 0.2]
                     [--test 0.2] [--seed S] [--early-stopping] [--save FILE] [--plots DIR]
@@ -331,9 +378,11 @@ public static class Program
                                                   train a dense network on a CSV table; the split is scikit-learn's
                                                   train_test_split(random_state=S), stratified for classification
               predict --model FILE --csv FILE [--out FILE]
-                                                  predictions of a model saved by train, as CSV
-              evaluate --model FILE --csv FILE [--json]
-                                                  loss and metrics of a model saved by train on labelled rows
+                                                  predictions of a model saved by train, as CSV; any other model gets
+                                                  the numeric columns in file order and adds its outputs as output_0..
+              evaluate --model FILE --csv FILE [--label COLUMN] [--json]
+                                                  loss and metrics of a model saved by train on labelled rows; any other
+                                                  model: accuracy (several outputs) or RMSE (one) against --label
               datasets                            the known datasets, where each was found, how to get it
               bench [--threads N] [--only a,b] [--quick]
                                                   the benchmark workloads, as JSON lines on stdout

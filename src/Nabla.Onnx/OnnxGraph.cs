@@ -23,7 +23,7 @@ public sealed class OnnxGraph
     private readonly Dictionary<string, OnnxValue> _initializers = [];
     private readonly Dictionary<string, int> _elementTypes = [];
 
-    private OnnxGraph(ModelProto model, string source)
+    private OnnxGraph(ModelProto model, string source, bool weightsOutside)
     {
         Model = model;
         Source = source;
@@ -37,7 +37,7 @@ public sealed class OnnxGraph
         foreach (var t in graph.Initializer)
         {
             string what = $"{source}: initializer '{t.Name}'";
-            OnnxValue value = t.DocString == StrippedMarker
+            OnnxValue value = weightsOutside && t.DocString == StrippedMarker
                 ? OnnxValue.Float(Tensor.Zeros(OnnxTensorReader.Dims(t, what)))
                 : OnnxTensorReader.Read(t, what);
             if (!_initializers.TryAdd(t.Name, value)) throw new InvalidDataException($"{what} is given twice.");
@@ -90,7 +90,13 @@ public sealed class OnnxGraph
     }
 
     /// <summary>Parses an ONNX model held in memory; <paramref name="source"/> names it in errors.</summary>
-    public static OnnxGraph Parse(ReadOnlySpan<byte> bytes, string source = "ONNX model")
+    public static OnnxGraph Parse(ReadOnlySpan<byte> bytes, string source = "ONNX model") => Parse(bytes, source, weightsOutside: false);
+
+    /// <summary>
+    /// Parses a graph; with <paramref name="weightsOutside"/> (a layer's saved config, whose model
+    /// file holds the weights), initializers marked as stripped are read as zeros of their shape.
+    /// </summary>
+    internal static OnnxGraph Parse(ReadOnlySpan<byte> bytes, string source, bool weightsOutside)
     {
         ModelProto model;
         try
@@ -101,7 +107,7 @@ public sealed class OnnxGraph
         {
             throw new InvalidDataException($"{source} is not a valid ONNX file: {e.Message}", e);
         }
-        return new OnnxGraph(model, source);
+        return new OnnxGraph(model, source, weightsOutside);
     }
 
     private static OnnxValueInfo Info(ValueInfoProto v, string source)

@@ -17,7 +17,7 @@ internal static partial class OnnxOps
         Add("ConstantOfShape", (n, i, c) =>
         {
             int[] shape = ToInts(Ints(n, i, 0), n, "dimension");
-            if (shape.Any(d => d < 0) || OnnxShapes.Count(shape) > OnnxTensorReader.MaxElements) throw n.Invalid($"shape {OnnxShapes.Format(shape)} is not allowed");
+            if (shape.Any(d => d < 0) || OnnxShapes.Count(shape) > OnnxTensorReader.MaxComputedElements) throw n.Invalid($"shape {OnnxShapes.Format(shape)} is not allowed");
             OnnxValue value = n.TensorAttribute("value") is { } t ? OnnxTensorReader.Read(t, n.Label) : OnnxValue.Float(Tensor.Zeros(1));
             if (value.Ints is { } ints) return OnnxValue.Static(Enumerable.Repeat(ints.Length > 0 ? ints[0] : 0, (int)OnnxShapes.Count(shape)).ToArray(), shape, value.ElementType);
             return F(Tensor.Full(shape, value.Tensor!.ToArray()[0]));
@@ -30,14 +30,16 @@ internal static partial class OnnxOps
                 long s = start.Ints[0], l = limit.Ints[0], d = delta.Ints[0];
                 if (d == 0) throw n.Invalid("delta is 0");
                 long count = Math.Max(0, (long)Math.Ceiling((double)(l - s) / d));
-                if (count > OnnxTensorReader.MaxElements) throw n.Invalid($"it would make {count} elements");
+                if (count > OnnxTensorReader.MaxComputedElements) throw n.Invalid($"it would make {count} elements");
                 var r = new long[count];
                 for (long k = 0; k < count; k++) r[k] = s + k * d;
                 return OnnxValue.Static(r, [(int)count], start.ElementType);
             }
             float fs = Scalar(start), fl = Scalar(limit), fd = Scalar(delta);
             if (fd == 0) throw n.Invalid("delta is 0");
-            int cnt = (int)Math.Max(0, Math.Ceiling((fl - fs) / (double)fd));
+            double steps = Math.Ceiling((fl - fs) / (double)fd);
+            if (!(steps <= OnnxTensorReader.MaxComputedElements)) throw n.Invalid($"it would make {steps} elements");
+            int cnt = (int)Math.Max(0, steps);
             var f = new float[cnt];
             for (int k = 0; k < cnt; k++) f[k] = fs + k * fd;
             return F(Tensor.FromArray(f, cnt));
@@ -179,6 +181,12 @@ internal static partial class OnnxOps
                 if (v < 0 || v >= dim) throw n.Invalid($"index {raw[k]} is out of range for axis {axis} of size {dim}");
                 idx[k] = v;
             }
+            if (index.Rank == 0)
+            {
+                // A scalar index removes the axis.
+                Tensor one = Tensor.FromArray(idx, 1);
+                return Move(x, t => t.IndexSelect(axis, one).Reshape([.. t.Shape[..axis], .. t.Shape[(axis + 1)..]]));
+            }
             Tensor indices = Tensor.FromArray(idx, index.Shape);
             return Move(x, t => t.IndexSelect(axis, indices));
         });
@@ -187,6 +195,7 @@ internal static partial class OnnxOps
             OnnxValue x = Required(n, i, 0);
             int[] target = ToInts(Ints(n, i, 1), n, "dimension");
             int[] shape = OnnxShapes.Broadcast(x.Shape, target, n.Label);
+            if (OnnxShapes.Count(shape) > OnnxTensorReader.MaxComputedElements) throw n.Invalid($"shape {OnnxShapes.Format(shape)} is too large");
             return Move(x, t => t.Reshape([.. Enumerable.Repeat(1, shape.Length - t.Rank), .. t.Shape]).Expand(shape).Contiguous());
         });
         Add("Tile", (n, i, c) =>
@@ -198,7 +207,7 @@ internal static partial class OnnxOps
             {
                 for (int d = 0; d < repeats.Length; d++)
                 {
-                    if (repeats[d] < 0 || repeats[d] * t.Shape[d] > OnnxTensorReader.MaxElements) throw n.Invalid($"repeat {repeats[d]} is not allowed");
+                    if (repeats[d] < 0 || repeats[d] * t.Shape[d] > OnnxTensorReader.MaxComputedElements) throw n.Invalid($"repeat {repeats[d]} is not allowed");
                     if (repeats[d] != 1) t = Tensor.Concat(Enumerable.Repeat(t, (int)repeats[d]).ToList(), d);
                 }
                 return t;
@@ -354,7 +363,7 @@ internal static partial class OnnxOps
                     after = Math.Max(0, after);
                     dim = t.Shape[axis];
                 }
-                if (before + after > OnnxTensorReader.MaxElements) throw n.Invalid("pads are too large");
+                if (before + after > OnnxTensorReader.MaxComputedElements) throw n.Invalid("pads are too large");
                 if (mode == "constant")
                 {
                     t = t.Pad(axis, (int)before, (int)after, value);

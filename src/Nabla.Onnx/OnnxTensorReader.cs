@@ -6,8 +6,11 @@ namespace Nabla.Onnx;
 /// <summary>Turns ONNX TensorProto messages into values, checking every size before it allocates.</summary>
 internal static class OnnxTensorReader
 {
-    /// <summary>The most elements one tensor may declare (1 G floats = 4 GB).</summary>
+    /// <summary>The most elements one tensor may declare (1 G floats = 4 GB); the file must hold them, so its size bounds them too.</summary>
     public const long MaxElements = 1L << 30;
+
+    /// <summary>The most elements an op may make from a shape it computes (ConstantOfShape, Expand, Tile, Pad, Range): 256 Mi.</summary>
+    public const long MaxComputedElements = 1L << 28;
 
     public static int[] Dims(TensorProto t, string what)
     {
@@ -61,10 +64,11 @@ internal static class OnnxTensorReader
 
     private static float[] ReadFloats(TensorProto t, int type, int count, string what)
     {
-        var f = new float[count];
         if (t.HasRawData)
         {
+            // The length is checked before anything is allocated: a tensor's size is bounded by the file's.
             ReadOnlySpan<byte> raw = Raw(t, type, count, what);
+            var f = new float[count];
             for (int i = 0; i < count; i++)
             {
                 f[i] = type switch
@@ -77,15 +81,16 @@ internal static class OnnxTensorReader
             }
             return f;
         }
+        var values = new float[count];
         switch (type)
         {
             case OnnxTypes.Float:
                 CheckCount(t.FloatData.Count, count, what);
-                t.FloatData.CopyTo(f, 0);
+                t.FloatData.CopyTo(values, 0);
                 break;
             case OnnxTypes.Double:
                 CheckCount(t.DoubleData.Count, count, what);
-                for (int i = 0; i < count; i++) f[i] = (float)t.DoubleData[i];
+                for (int i = 0; i < count; i++) values[i] = (float)t.DoubleData[i];
                 break;
             default:
                 // float16 and bfloat16 are stored as their 16 bits in int32_data.
@@ -93,11 +98,11 @@ internal static class OnnxTensorReader
                 for (int i = 0; i < count; i++)
                 {
                     ushort bits = (ushort)t.Int32Data[i];
-                    f[i] = type == OnnxTypes.Float16 ? (float)BitConverter.UInt16BitsToHalf(bits) : BFloat16ToFloat(bits);
+                    values[i] = type == OnnxTypes.Float16 ? (float)BitConverter.UInt16BitsToHalf(bits) : BFloat16ToFloat(bits);
                 }
                 break;
         }
-        return f;
+        return values;
     }
 
     /// <summary>bfloat16 is the upper half of a float32.</summary>
@@ -105,10 +110,10 @@ internal static class OnnxTensorReader
 
     private static long[] ReadInts(TensorProto t, int type, int count, string what)
     {
-        var l = new long[count];
         if (t.HasRawData)
         {
             ReadOnlySpan<byte> raw = Raw(t, type, count, what);
+            var l = new long[count];
             for (int i = 0; i < count; i++)
             {
                 l[i] = type switch
@@ -125,21 +130,16 @@ internal static class OnnxTensorReader
             }
             return l;
         }
-        if (type is OnnxTypes.Int64)
+        int have = type switch
         {
-            CheckCount(t.Int64Data.Count, count, what);
-            t.Int64Data.CopyTo(l, 0);
-        }
-        else if (type is OnnxTypes.UInt64 or OnnxTypes.UInt32)
-        {
-            CheckCount(t.Uint64Data.Count, count, what);
-            for (int i = 0; i < count; i++) l[i] = (long)t.Uint64Data[i];
-        }
-        else
-        {
-            CheckCount(t.Int32Data.Count, count, what);
-            for (int i = 0; i < count; i++) l[i] = t.Int32Data[i];
-        }
-        return l;
+            OnnxTypes.Int64 => t.Int64Data.Count,
+            OnnxTypes.UInt64 or OnnxTypes.UInt32 => t.Uint64Data.Count,
+            _ => t.Int32Data.Count,
+        };
+        CheckCount(have, count, what);
+        var ints = new long[count];
+        for (int i = 0; i < count; i++)
+            ints[i] = type switch { OnnxTypes.Int64 => t.Int64Data[i], OnnxTypes.UInt64 or OnnxTypes.UInt32 => (long)t.Uint64Data[i], _ => t.Int32Data[i] };
+        return ints;
     }
 }

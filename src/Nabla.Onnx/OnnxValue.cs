@@ -100,10 +100,15 @@ internal static class OnnxTypes
 /// <summary>Shape arithmetic shared by the ops.</summary>
 internal static class OnnxShapes
 {
+    /// <summary>The number of elements (saturating at long.MaxValue, so a hostile shape cannot overflow).</summary>
     public static long Count(ReadOnlySpan<int> shape)
     {
         long n = 1;
-        foreach (int d in shape) n *= d;
+        foreach (int d in shape)
+        {
+            if (d != 0 && n > long.MaxValue / Math.Max(d, 1)) return long.MaxValue;
+            n *= d;
+        }
         return n;
     }
 

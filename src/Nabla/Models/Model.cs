@@ -72,6 +72,12 @@ public class Model : Module
     /// <summary>Number of input tensors the model takes.</summary>
     public virtual int InputCount => _graph?.Inputs.Count ?? 1;
 
+    /// <summary>
+    /// One sample's shape (batch excluded) for each input of a functional model, in input order;
+    /// null for a Sequential model, whose input shape is known only from its first batch.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<int>>? InputSampleShapes => _graph is null ? null : [.. _graph.Inputs.Select(i => i.Shape)];
+
     /// <summary>The names of the outputs (their layers' names), which prefix per-output losses and metrics in logs.</summary>
     public virtual IReadOnlyList<string> OutputNames => _graph?.OutputNames ?? ["output"];
 
