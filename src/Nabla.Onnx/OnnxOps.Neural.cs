@@ -39,6 +39,26 @@ internal static partial class OnnxOps
             return F(Tensor.Mul(centred * inv, scale.Reshape(channel)) + bias.Reshape(channel));
         });
         Add("LayerNormalization", LayerNormalization);
+        Add("MeanVarianceNormalization", (n, i, c) =>
+        {
+            Tensor x = T(n, i, 0);
+            int[] axes = [.. (n.Ints("axes") ?? [0, 2, 3]).Select(a => OnnxShapes.Axis(a, x.Rank, n.Label))];
+            Tensor centred = x - x.Mean(axes, keepDim: true);
+            return F(Tensor.Div(centred, ((centred * centred).Mean(axes, keepDim: true).Sqrt() + 1e-9f)));
+        });
+        Add("LRN", (n, i, c) =>
+        {
+            // y = x / (bias + alpha / size * sum of x^2 over the size channels around each one)^beta
+            Tensor x = T(n, i, 0);
+            int size = (int)n.Int("size", 0);
+            if (size < 1) throw n.Invalid("size must be at least 1");
+            float alpha = n.Float("alpha", 1e-4f), beta = n.Float("beta", 0.75f), bias = n.Float("bias", 1f);
+            int channels = x.Shape[1];
+            Tensor padded = (x * x).Pad(1, (size - 1) / 2, size / 2);
+            Tensor sum = padded.Slice(1, 0, channels);
+            for (int k = 1; k < size; k++) sum = sum + padded.Slice(1, k, k + channels);
+            return F(Tensor.Div(x, (sum * (alpha / size) + bias).Pow(beta)));
+        });
         Add("Softmax", (n, i, c) => Softmax(n, i, c, log: false));
         Add("LogSoftmax", (n, i, c) => Softmax(n, i, c, log: true));
         Add("Dropout", (n, i, c) =>

@@ -18,6 +18,8 @@ internal static partial class OnnxOps
         RegisterShapeOps();
         RegisterNeuralOps();
         RegisterRecurrentOps();
+        RegisterIndexingOps();
+        RegisterResizeOps();
     }
 
     public static bool Supports(string opType) => s_ops.ContainsKey(opType);
@@ -72,6 +74,16 @@ internal static partial class OnnxOps
         Unary("Neg", x => x.Neg());
         Unary("Abs", x => x.Abs());
         Unary("Erf", x => x.Erf());
+        Unary("Sin", x => x.Sin());
+        Unary("Cos", x => x.Cos());
+        Unary("Tan", x => Tensor.Div(x.Sin(), x.Cos()));
+        Add("Shrink", (n, i, c) =>
+        {
+            Tensor x = T(n, i, 0);
+            float lambd = n.Float("lambd", 0.5f), bias = n.Float("bias", 0f);
+            Tensor zero = Tensor.ZerosLike(x);
+            return F(Tensor.Where(x.Lt(-lambd), x + bias, Tensor.Where(x.Gt(lambd), x - bias, zero)));
+        });
         Unary("Reciprocal", x => Tensor.Div(Tensor.Scalar(1f), x));
         Unary("Softsign", x => Tensor.Div(x, x.Abs() + 1f));
         Unary("Mish", x => Tensor.Mul(x, x.Softplus().Tanh()));

@@ -106,6 +106,8 @@ public static class OpCatalog
         Op("gelu", x => x[0].Gelu(), In(3, 4)),
         Op("gelu.tanh", x => x[0].Gelu(approximate: true), In(3, 4)),
         Op("erf", x => x[0].Erf(), In(3, 4)),
+        Op("sin", x => x[0].Sin(), In(3, 4)),
+        Op("cos", x => x[0].Cos(), In(3, 4)),
         Op("silu", x => x[0].Silu(), In(3, 4)),
         Op("sigmoid", x => x[0].Sigmoid(), In(3, 4)),
         Op("tanh", x => x[0].Tanh(), In(3, 4)),
