@@ -140,32 +140,51 @@ public abstract class Module
     }
 
     /// <summary>
-    /// Copies values into the parameters and buffers by name. With <paramref name="strict"/>,
-    /// a missing or unexpected name is an error; a wrong shape always is. Nothing is changed
-    /// unless every entry fits.
+    /// Copies values into the parameters and buffers by name and reports what matched. With
+    /// <paramref name="strict"/> (PyTorch's default), a missing, unexpected or misshaped name is an
+    /// error that lists every one; without it they are skipped and listed in the report (Hugging
+    /// Face's loading of a checkpoint into a model with a new head). <paramref name="rename"/> maps
+    /// each name of <paramref name="state"/> to this module's name for it (null drops the entry;
+    /// see <see cref="IO.StateDictNames"/>). Nothing is changed unless the load succeeds.
     /// </summary>
-    public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
+    public StateDictReport LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true, Func<string, string?>? rename = null)
     {
         ArgumentNullException.ThrowIfNull(state);
         var own = StateDict();
+        if (rename is not null) state = Rename(state, rename);
         state = ResolveAliases(state, own);
-        if (strict)
+        var missing = own.Keys.Where(k => !state.ContainsKey(k)).ToList();
+        var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).ToList();
+        var misshaped = own.Where(kv => state.TryGetValue(kv.Key, out var source) && !Shapes.Equal(source.Shape, kv.Value.Shape))
+            .Select(kv => $"{kv.Key} ({state[kv.Key].ShapeString} given, {kv.Value.ShapeString} here)").ToList();
+        if (strict && (missing.Count > 0 || unexpected.Count > 0 || misshaped.Count > 0))
         {
-            var missing = own.Keys.Where(k => !state.ContainsKey(k)).ToList();
-            var unexpected = state.Keys.Where(k => !own.ContainsKey(k)).ToList();
-            if (missing.Count > 0 || unexpected.Count > 0)
-                throw new ArgumentException($"LoadStateDict into {GetType().Name}: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}].");
+            var parts = new List<string>();
+            if (missing.Count > 0) parts.Add($"missing [{string.Join(", ", missing)}]");
+            if (unexpected.Count > 0) parts.Add($"unexpected [{string.Join(", ", unexpected)}]");
+            if (misshaped.Count > 0) parts.Add($"misshaped [{string.Join(", ", misshaped)}]");
+            throw new ArgumentException($"LoadStateDict into {GetType().Name}: {string.Join(", ", parts)}.");
         }
-        foreach (var (name, target) in own)
-        {
-            if (state.TryGetValue(name, out var source) && !Shapes.Equal(source.Shape, target.Shape))
-                throw new ArgumentException($"LoadStateDict into {GetType().Name}: '{name}' has shape {source.ShapeString} in the state dict but {target.ShapeString} in the module.");
-        }
+        var loaded = new List<string>();
         using var noGrad = Tensor.NoGrad();
         foreach (var (name, target) in own)
         {
-            if (state.TryGetValue(name, out var source)) target.CopyFrom(source);
+            if (!state.TryGetValue(name, out var source) || !Shapes.Equal(source.Shape, target.Shape)) continue;
+            target.CopyFrom(source);
+            loaded.Add(name);
         }
+        return new StateDictReport(loaded, missing, unexpected, misshaped);
+    }
+
+    private static Dictionary<string, Tensor> Rename(IReadOnlyDictionary<string, Tensor> state, Func<string, string?> rename)
+    {
+        var renamed = new Dictionary<string, Tensor>();
+        foreach (var (key, value) in state)
+        {
+            if (rename(key) is not { } name) continue;
+            if (!renamed.TryAdd(name, value)) throw new ArgumentException($"LoadStateDict: two entries are renamed to '{name}' (one of them '{key}').");
+        }
+        return renamed;
     }
 
     /// <summary>
@@ -202,4 +221,20 @@ public abstract class Module
 
     /// <summary>Number of scalar parameters (trainable and not).</summary>
     public long ParameterCount() => Parameters().Sum(p => (long)p.Value.Size);
+}
+
+/// <summary>What <see cref="Module.LoadStateDict"/> matched: names loaded, and the module's names
+/// the state lacked, the state's names the module lacks, and names whose shapes differ (skipped).</summary>
+/// <param name="Loaded">The module's entries that received values.</param>
+/// <param name="Missing">The module's entries the state did not hold (kept as they were).</param>
+/// <param name="Unexpected">The state's entries the module has no place for (ignored).</param>
+/// <param name="Misshaped">Entries whose shapes differ, with both shapes (skipped).</param>
+public sealed record StateDictReport(IReadOnlyList<string> Loaded, IReadOnlyList<string> Missing, IReadOnlyList<string> Unexpected, IReadOnlyList<string> Misshaped)
+{
+    /// <summary>True when every entry matched both ways.</summary>
+    public bool IsComplete => Missing.Count == 0 && Unexpected.Count == 0 && Misshaped.Count == 0;
+
+    /// <summary>One line per kind, for a log: <c>loaded 12; missing [head.weight]; ...</c>.</summary>
+    public override string ToString() =>
+        $"loaded {Loaded.Count}; missing [{string.Join(", ", Missing)}]; unexpected [{string.Join(", ", Unexpected)}]; misshaped [{string.Join(", ", Misshaped)}]";
 }

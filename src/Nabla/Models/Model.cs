@@ -823,11 +823,15 @@ public class Model : Module
         SafeTensors.Save(path, StateDict());
     }
 
-    /// <summary>Loads parameters and buffers from a safetensors file written by <see cref="SaveWeights"/> (or PyTorch).</summary>
-    public void LoadWeights(string path, bool strict = true)
+    /// <summary>
+    /// Loads parameters and buffers from a safetensors file written by <see cref="SaveWeights"/> (or
+    /// PyTorch), or a Hugging Face checkpoint (a folder or its index of shards; see
+    /// <see cref="Checkpoint"/>), renamed by <paramref name="rename"/> (see <see cref="StateDictNames"/>).
+    /// </summary>
+    public StateDictReport LoadWeights(string path, bool strict = true, Func<string, string?>? rename = null)
     {
         if (!IsBuilt) throw new InvalidOperationException($"LoadWeights: build model '{Name}' first (Build(inputShape)) so its weights exist.");
-        LoadStateDict(SafeTensors.Load(path), strict);
+        return Checkpoint.LoadInto(this, path, strict, rename);
     }
 
     private sealed class ModuleModel : Model

@@ -107,7 +107,7 @@ public class LayerBehaviourTests
         Assert.Contains("missing [2.bias]", ex.Message);
         state["2.bias"] = Tensor.Zeros(3);
         var ex2 = Assert.Throws<ArgumentException>(() => model.LoadStateDict(state));
-        Assert.Contains("'2.bias' has shape [3]", ex2.Message);
+        Assert.Contains("misshaped [2.bias ([3] given, [1] here)]", ex2.Message);
         state["2.bias"] = Tensor.Zeros(1);
         state["extra"] = Tensor.Zeros(1);
         Assert.Contains("unexpected [extra]", Assert.Throws<ArgumentException>(() => model.LoadStateDict(state)).Message);
