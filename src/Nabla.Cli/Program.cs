@@ -31,10 +31,10 @@ public static class Program
                 "summary" => Summary(args[1..]),
                 "export" => Export(args[1..]),
                 "import" => Import(args[1..]),
-                "train" => Train(args[1..]),
+                "train" => args.Contains("--images") ? ImageTraining.Train(args[1..]) : Train(args[1..]),
                 "predict" => Predict(args[1..]),
                 "evaluate" => Evaluate(args[1..]),
-                "datasets" => Datasets(),
+                "datasets" => args.Length > 1 && args[1] == "export" ? ImageTraining.Export(args[2..]) : Datasets(),
                 "--help" or "-h" or "help" => Help(0),
                 _ => Fail($"unknown command '{args[0]}'."),
             };

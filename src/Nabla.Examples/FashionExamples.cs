@@ -81,16 +81,27 @@ public sealed class FashionCnnExample : FashionExample
     protected override int DefaultEpochs => 10;
 
     /// <inheritdoc/>
-    protected override Model CreateModel() => new Sequential(
-        new Conv2D(16, 3, padding: "same", activation: "relu", kernelInitializer: "he_uniform", inputShape: [1, 28, 28]),
-        new MaxPooling2D(2),
-        new Conv2D(32, 3, padding: "same", activation: "relu", kernelInitializer: "he_uniform"),
-        new MaxPooling2D(2),
-        new Flatten(),
-        new Dense(128, "relu", kernelInitializer: "he_uniform"),
-        new Dropout(0.3f),
-        new Dense(10))
-    { Name = "fashion_cnn" };
+    protected override Model CreateModel() => Build(1, 28, 28, 10);
+
+    /// <summary>
+    /// The network for images of [<paramref name="channels"/>, <paramref name="height"/>,
+    /// <paramref name="width"/>] in <paramref name="classes"/> classes (logits out), after the given
+    /// <paramref name="preprocessing"/> layers (augmentation); <c>nabla train --images</c> uses it too.
+    /// </summary>
+    public static Sequential Build(int channels, int height, int width, int classes, IEnumerable<Layer>? preprocessing = null)
+    {
+        var model = new Sequential(new Input(channels, height, width)) { Name = "fashion_cnn" };
+        foreach (var layer in preprocessing ?? []) model.Add(layer);
+        model.Add(new Conv2D(16, 3, padding: "same", activation: "relu", kernelInitializer: "he_uniform"));
+        model.Add(new MaxPooling2D(2));
+        model.Add(new Conv2D(32, 3, padding: "same", activation: "relu", kernelInitializer: "he_uniform"));
+        model.Add(new MaxPooling2D(2));
+        model.Add(new Flatten());
+        model.Add(new Dense(128, "relu", kernelInitializer: "he_uniform"));
+        model.Add(new Dropout(0.3f));
+        model.Add(new Dense(classes));
+        return model;
+    }
 }
 
 /// <summary>

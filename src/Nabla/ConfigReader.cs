@@ -103,6 +103,9 @@ public sealed class ConfigReader
     /// <summary>A required list of integers.</summary>
     public int[] Ints(string key) => Required(key, new JsonArray(1)) is JsonArray a ? a.Select(n => n is null ? throw Bad(key, "a list of integers") : Get<int>(n, key)).ToArray() : throw Bad(key, "a list of integers");
 
+    /// <summary>A required list of numbers.</summary>
+    public float[] Floats(string key) => Required(key, new JsonArray(1)) is JsonArray a ? a.Select(n => n is null ? throw Bad(key, "a list of numbers") : Get<float>(n, key)).ToArray() : throw Bad(key, "a list of numbers");
+
     /// <summary>A 2-D size: one integer for both dimensions or [height, width]; <paramref name="fallback"/> when absent.</summary>
     public Size2 Size(string key, Size2? fallback = null)
     {

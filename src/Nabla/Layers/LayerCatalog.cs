@@ -53,6 +53,14 @@ public static class LayerCatalog
         Add<TransformerDecoderLayer>(TransformerDecoderLayer.FromConfig);
         Add<PositionalEmbedding>(PositionalEmbedding.FromConfig);
         Add<TokenAndPositionEmbedding>(TokenAndPositionEmbedding.FromConfig);
+        Add<Rescaling>(Rescaling.FromConfig);
+        Add<Normalization>(Normalization.FromConfig);
+        Add<RandomFlip>(RandomFlip.FromConfig);
+        Add<RandomTranslation>(RandomTranslation.FromConfig);
+        Add<RandomRotation>(RandomRotation.FromConfig);
+        Add<RandomZoom>(RandomZoom.FromConfig);
+        Add<RandomCrop>(RandomCrop.FromConfig);
+        Add<RandomContrast>(RandomContrast.FromConfig);
     }
 
     private static void Add<T>(Func<ConfigReader, T> factory) where T : Layer
