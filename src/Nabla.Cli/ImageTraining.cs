@@ -61,7 +61,7 @@ internal static class ImageTraining
         if (validation > 0) (train, held) = train.Split(validation, seed + 1);
         log.WriteLine($"images: {root}, {all.ClassNames.Count} classes, {train.Count} training, {held?.Count ?? 0} validation, {test.Count} test images of {all.Channels}x{all.Height}x{all.Width}{(o.Flags.Contains("--augment") ? ", augmented" : "")}");
 
-        Generator.Default.Reseed(seed);
+        Generator.ManualSeed(seed);
         IEnumerable<Layer>? augmentation = o.Flags.Contains("--augment") ? Augmentation() : null;
         Sequential model = FashionCnnExample.Build(all.Channels, all.Height, all.Width, all.ClassNames.Count, augmentation);
         model.Compile(new SparseCategoricalCrossEntropy(fromLogits: true), new Adam(lr), "accuracy");
