@@ -289,4 +289,72 @@ public sealed class CliTests : IDisposable
         Assert.True(code == 0, stderr);
         Assert.True(new FileInfo(onnx).Length > 0);
     }
+
+    [Fact]
+    public void Import_reads_an_onnx_model_that_summary_predict_and_evaluate_take()
+    {
+        var model = new Sequential(new Nabla.Layers.Input(3), new Nabla.Layers.Dense(4, "tanh"), new Nabla.Layers.Dense(2));
+        string onnx = Path.Combine(_dir, "m.onnx"), imported = Path.Combine(_dir, "m.nabla"), csv = Path.Combine(_dir, "rows.csv");
+        Nabla.IO.OnnxExport.Save(model, onnx);
+        var (code, stdout, stderr) = Run("import", onnx, "--out", imported);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("imported", stdout);
+        (code, stdout, stderr) = Run("summary", imported);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("OnnxGraph", stdout);
+        File.WriteAllLines(csv, ["a,b,name,c,label", "0.5,-1,x,2,1", "1,0.25,y,-0.5,0"]);
+        (code, stdout, stderr) = Run("predict", "--model", imported, "--csv", csv);
+        Assert.True(code == 1, "the label column is numeric, so four columns meet a model of three inputs");
+        Assert.Contains("4 numeric column(s)", stderr);
+        File.WriteAllLines(csv, ["a,b,name,c", "0.5,-1,x,2", "1,0.25,y,-0.5"]);
+        (code, stdout, stderr) = Run("predict", "--model", imported, "--csv", csv);
+        Assert.True(code == 0, stderr);
+        string[] lines = stdout.Trim().Split('\n');
+        Assert.Equal("a,b,name,c,output_0,output_1", lines[0]);
+        float[] expected = model.Predict(Tensor.FromArray([0.5f, -1f, 2f, 1f, 0.25f, -0.5f], 2, 3)).ToArray();
+        Assert.Equal(expected[0], float.Parse(lines[1].Split(',')[4], CultureInfo.InvariantCulture));
+        Assert.Equal(expected[3], float.Parse(lines[2].Split(',')[5], CultureInfo.InvariantCulture));
+        File.WriteAllLines(csv, ["a,b,c,y", "0.5,-1,2,1", "1,0.25,-0.5,0"]);
+        (code, stdout, stderr) = Run("evaluate", "--model", imported, "--csv", csv, "--label", "y", "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("\"accuracy\":", stdout);
+    }
+
+    [Fact]
+    public void Train_learns_a_folder_of_images()
+    {
+        // Two classes any network tells apart: bright top half, or bright bottom half; some noise.
+        var g = new Random(3);
+        string root = Path.Combine(_dir, "shapes");
+        foreach (string cls in new[] { "bottom", "top" })
+        {
+            Directory.CreateDirectory(Path.Combine(root, cls));
+            for (int i = 0; i < 60; i++)
+            {
+                using var bitmap = new SKBitmap(12, 12);
+                for (int y = 0; y < 12; y++)
+                {
+                    for (int x = 0; x < 12; x++)
+                    {
+                        bool lit = cls == "top" ? y < 6 : y >= 6;
+                        byte v = (byte)Math.Clamp((lit ? 200 : 40) + g.Next(-30, 30), 0, 255);
+                        bitmap.SetPixel(x, y, new SKColor(v, v, v));
+                    }
+                }
+                using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+                File.WriteAllBytes(Path.Combine(root, cls, $"{i}.png"), data.ToArray());
+            }
+        }
+        string saved = Path.Combine(_dir, "shapes.nabla");
+        var (code, stdout, stderr) = Run("train", "--images", root, "--epochs", "5", "--batch-size", "16", "--augment", "--save", saved, "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("2 classes", stderr);
+        Assert.Contains("of 1x12x12", stderr);
+        var json = System.Text.Json.JsonDocument.Parse(stdout.Trim().Split('\n')[^1]).RootElement;
+        Assert.True(json.GetProperty("test_accuracy").GetDouble() >= 0.9, stdout);
+        Assert.True(File.Exists(saved));
+        (code, _, stderr) = Run("train", "--images", Path.Combine(_dir, "missing"), "--json");
+        Assert.Equal(1, code);
+        Assert.Contains("does not exist", stderr);
+    }
 }
