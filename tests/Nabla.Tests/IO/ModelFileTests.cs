@@ -78,7 +78,7 @@ public class ModelFileTests : IDisposable
         string shaped = Path.Combine(_dir, "shaped.nabla");
         SafeTensors.Save(shaped, tensors.Select(kv => kv.Key == "0.weight" ? new KeyValuePair<string, Tensor>(kv.Key, Tensor.Zeros(8, 4)) : kv), metadata);
         var ex2 = Assert.Throws<InvalidDataException>(() => Sequential.Load(shaped));
-        Assert.Contains("'0.weight' has shape [8, 4]", ex2.Message);
+        Assert.Contains("misshaped [0.weight ([8, 4] given", ex2.Message);
 
         Assert.Throws<FileNotFoundException>(() => Sequential.Load(Path.Combine(_dir, "absent.nabla")));
     }
