@@ -146,15 +146,24 @@ public sealed class OnnxGraph
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var values = new Dictionary<string, OnnxValue>(inputs.Count);
-        foreach (var (name, t) in inputs)
-        {
-            int type = _elementTypes.GetValueOrDefault(name, OnnxTypes.Float);
-            values[name] = type == OnnxTypes.Float ? OnnxValue.Float(t) : OnnxValue.Static(t.ToArray().Select(f => (long)f).ToArray(), t.Shape.ToArray(), type);
-        }
+        foreach (var (name, t) in inputs) values[name] = InputValue(name, t);
         return [.. Run(values, weights, training).Select(v => v.AsTensor())];
     }
 
-    internal IReadOnlyList<OnnxValue> Run(Dictionary<string, OnnxValue> values, IReadOnlyDictionary<string, Tensor>? weights, bool training)
+    /// <summary>A tensor fed to input <paramref name="name"/> as the graph declares it: float, or integers (token ids, indices).</summary>
+    internal OnnxValue InputValue(string name, Tensor t)
+    {
+        int type = _elementTypes.GetValueOrDefault(name, OnnxTypes.Float);
+        return type == OnnxTypes.Float ? OnnxValue.Float(t) : OnnxValue.Static([.. t.ToArray().Select(f => (long)f)], t.Shape.ToArray(), type);
+    }
+
+    /// <summary>True when <paramref name="name"/> is a graph output or the output of a node (a layer may return any of them).</summary>
+    public bool Produces(string name) => Outputs.Any(o => o.Name == name) || Nodes.Any(n => n.Outputs.Contains(name));
+
+    /// <summary>The names of every node's outputs, in order (the features a frozen base can hand to a new head).</summary>
+    public IEnumerable<string> ValueNames => Nodes.SelectMany(n => n.Outputs).Where(o => o.Length > 0);
+
+    internal IReadOnlyList<OnnxValue> Run(Dictionary<string, OnnxValue> values, IReadOnlyDictionary<string, Tensor>? weights, bool training, IReadOnlyList<string>? wanted = null)
     {
         foreach (var input in Inputs)
         {
@@ -188,7 +197,8 @@ public sealed class OnnxGraph
                 values[node.Outputs[o]] = results[o]!;
             }
         }
-        return [.. Outputs.Select(o => values.TryGetValue(o.Name, out var v) ? v : weights?.TryGetValue(o.Name, out var w) == true ? OnnxValue.Float(w) : _initializers[o.Name])];
+        wanted ??= [.. Outputs.Select(o => o.Name)];
+        return [.. wanted.Select(name => values.TryGetValue(name, out var v) ? v : weights?.TryGetValue(name, out var w) == true ? OnnxValue.Float(w) : _initializers[name])];
     }
 
     /// <summary>Marks an initializer whose data a layer keeps as a weight: it is read as zeros of its shape.</summary>

@@ -15,15 +15,21 @@ namespace Nabla.Onnx;
 public sealed class OnnxGraphLayer : Layer
 {
     private readonly Dictionary<string, Func<Tensor>> _weights = [];
-    private readonly int _outputIndex;
+    private readonly string[] _wanted;
 
-    /// <summary>Wraps <paramref name="graph"/>; the layer returns the output named <paramref name="output"/> (default: the first).</summary>
+    /// <summary>
+    /// Wraps <paramref name="graph"/>; the layer returns the value named <paramref name="output"/>:
+    /// a graph output (default: the first) or any node's output, such as the features before a
+    /// classifier's last layer, for a new head (transfer learning).
+    /// </summary>
     public OnnxGraphLayer(OnnxGraph graph, string? output = null, string? name = null) : base(name)
     {
         ArgumentNullException.ThrowIfNull(graph);
         Graph = graph;
-        _outputIndex = output is null ? 0 : graph.Outputs.Select(o => o.Name).ToList().IndexOf(output);
-        if (_outputIndex < 0) throw new ArgumentException($"{graph.Source} has no output named '{output}'; its outputs are {string.Join(", ", graph.Outputs.Select(o => o.Name))}.", nameof(output));
+        output ??= graph.Outputs[0].Name;
+        if (!graph.Produces(output))
+            throw new ArgumentException($"{graph.Source} has no value named '{output}'; its outputs are {string.Join(", ", graph.Outputs.Select(o => o.Name))}, and its nodes make {string.Join(", ", graph.ValueNames.Take(40))}.", nameof(output));
+        _wanted = [output];
         HashSet<string> trainable = TrainedInitializers(graph);
         var containers = new Dictionary<string, WeightGroup>();
         foreach (string init in graph.FloatInitializerNames)
@@ -38,7 +44,7 @@ public sealed class OnnxGraphLayer : Layer
     public OnnxGraph Graph { get; }
 
     /// <summary>The name of the graph output the layer returns.</summary>
-    public string OutputName => Graph.Outputs[_outputIndex].Name;
+    public string OutputName => _wanted[0];
 
     /// <inheritdoc/>
     public override string TypeName => "OnnxGraph";
@@ -155,7 +161,9 @@ public sealed class OnnxGraphLayer : Layer
         for (int k = 0; k < inputs.Count; k++) feed[Graph.Inputs[k].Name] = inputs[k];
         var weights = new Dictionary<string, Tensor>(_weights.Count);
         foreach (var (name, get) in _weights) weights[name] = get();
-        return Graph.Run(feed, weights, IsTraining)[_outputIndex];
+        var values = new Dictionary<string, OnnxValue>(feed.Count);
+        foreach (var (name, t) in feed) values[name] = Graph.InputValue(name, t);
+        return Graph.Run(values, weights, IsTraining, _wanted)[0].AsTensor();
     }
 
     /// <inheritdoc/>

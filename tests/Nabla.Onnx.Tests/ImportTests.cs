@@ -106,4 +106,30 @@ public class ImportTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void A_frozen_imported_base_feeds_a_new_head_then_unfreezes()
+    {
+        var features = new OnnxGraphLayer(OnnxGraph.Load(Fixture("fashion_cnn.onnx")), output: "/10/Relu_output_0", name: "base");
+        var image = new Input("image", 1, 28, 28);
+        var head = new Dense(4, name: "head");
+        var model = new Model(image, head.Apply(features.Apply(image)));
+        Tensor x = Tensor.Rand([32, 1, 28, 28], new Generator(1)), y = Tensor.FromArray([.. Enumerable.Range(0, 32).Select(i => (float)(i % 4))]);
+        Assert.Equal([32, 4], model.Predict(x).Shape.ToArray());
+        Assert.Equal([2, 64], features.Forward(x.Slice(0, 0, 2)).Shape.ToArray());
+        float[] Base() => [.. features.Parameters().SelectMany(p => p.Value.ToArray())];
+        float[] before = Base(), headBefore = head.Parameters().First().Value.ToArray();
+
+        features.Trainable = false;
+        model.Compile(new SparseCategoricalCrossEntropy(fromLogits: true), new Adam(1e-2f));
+        model.Fit(x, y, epochs: 2, batchSize: 8, verbose: 0);
+        Assert.Equal(before, Base());
+        Assert.NotEqual(headBefore, head.Parameters().First().Value.ToArray());
+
+        features.Trainable = true;
+        model.Compile(new SparseCategoricalCrossEntropy(fromLogits: true), new Adam(1e-3f));
+        model.Fit(x, y, epochs: 1, batchSize: 8, verbose: 0);
+        Assert.NotEqual(before, Base());
+        Assert.Throws<ArgumentException>(() => new OnnxGraphLayer(OnnxGraph.Load(Fixture("fashion_cnn.onnx")), output: "nowhere"));
+    }
 }
