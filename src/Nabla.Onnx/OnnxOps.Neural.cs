@@ -18,16 +18,24 @@ internal static partial class OnnxOps
             Tensor x = T(n, i, 0);
             return F(x.Max([.. Enumerable.Range(2, x.Rank - 2)], keepDim: true));
         });
-        Add("BatchNormalization", (n, i, c) =>
+        s_ops.Add("BatchNormalization", (n, i, c) =>
         {
-            if (n.Int("training_mode", 0) != 0 || n.Outputs.Count(o => o.Length > 0) > 1)
-                throw n.Unsupported("training mode (batch statistics and updated running statistics as outputs)");
             Tensor x = T(n, i, 0), scale = T(n, i, 1), bias = T(n, i, 2), mean = T(n, i, 3), variance = T(n, i, 4);
             float epsilon = n.Float("epsilon", 1e-5f);
             int[] channel = [.. Enumerable.Range(0, x.Rank).Select(d => d == 1 ? x.Shape[1] : 1)];
+            if (n.Int("training_mode", 0) != 0)
+            {
+                // Batch statistics normalise; the running ones move toward them by 1 - momentum.
+                int[] axes = [.. Enumerable.Range(0, x.Rank).Where(d => d != 1)];
+                Tensor batchMean = x.Mean(axes), batchVar = x.Var(axes, correction: 0);
+                float momentum = n.Float("momentum", 0.9f);
+                Tensor y = Tensor.Mul(Tensor.Div(x - batchMean.Reshape(channel), (batchVar + epsilon).Sqrt().Reshape(channel)), scale.Reshape(channel)) + bias.Reshape(channel);
+                return [F(y), F(mean * momentum + batchMean.Detach() * (1 - momentum)), F(variance * momentum + batchVar.Detach() * (1 - momentum))];
+            }
+            if (n.Outputs.Count(o => o.Length > 0) > 1) throw n.Unsupported("running statistics as outputs outside training_mode");
             Tensor inv = (variance + epsilon).Sqrt();
             Tensor factor = Tensor.Div(scale, inv).Reshape(channel);
-            return F(Tensor.Mul(x - mean.Reshape(channel), factor) + bias.Reshape(channel));
+            return [F(Tensor.Mul(x - mean.Reshape(channel), factor) + bias.Reshape(channel))];
         });
         Add("InstanceNormalization", (n, i, c) =>
         {
@@ -219,43 +227,87 @@ internal static partial class OnnxOps
     private static OnnxValue?[] Pool(OnnxNode n, OnnxValue?[] i, bool max)
     {
         Tensor x = T(n, i, 0);
-        int s = SpatialRank(n, x);
+        int s = x.Rank - 2;
+        if (s < 1) throw n.Invalid($"input {x.ShapeString} has no spatial dimensions");
         if (n.Outputs.Count(o => o.Length > 0) > 1) throw n.Unsupported("the Indices output");
         long[] kernel = n.Ints("kernel_shape") ?? throw n.Invalid("kernel_shape is missing");
         if (kernel.Length != s) throw n.Invalid($"kernel_shape has {kernel.Length} values for {s} spatial dimensions");
         long[] stride = Attr(n, "strides", s, 1), dilation = Attr(n, "dilations", s, 1);
-        if (dilation.Any(d => d != 1)) throw n.Unsupported("dilations other than 1");
         int[] input = x.Shape[2..].ToArray();
         var (begin, end) = Padding(n, input, kernel, stride, dilation);
         bool ceil = n.Int("ceil_mode", 0) != 0;
         bool countPads = !max && n.Int("count_include_pad", 0) != 0;
-        Tensor x2 = To2D(x, s);
         if (countPads)
         {
             // Explicit pads are counted in the average: pad with zeros first.
-            for (int d = 0; d < s; d++) x2 = x2.Pad(x2.Rank - s + d, (int)begin[d], (int)end[d]);
-            input = x2.Shape[(x2.Rank - s)..].ToArray();
+            for (int d = 0; d < s; d++) x = x.Pad(2 + d, (int)begin[d], (int)end[d]);
+            input = x.Shape[2..].ToArray();
             begin = new long[s];
             end = new long[s];
         }
         var extra = new long[s];
-        if (ceil)
+        var outSize = new long[s];
+        for (int d = 0; d < s; d++)
         {
+            long span = input[d] + begin[d] + end[d] - ((kernel[d] - 1) * dilation[d] + 1);
+            if (span < 0) throw n.Invalid($"the window is larger than the padded input {x.ShapeString}");
+            outSize[d] = ceil ? (span + stride[d] - 1) / stride[d] + 1 : span / stride[d] + 1;
+            // A window may not start in the end padding (as PyTorch and the ONNX reference).
+            if (ceil && (outSize[d] - 1) * stride[d] >= input[d] + begin[d]) outSize[d]--;
+            extra[d] = Math.Max(0, (outSize[d] - 1) * stride[d] + (kernel[d] - 1) * dilation[d] + 1 - (input[d] + begin[d] + end[d]));
+        }
+        if (s <= 2 && dilation.All(v => v == 1))
+        {
+            Tensor x2 = To2D(x, s);
+            long[] k2 = As2D(kernel, s, 1), st = As2D(stride, s, 1), pb = As2D(begin, s, 0), pe = As2D(end, s, 0), ex = As2D(extra, s, 0);
+            Padding2D padding = new((int)pb[0], (int)(pe[0] + ex[0]), (int)pb[1], (int)(pe[1] + ex[1]));
+            var kernel2 = ((int)k2[0], (int)k2[1]);
+            var stride2 = ((int)st[0], (int)st[1]);
+            Tensor y = max ? Tensor.MaxPool2d(x2, kernel2, stride2, padding) : Tensor.AvgPool2d(x2, kernel2, stride2, padding);
+            return [F(From2D(y, s))];
+        }
+        return [F(PoolBySlices(x, kernel, stride, dilation, begin, end, extra, outSize, max))];
+    }
+
+    /// <summary>
+    /// Pooling of any number of spatial axes and any dilation: one strided slice of the padded input
+    /// per kernel offset, combined by maximum or by sum over the positions inside the image.
+    /// </summary>
+    private static Tensor PoolBySlices(Tensor x, long[] kernel, long[] stride, long[] dilation, long[] begin, long[] end, long[] extra, long[] outSize, bool max)
+    {
+        int s = kernel.Length;
+        Tensor padded = x, inside = Tensor.Ones([1, 1, .. x.Shape[2..]]);
+        for (int d = 0; d < s; d++)
+        {
+            padded = padded.Pad(2 + d, (int)begin[d], (int)(end[d] + extra[d]), max ? float.NegativeInfinity : 0f);
+            inside = inside.Pad(2 + d, (int)begin[d], (int)(end[d] + extra[d]));
+        }
+        Tensor? result = null, count = null;
+        var offset = new long[s];
+        long windows = kernel.Aggregate(1L, (a, k) => a * k);
+        for (long w = 0; w < windows; w++)
+        {
+            long rest = w;
+            for (int d = s - 1; d >= 0; d--)
+            {
+                offset[d] = rest % kernel[d];
+                rest /= kernel[d];
+            }
+            Tensor part = padded, mask = inside;
             for (int d = 0; d < s; d++)
             {
-                long span = input[d] + begin[d] + end[d] - kernel[d];
-                long outSize = (span + stride[d] - 1) / stride[d] + 1;
-                // A window may not start in the end padding (as PyTorch and the ONNX reference).
-                if ((outSize - 1) * stride[d] >= input[d] + begin[d]) outSize--;
-                extra[d] = Math.Max(0, (outSize - 1) * stride[d] + kernel[d] - (input[d] + begin[d] + end[d]));
+                int start = (int)(offset[d] * dilation[d]), stop = (int)(start + (outSize[d] - 1) * stride[d] + 1);
+                part = part.Slice(2 + d, start, stop, (int)stride[d]);
+                mask = mask.Slice(2 + d, start, stop, (int)stride[d]);
+            }
+            if (max) result = result is null ? part : Tensor.Where(part.Gt(result), part, result);
+            else
+            {
+                result = result is null ? part : result + part;
+                count = count is null ? mask : count + mask;
             }
         }
-        long[] k2 = As2D(kernel, s, 1), st = As2D(stride, s, 1), pb = As2D(begin, s, 0), pe = As2D(end, s, 0), ex = As2D(extra, s, 0);
-        Padding2D padding = new((int)pb[0], (int)(pe[0] + ex[0]), (int)pb[1], (int)(pe[1] + ex[1]));
-        var kernel2 = ((int)k2[0], (int)k2[1]);
-        var stride2 = ((int)st[0], (int)st[1]);
-        Tensor y = max ? Tensor.MaxPool2d(x2, kernel2, stride2, padding) : Tensor.AvgPool2d(x2, kernel2, stride2, padding);
-        return [F(From2D(y, s))];
+        return max ? result! : Tensor.Div(result!, count!);
     }
 
     private static OnnxValue?[] LayerNormalization(OnnxNode n, OnnxValue?[] i, OnnxContext c)

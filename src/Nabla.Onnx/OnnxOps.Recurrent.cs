@@ -29,7 +29,7 @@ internal static partial class OnnxOps
         }
         if (n.Has("clip")) throw n.Unsupported("cell clipping ('clip')");
         if (n.Int("input_forget", 0) != 0) throw n.Unsupported("input_forget");
-        if (kind == RecurrentKind.Lstm && i.Length > 7 && i[7] is not null) throw n.Unsupported("peephole weights (input P)");
+        Tensor? peepholes = kind == RecurrentKind.Lstm ? OptionalT(i, 7) : null;
         Tensor x = T(n, i, 0), w = T(n, i, 1), r = T(n, i, 2);
         Tensor? b = OptionalT(i, 3);
         long[]? lengths = OptionalInts(i, 4);
@@ -73,6 +73,13 @@ internal static partial class OnnxOps
             Tensor y, hl, cl = null!;
             switch (kind)
             {
+                case RecurrentKind.Lstm when peepholes is not null:
+                    {
+                        if (peepholes.Rank != 2 || peepholes.Shape[0] != dirs || peepholes.Shape[1] != 3 * hidden) throw n.Invalid($"P {peepholes.ShapeString} must be [{dirs}, {3 * hidden}]");
+                        Tensor c0 = c0All is null ? Tensor.Zeros(batch, hidden) : c0All.Select(batchFirst ? 1 : 0, d);
+                        (y, hl, cl) = LstmWithPeepholes(xd, wd, rd, wb + rb, peepholes.Select(0, d), h0, c0, mask, hidden);
+                        break;
+                    }
                 case RecurrentKind.Lstm:
                     {
                         // ONNX orders the gates i, o, f, c; PyTorch (and Nabla's op) i, f, g, o.
@@ -135,6 +142,36 @@ internal static partial class OnnxOps
             }
         }
         return x.Gather(1, Tensor.FromArray(idx, batch, steps, features));
+    }
+
+    /// <summary>
+    /// ONNX's LSTM with peephole connections (P: i, o, f), one step at a time: the input and forget
+    /// gates also read the previous cell, the output gate the new one; a masked step keeps both states.
+    /// </summary>
+    private static (Tensor Y, Tensor LastH, Tensor LastC) LstmWithPeepholes(Tensor x, Tensor w, Tensor r, Tensor bias, Tensor p, Tensor h, Tensor c, Tensor? mask, int hidden)
+    {
+        int steps = x.Shape[1];
+        Tensor gx = Tensor.MatMul(x, w.Transpose(0, 1)) + bias;
+        Tensor pi = p.Slice(0, 0, hidden), po = p.Slice(0, hidden, 2 * hidden), pf = p.Slice(0, 2 * hidden, 3 * hidden);
+        var outputs = new List<Tensor>(steps);
+        for (int t = 0; t < steps; t++)
+        {
+            Tensor g = gx.Select(1, t) + Tensor.MatMul(h, r.Transpose(0, 1));
+            Tensor input = (g.Slice(1, 0, hidden) + Tensor.Mul(pi, c)).Sigmoid();
+            Tensor forget = (g.Slice(1, 2 * hidden, 3 * hidden) + Tensor.Mul(pf, c)).Sigmoid();
+            Tensor cell = Tensor.Mul(forget, c) + Tensor.Mul(input, g.Slice(1, 3 * hidden, 4 * hidden).Tanh());
+            Tensor output = (g.Slice(1, hidden, 2 * hidden) + Tensor.Mul(po, cell)).Sigmoid();
+            Tensor next = Tensor.Mul(output, cell.Tanh());
+            if (mask is not null)
+            {
+                Tensor m = mask.Slice(1, t, t + 1);
+                next = Tensor.Mul(m, next) + Tensor.Mul(1f - m, h);
+                cell = Tensor.Mul(m, cell) + Tensor.Mul(1f - m, c);
+            }
+            (h, c) = (next, cell);
+            outputs.Add(h);
+        }
+        return (Tensor.Stack(outputs, 1), h, c);
     }
 
     /// <summary>GRU (reset applied before the recurrent product) and RNN, one step at a time; a masked step keeps the state.</summary>
