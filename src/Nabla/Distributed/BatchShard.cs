@@ -35,6 +35,22 @@ public static class BatchShard
         return (s.Offset * rowSize, (long)(s.GlobalCount - s.Offset - s.Count) * rowSize);
     }
 
+    /// <summary>
+    /// <paramref name="perRow"/> uniform numbers in [0, 1) for each of <paramref name="rows"/> rows
+    /// from <paramref name="generator"/>, drawn as for the whole global batch (per-sample
+    /// augmentation draws its changes this way).
+    /// </summary>
+    public static float[] DrawRows(Generator generator, int rows, int perRow)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        var (before, after) = Skips(rows, perRow);
+        generator.Skip(before);
+        var values = new float[rows * perRow];
+        for (int i = 0; i < values.Length; i++) values[i] = generator.NextFloat();
+        generator.Skip(after);
+        return values;
+    }
+
     /// <summary>Restores the previous shard when disposed.</summary>
     public readonly struct Scope : IDisposable
     {

@@ -61,6 +61,11 @@ public static class LayerCatalog
         Add<RandomZoom>(RandomZoom.FromConfig);
         Add<RandomCrop>(RandomCrop.FromConfig);
         Add<RandomContrast>(RandomContrast.FromConfig);
+        Add<Spectrogram>(Spectrogram.FromConfig);
+        Add<MelSpectrogram>(MelSpectrogram.FromConfig);
+        Add<MFCC>(MFCC.FromConfig);
+        Add<FrequencyMasking>(FrequencyMasking.FromConfig);
+        Add<TimeMasking>(TimeMasking.FromConfig);
     }
 
     private static void Add<T>(Func<ConfigReader, T> factory) where T : Layer

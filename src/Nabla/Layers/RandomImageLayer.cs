@@ -26,16 +26,7 @@ public abstract class RandomImageLayer : Layer
     /// <paramref name="perImage"/> uniform numbers in [0, 1) for each of the <paramref name="images"/>
     /// images of the batch, drawn as for the whole global batch.
     /// </summary>
-    protected float[] Draw(int images, int perImage)
-    {
-        Generator g = _generator ?? Generator.Default;
-        var (before, after) = Distributed.BatchShard.Skips(images, perImage);
-        g.Skip(before);
-        var values = new float[images * perImage];
-        for (int i = 0; i < values.Length; i++) values[i] = g.NextFloat();
-        g.Skip(after);
-        return values;
-    }
+    protected float[] Draw(int images, int perImage) => Distributed.BatchShard.DrawRows(_generator ?? Generator.Default, images, perImage);
 
     /// <summary>A draw in [0, 1) mapped to [-<paramref name="factor"/>, <paramref name="factor"/>].</summary>
     protected static float Symmetric(float u, float factor) => (2 * u - 1) * factor;

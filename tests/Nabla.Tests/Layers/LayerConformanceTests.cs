@@ -26,7 +26,7 @@ public class LayerConformanceTests
         Layer layer = entry.Make();
         Tensor x = entry.MakeInput(new Generator(4));
         layer.Forward(x);
-        if (layer is Dropout or RandomImageLayer) layer.Eval(); // random per call; check the evaluation path (ImageAugmentationTests checks the warps' gradients)
+        if (layer is Dropout or RandomImageLayer or SpectrogramMasking) layer.Eval(); // random per call; check the evaluation path (ImageAugmentationTests checks the warps' gradients)
         var parameters = layer.Parameters().Select(p => p.Value).ToList();
         // Perturb parameters away from their initial symmetric values (ones, zeros) so every path matters.
         using (Tensor.NoGrad())
