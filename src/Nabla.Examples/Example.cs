@@ -77,7 +77,7 @@ public abstract class Example
     }
 
     /// <summary>Every built-in example.</summary>
-    public static IReadOnlyList<Example> All { get; } = [new XorExample(), new SpiralsExample(), new SineExample(), new FashionMlpExample(), new FashionCnnExample(), new FashionResNetExample(), new AutoencoderExample(), new SequenceExample(), new SaliencyExample(), new OverfittingExample(), new SentimentExample(), new SpamExample(), new ForecastExample(), new RecommenderExample(), new FortunesExample()];
+    public static IReadOnlyList<Example> All { get; } = [new XorExample(), new SpiralsExample(), new SineExample(), new FashionMlpExample(), new FashionCnnExample(), new FashionResNetExample(), new AutoencoderExample(), new SequenceExample(), new SaliencyExample(), new OverfittingExample(), new SentimentExample(), new SpamExample(), new ForecastExample(), new RecommenderExample(), new FortunesExample(), new SpeechExample()];
 
     /// <summary>The example called <paramref name="name"/>, or an error listing the known ones.</summary>
     public static Example Get(string name) =>

@@ -22,6 +22,7 @@ public static class LayerCatalog
         Add<Dropout>(Dropout.FromConfig);
         Add<Flatten>(Flatten.FromConfig);
         Add<Reshape>(Reshape.FromConfig);
+        Add<Permute>(Permute.FromConfig);
         Add<BatchNormalization>(BatchNormalization.FromConfig);
         Add<LayerNormalization>(LayerNormalization.FromConfig);
         Add<Embedding>(Embedding.FromConfig);

@@ -39,6 +39,7 @@ public static class LayerCases
         new("Input", () => new Input(3, 4), [2, 3, 4], [2, 3, 4], 0),
         new("Activation", () => new Activation("softmax"), [3, 4], [3, 4], 0),
         new("Dropout", () => new Dropout(0.5f), [3, 4], [3, 4], 0),
+        new("Permute", () => new Permute([2, 1]), [2, 3, 4], [2, 4, 3], 0),
         new("Rescaling", () => new Rescaling(1f / 255, -0.5f), [2, 3], [2, 3], 0),
         new("Normalization", () => new Normalization(1, [0.5f, -1f], [4f, 0.25f]), [2, 2, 3, 3], [2, 2, 3, 3], 0),
         new("RandomFlip", () => new RandomFlip(seed: 1), [2, 1, 4, 5], [2, 1, 4, 5], 0),
