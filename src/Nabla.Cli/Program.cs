@@ -31,8 +31,8 @@ public static class Program
                 "summary" => Summary(args[1..]),
                 "export" => Export(args[1..]),
                 "import" => Import(args[1..]),
-                "train" => args.Contains("--images") ? ImageTraining.Train(args[1..]) : Train(args[1..]),
-                "predict" => Predict(args[1..]),
+                "train" => args.Contains("--images") ? ImageTraining.Train(args[1..]) : args.Contains("--audio") ? AudioTraining.Train(args[1..]) : Train(args[1..]),
+                "predict" => args.Contains("--wav") ? AudioTraining.Predict(args[1..]) : Predict(args[1..]),
                 "evaluate" => Evaluate(args[1..]),
                 "datasets" => args.Length > 1 && args[1] == "export" ? ImageTraining.Export(args[2..]) : Datasets(),
                 "--help" or "-h" or "help" => Help(0),
@@ -380,6 +380,13 @@ public static class Program
               predict --model FILE --csv FILE [--out FILE]
                                                   predictions of a model saved by train, as CSV; any other model gets
                                                   the numeric columns in file order and adds its outputs as output_0..
+              train --images DIR [--image-size HxW] [--channels 1|3] [--augment] [--epochs N] [--save FILE] [--json]
+                                                  a CNN for a folder of images, one sub-folder per class (docs/IMAGES.md)
+              train --audio DIR [--labels a,b,...] [--seconds 1] [--epochs N] [--save FILE] [--json]
+                                                  a CNN over log-mel spectrograms for a folder of WAV clips, one sub-folder
+                                                  per label; predict --model FILE --wav FILE_OR_DIR labels new clips
+              datasets export fashion-mnist --out DIR
+                                                  Fashion-MNIST as PNG files in class folders
               evaluate --model FILE --csv FILE [--label COLUMN] [--json]
                                                   loss and metrics of a model saved by train on labelled rows; any other
                                                   model: accuracy (several outputs) or RMSE (one) against --label

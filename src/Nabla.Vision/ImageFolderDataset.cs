@@ -91,23 +91,8 @@ public sealed class ImageFolderDataset : IDataset
     /// </summary>
     public (ImageFolderDataset Remaining, ImageFolderDataset Held) Split(double fraction, ulong seed = 42)
     {
-        if (!(fraction > 0 && fraction < 1)) throw new ArgumentOutOfRangeException(nameof(fraction), $"fraction must be in (0, 1), not {fraction}.");
-        var g = new Generator(seed);
-        var rest = new List<(string, int)>();
-        var split = new List<(string, int)>();
-        foreach (var group in _files.GroupBy(f => f.Label).OrderBy(g => g.Key))
-        {
-            var members = group.ToArray();
-            for (int i = members.Length - 1; i > 0; i--)
-            {
-                int j = g.NextInt(i + 1);
-                (members[i], members[j]) = (members[j], members[i]);
-            }
-            int take = (int)Math.Round(members.Length * fraction);
-            split.AddRange(members[..take]);
-            rest.AddRange(members[take..]);
-        }
-        return (new ImageFolderDataset(this, [.. rest]), new ImageFolderDataset(this, [.. split]));
+        var (rest, held) = FolderSplit.Stratified([.. _files.Select(f => f.Label)], fraction, seed);
+        return (new ImageFolderDataset(this, [.. rest.Select(i => _files[i])]), new ImageFolderDataset(this, [.. held.Select(i => _files[i])]));
     }
 
     /// <inheritdoc/>

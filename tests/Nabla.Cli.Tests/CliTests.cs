@@ -357,4 +357,35 @@ public sealed class CliTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("does not exist", stderr);
     }
+
+    [Fact]
+    public void Train_learns_a_folder_of_clips_and_predict_labels_a_wav()
+    {
+        // Two labels any network tells apart: a low hum or a high whistle, at varying pitch, with noise.
+        var g = new Random(4);
+        string root = Path.Combine(_dir, "sounds");
+        foreach (var (label, hz) in new[] { ("high", 2400.0), ("low", 300.0) })
+        {
+            Directory.CreateDirectory(Path.Combine(root, label));
+            for (int i = 0; i < 40; i++)
+            {
+                double f = hz * (0.85 + 0.3 * g.NextDouble());
+                var samples = new float[8000];
+                for (int t = 0; t < samples.Length; t++) samples[t] = (float)(0.4 * Math.Sin(2 * Math.PI * f * t / 16000) + 0.05 * (g.NextDouble() - 0.5));
+                Nabla.Data.Wav.Write(Path.Combine(root, label, $"{i}.wav"), samples, 16000);
+            }
+        }
+        string saved = Path.Combine(_dir, "sounds.nabla");
+        var (code, stdout, stderr) = Run("train", "--audio", root, "--seconds", "0.5", "--epochs", "4", "--batch-size", "16", "--save", saved, "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("2 labels (high, low)", stderr);
+        var json = System.Text.Json.JsonDocument.Parse(stdout.Trim().Split('\n')[^1]).RootElement;
+        Assert.True(json.GetProperty("test_accuracy").GetDouble() >= 0.9, stdout);
+        (code, stdout, stderr) = Run("predict", "--model", saved, "--wav", Path.Combine(root, "low", "3.wav"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("3.wav,low,", stdout);
+        (code, _, stderr) = Run("predict", "--model", saved, "--wav", Path.Combine(_dir, "none.wav"));
+        Assert.Equal(1, code);
+        Assert.Contains("does not exist", stderr);
+    }
 }

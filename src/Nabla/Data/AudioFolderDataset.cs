@@ -36,6 +36,16 @@ public sealed class AudioFolderDataset : IDataset
         (_files, Labels, SampleRate, Length) = ([.. files], classes, sampleRate, (int)Math.Round(seconds * sampleRate));
     }
 
+    private AudioFolderDataset(AudioFolderDataset parent, (string, int)[] files) =>
+        (_files, Labels, SampleRate, Length) = (files, parent.Labels, parent.SampleRate, parent.Length);
+
+    /// <summary>Splits off a seeded, stratified fraction of each label: the rest, then the fraction.</summary>
+    public (AudioFolderDataset Remaining, AudioFolderDataset Held) Split(double fraction, ulong seed = 42)
+    {
+        var (rest, held) = FolderSplit.Stratified([.. _files.Select(f => f.Label)], fraction, seed);
+        return (new AudioFolderDataset(this, [.. rest.Select(i => _files[i])]), new AudioFolderDataset(this, [.. held.Select(i => _files[i])]));
+    }
+
     /// <summary>The labels (folder names), in label order.</summary>
     public IReadOnlyList<string> Labels { get; }
 
