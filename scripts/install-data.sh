@@ -28,6 +28,12 @@ if [ ! -d /usr/share/libonnx-testdata/data/node ]; then
   $sudo apt-get install -y -qq libonnx-testdata || echo "libonnx-testdata not installed: the ONNX conformance test will skip"
 fi
 
+# espeak-ng and sox (GPL-3 and GPL-2 programs, run as tools): scripts/make-speech.sh synthesises the speech dataset with them.
+if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null; then
+  update
+  $sudo apt-get install -y -qq espeak-ng sox || echo "espeak-ng/sox not installed: the speech dataset test will skip"
+fi
+
 rel=usr/lib/python3/dist-packages/sklearn/datasets/data
 sklearn_data="${NABLA_SKLEARN_DATA:-/$rel}"
 cache="${HOME}/.cache/nabla/sklearn-data"
