@@ -71,7 +71,7 @@ public sealed class SpeechExample : Example
         string root = options.DataPath ?? DefaultFolder;
         if (!Directory.Exists(Path.Combine(root, "train")) || !Directory.Exists(Path.Combine(root, "test")))
             throw new DirectoryNotFoundException($"The speech dataset is not in '{root}': make it with `bash scripts/make-speech.sh {root}` (needs espeak-ng and sox; two minutes), or pass --data DIR.");
-        int epochs = options.Epochs ?? 8;
+        int epochs = options.Epochs ?? 6;
         var result = new ExampleResult(Name);
         log.WriteLine($"dataset: {root} (train and test voices are different espeak-ng variants), seed {options.Seed}");
 
