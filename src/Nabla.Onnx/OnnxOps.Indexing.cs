@@ -92,27 +92,16 @@ internal static partial class OnnxOps
             Tensor along = Tensor.Arange(x.Shape[axis]).Reshape(positions);
             return F(along.Eq(best).Reshape(shape));
         });
-        Add("ReduceProd", (n, i, c) =>
+        // A product of slices keeps the exact gradient, zeros included.
+        Reduce("ReduceProd", (t, axes) =>
         {
-            Tensor x = T(n, i, 0);
-            long[]? axes = c.Opset >= 18 ? OptionalInts(i, 1) : n.Ints("axes");
-            bool keep = n.Int("keepdims", 1) != 0;
-            if (axes is null || axes.Length == 0)
+            foreach (int a in axes)
             {
-                if (n.Int("noop_with_empty_axes", 0) != 0) return F(x);
-                axes = [.. Enumerable.Range(0, x.Rank).Select(a => (long)a)];
+                Tensor p = t.Shape[a] == 0 ? Tensor.Ones([.. t.Shape[..a], 1, .. t.Shape[(a + 1)..]]) : t.Slice(a, 0, 1);
+                for (int k = 1; k < t.Shape[a]; k++) p = Tensor.Mul(p, t.Slice(a, k, k + 1));
+                t = p;
             }
-            int[] ax = [.. axes.Select(a => OnnxShapes.Axis(a, x.Rank, n.Label)).Distinct().Order()];
-            Tensor y = x;
-            foreach (int a in ax)
-            {
-                // A product of slices keeps the exact gradient, zeros included.
-                Tensor p = y.Slice(a, 0, 1);
-                for (int k = 1; k < y.Shape[a]; k++) p = Tensor.Mul(p, y.Slice(a, k, k + 1));
-                y = y.Shape[a] == 0 ? Tensor.Ones([.. y.Shape[..a], 1, .. y.Shape[(a + 1)..]]) : p;
-            }
-            if (!keep) y = y.Reshape([.. y.Shape.ToArray().Where((_, d) => !ax.Contains(d))]);
-            return F(y);
+            return t;
         });
     }
 

@@ -6,16 +6,15 @@ namespace Nabla.Layers;
 /// Shifts each image by up to <see cref="HeightFactor"/> of its height and <see cref="WidthFactor"/>
 /// of its width (uniform in both directions), in training only (Keras's RandomTranslation).
 /// </summary>
-public sealed class RandomTranslation : RandomImageLayer
+public sealed class RandomTranslation : RandomWarpLayer
 {
     /// <summary>Creates the layer; <paramref name="fillMode"/> is reflect, wrap, nearest or constant (<paramref name="fillValue"/>).</summary>
     public RandomTranslation(float heightFactor, float widthFactor, string fillMode = "reflect", string interpolation = "bilinear", int? seed = null, float fillValue = 0f, string? name = null)
-        : base(seed, name)
+        : base(fillMode, interpolation, seed, fillValue, name)
     {
         CheckFactor(heightFactor, nameof(heightFactor));
         CheckFactor(widthFactor, nameof(widthFactor));
-        ImageWarp.Check(fillMode, interpolation, Label);
-        (HeightFactor, WidthFactor, FillMode, Interpolation, FillValue) = (heightFactor, widthFactor, fillMode, interpolation, fillValue);
+        (HeightFactor, WidthFactor) = (heightFactor, widthFactor);
     }
 
     /// <summary>The largest shift, as a fraction of the height.</summary>
@@ -23,15 +22,6 @@ public sealed class RandomTranslation : RandomImageLayer
 
     /// <summary>The largest shift, as a fraction of the width.</summary>
     public float WidthFactor { get; }
-
-    /// <summary>How positions outside the image are filled.</summary>
-    public string FillMode { get; }
-
-    /// <summary>bilinear or nearest.</summary>
-    public string Interpolation { get; }
-
-    /// <summary>The value of the constant fill.</summary>
-    public float FillValue { get; }
 
     /// <inheritdoc/>
     public override JsonObject GetConfig() => new()
@@ -60,6 +50,6 @@ public sealed class RandomTranslation : RandomImageLayer
             maps[6 * s + 4] = -Symmetric(u[2 * s], HeightFactor) * h;
             maps[6 * s + 5] = -Symmetric(u[2 * s + 1], WidthFactor) * w;
         }
-        return ImageWarp.Affine(images, maps, FillMode, FillValue, Interpolation);
+        return Warp(images, maps);
     }
 }

@@ -7,16 +7,15 @@ namespace Nabla.Layers;
 /// <see cref="HeightFactor"/>] (positive zooms out, showing more; negative zooms in), in training
 /// only (Keras's RandomZoom). Without a width factor the aspect ratio is kept.
 /// </summary>
-public sealed class RandomZoom : RandomImageLayer
+public sealed class RandomZoom : RandomWarpLayer
 {
     /// <summary>Creates the layer; <paramref name="fillMode"/> is reflect, wrap, nearest or constant (<paramref name="fillValue"/>).</summary>
     public RandomZoom(float heightFactor, float? widthFactor = null, string fillMode = "reflect", string interpolation = "bilinear", int? seed = null, float fillValue = 0f, string? name = null)
-        : base(seed, name)
+        : base(fillMode, interpolation, seed, fillValue, name)
     {
         CheckFactor(heightFactor, nameof(heightFactor), 0.99f);
         if (widthFactor is float wf) CheckFactor(wf, nameof(widthFactor), 0.99f);
-        ImageWarp.Check(fillMode, interpolation, Label);
-        (HeightFactor, WidthFactor, FillMode, Interpolation, FillValue) = (heightFactor, widthFactor, fillMode, interpolation, fillValue);
+        (HeightFactor, WidthFactor) = (heightFactor, widthFactor);
     }
 
     /// <summary>The largest zoom of the height, as a fraction.</summary>
@@ -24,15 +23,6 @@ public sealed class RandomZoom : RandomImageLayer
 
     /// <summary>The largest zoom of the width, or null to zoom both by the same amount.</summary>
     public float? WidthFactor { get; }
-
-    /// <summary>How positions outside the image are filled.</summary>
-    public string FillMode { get; }
-
-    /// <summary>bilinear or nearest.</summary>
-    public string Interpolation { get; }
-
-    /// <summary>The value of the constant fill.</summary>
-    public float FillValue { get; }
 
     /// <inheritdoc/>
     public override JsonObject GetConfig() => new()
@@ -62,6 +52,6 @@ public sealed class RandomZoom : RandomImageLayer
             maps[6 * s] = zy;
             maps[6 * s + 3] = zx;
         }
-        return ImageWarp.Affine(images, maps, FillMode, FillValue, Interpolation);
+        return Warp(images, maps);
     }
 }
