@@ -130,8 +130,8 @@ public static class Program
 
     private static int Train(string[] args)
     {
-        var o = Options.Parse(args, ["--csv", "--label", "--task", "--layers", "--model", "--epochs", "--batch-size", "--lr", "--optimizer", "--validation", "--test", "--seed", "--save", "--plots", "--report"],
-            ["--early-stopping", "--json"]);
+        var o = Options.Parse(args, ["--csv", "--label", "--task", "--layers", "--model", "--epochs", "--batch-size", "--lr", "--optimizer", "--validation", "--test", "--seed", "--save", "--plots", "--report",
+            "--budget", "--folds", "--best"], ["--early-stopping", "--json", "--tune"]);
         string csv = o.Values.GetValueOrDefault("--csv") ?? throw new ArgumentException("train needs --csv FILE.");
         string label = o.Values.GetValueOrDefault("--label") ?? throw new ArgumentException("train needs --label COLUMN.");
         Nabla.Tabular.TabularTask? task = o.Values.GetValueOrDefault("--task")?.ToLowerInvariant() switch
@@ -147,12 +147,16 @@ public static class Program
         string? modelJson = o.Values.GetValueOrDefault("--model");
         if (modelJson is not null && layers is not null) throw new ArgumentException("give --layers or --model, not both.");
         if (modelJson is not null) Nabla.IO.ModelDescription.ReadLayers(modelJson); // check it before reading the data
-        int epochs = o.Int("--epochs", min: 1) ?? 100;
-        string optimizer = o.Values.GetValueOrDefault("--optimizer") ?? "adam";
+        // A description written by --tune carries its training settings; flags given here win.
+        var settings = modelJson is null ? null : Nabla.IO.ModelDescription.ReadTraining(modelJson);
+        int epochs = o.Int("--epochs", min: 1) ?? settings?.Epochs ?? 100;
+        string optimizer = o.Values.GetValueOrDefault("--optimizer") ?? settings?.Optimizer ?? "adam";
         _ = Nabla.Optimizers.Optimizer.Get(optimizer); // an unknown name fails now, not after reading the data
-        var options = new Nabla.Tabular.TabularOptions(label, task, layers, epochs, o.Int("--batch-size", min: 1) ?? 32,
-            o.Float("--lr", 1e-3f, 0f, float.PositiveInfinity), optimizer, o.Float("--validation", 0.2f, 0f, 1f, includeAbove: true), o.Float("--test", 0.2f, 0f, 1f),
-            (ulong)(o.Int("--seed") ?? 42), o.Flags.Contains("--early-stopping"), o.Values.GetValueOrDefault("--save"), modelJson, Ranks);
+        var options = new Nabla.Tabular.TabularOptions(label, task, layers, epochs, o.Int("--batch-size", min: 1) ?? settings?.BatchSize ?? 32,
+            o.Float("--lr", settings?.LearningRate ?? 1e-3f, 0f, float.PositiveInfinity), optimizer, o.Float("--validation", settings?.Validation ?? 0.2f, 0f, 1f, includeAbove: true), o.Float("--test", 0.2f, 0f, 1f),
+            (ulong)(o.Int("--seed") ?? 42), o.Flags.Contains("--early-stopping"), o.Values.GetValueOrDefault("--save"), modelJson, Ranks)
+        { WeightDecay = settings?.WeightDecay };
+        if (o.Flags.Contains("--tune")) return TabularTuning.Run(o, options, csv);
         // Only rank 0 of a distributed run writes files and shows progress.
         bool writer = (Ranks?.Rank ?? 0) == 0;
         bool json = o.Flags.Contains("--json") || !writer;

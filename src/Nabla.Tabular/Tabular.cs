@@ -282,7 +282,11 @@ public sealed class TabularPreprocessor
 /// <param name="Distributed">The ranks to train on data-parallel (<c>nabla train --distributed</c> under mpirun); only rank 0 saves.</param>
 public sealed record TabularOptions(string Label, TabularTask? Task = null, int[]? Hidden = null, int Epochs = 100, int BatchSize = 32,
     float LearningRate = 1e-3f, string Optimizer = "adam", float Validation = 0.2f, float Test = 0.2f, ulong Seed = 42,
-    bool EarlyStopping = false, string? SavePath = null, string? ModelPath = null, Nabla.Distributed.ICommunicator? Distributed = null);
+    bool EarlyStopping = false, string? SavePath = null, string? ModelPath = null, Nabla.Distributed.ICommunicator? Distributed = null)
+{
+    /// <summary>Weight decay of the optimizer (decoupled for AdamW); null keeps the optimizer's default.</summary>
+    public float? WeightDecay { get; init; }
+}
 
 /// <summary>What <see cref="TabularTrainer.Train"/> produced.</summary>
 /// <param name="Metrics">Final figures in order: test_accuracy, or test_rmse and test_mae; then test_loss, epochs, row counts.</param>
@@ -338,6 +342,7 @@ public static class TabularTrainer
         model.Add(new Dense(classify ? prep.Classes.Count : 1));
         Optimizer optimizer = Optimizer.Get(o.Optimizer);
         optimizer.LearningRate = o.LearningRate;
+        if (o.WeightDecay is float decay) optimizer.WeightDecay = decay;
         if (classify) model.Compile(new SparseCategoricalCrossEntropy(fromLogits: true), optimizer, "accuracy");
         else model.Compile(new MeanSquaredError(), optimizer);
         var allCallbacks = new List<Callback>(callbacks ?? []);
@@ -386,7 +391,7 @@ public static class TabularTrainer
     /// for classification, when every class has at least two rows), so a figure measured with
     /// scikit-learn on the same seed uses the same test rows.
     /// </summary>
-    private static (int[] Train, int[] Validation, int[] Test, string Note) Split(CsvTable table, TabularOptions o, TextWriter log)
+    internal static (int[] Train, int[] Validation, int[] Test, string Note) Split(CsvTable table, TabularOptions o, TextWriter log)
     {
         int labelIndex = table.ColumnIndex(o.Label);
         uint seed = (uint)(o.Seed & uint.MaxValue);

@@ -69,4 +69,41 @@ public static class ModelDescription
         }
         return result;
     }
+
+    /// <summary>
+    /// The optional <c>"training"</c> object of a description (written by <c>nabla train --tune</c>):
+    /// optimizer, learning_rate, weight_decay, batch_size, epochs and validation, each optional;
+    /// null when the description has none. An unknown key is an error naming the accepted ones.
+    /// </summary>
+    public static TrainingSettings? ReadTraining(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip }) is not JsonObject root
+            || root["training"] is not JsonNode node)
+            return null;
+        if (node is not JsonObject t) throw new InvalidDataException($"{path}: \"training\" must be an object.");
+        string[] known = ["optimizer", "learning_rate", "weight_decay", "batch_size", "epochs", "validation"];
+        foreach (var (key, _) in t)
+        {
+            if (!known.Contains(key)) throw new InvalidDataException($"{path}: training setting '{key}' is unknown; the settings are {string.Join(", ", known)}.");
+        }
+        try
+        {
+            return new TrainingSettings(t["optimizer"]?.GetValue<string>(), t["learning_rate"]?.GetValue<float>(), t["weight_decay"]?.GetValue<float>(),
+                t["batch_size"]?.GetValue<int>(), t["epochs"]?.GetValue<int>(), t["validation"]?.GetValue<float>());
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{path}: a training setting has the wrong type ({e.Message}).", e);
+        }
+    }
 }
+
+/// <summary>Training settings kept beside a model description; null where the description leaves the command's own.</summary>
+/// <param name="Optimizer">The optimizer's name (adam, adamw, sgd, ...).</param>
+/// <param name="LearningRate">The learning rate.</param>
+/// <param name="WeightDecay">The weight decay.</param>
+/// <param name="BatchSize">The batch size.</param>
+/// <param name="Epochs">The epochs.</param>
+/// <param name="Validation">The fraction of training rows held out for validation.</param>
+public sealed record TrainingSettings(string? Optimizer, float? LearningRate, float? WeightDecay, int? BatchSize, int? Epochs, float? Validation);

@@ -1,0 +1,92 @@
+using System.Globalization;
+using Nabla.Tabular;
+using Nabla.Training;
+using Spectre.Console;
+
+namespace Nabla.Cli;
+
+/// <summary><c>nabla train --csv FILE --label COLUMN --tune [--budget 60s] [--folds 5] [--best best.json]</c>.</summary>
+internal static class TabularTuning
+{
+    /// <summary>Parses 90, 90s, 10m or 1h as a duration.</summary>
+    public static TimeSpan Budget(string? text)
+    {
+        if (text is null) return TimeSpan.FromSeconds(60);
+        string t = text.Trim().ToLowerInvariant();
+        double factor = t.EndsWith('h') ? 3600 : t.EndsWith('m') ? 60 : 1;
+        string number = t.TrimEnd('s', 'm', 'h');
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value > 0) || value * factor > 7 * 24 * 3600)
+            throw new ArgumentException($"--budget should be a time like 60s, 10m or 1h, not '{text}'.");
+        return TimeSpan.FromSeconds(value * factor);
+    }
+
+    public static int Run(Options o, TabularOptions options, string csv)
+    {
+        var budget = Budget(o.Values.GetValueOrDefault("--budget"));
+        int folds = o.Int("--folds", min: 2) ?? 5;
+        string? best = o.Values.GetValueOrDefault("--best") ?? (options.SavePath is null ? null : Path.ChangeExtension(options.SavePath, ".json"));
+        if (best is not null) Nabla.IO.AtomicFile.CheckWritable(best, "--best");
+        if (options.SavePath is not null) Nabla.IO.AtomicFile.CheckWritable(options.SavePath, "--save");
+        bool json = o.Flags.Contains("--json");
+        TextWriter log = json ? Console.Error : Console.Out;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var table = Nabla.Data.CsvTable.Read(csv);
+        var tune = new TabularTuneOptions(budget, folds, DescriptionPath: best);
+        var inv = CultureInfo.InvariantCulture;
+        using var stop = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            // Ctrl+C ends the search early; the best so far is refitted and saved as usual.
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        TabularTuneResult result;
+        try
+        {
+            if (json || Console.IsOutputRedirected)
+            {
+                result = TabularTuner.Tune(table, options, tune, log, (trial, leader) => log.WriteLine(Line(trial, leader)), stop.Token);
+            }
+            else
+            {
+                var grid = new Table().AddColumns("trial", "rung", "epochs", "configuration", "cv score", "s").Expand();
+                TabularTuneResult? done = null;
+                AnsiConsole.Live(grid).Start(ctx =>
+                {
+                    done = TabularTuner.Tune(table, options, tune, TextWriter.Null, (trial, leader) =>
+                    {
+                        grid.AddRow(trial.Number.ToString(inv), trial.Rung.ToString(inv), $"{trial.Epochs}/{trial.MaxEpochs}", Markup.Escape(TabularTuner.Format(trial.Config)),
+                            trial.Cut ? "cut" : (ReferenceEquals(trial, leader) ? "[green]" : "[default]") + Math.Abs(trial.Score).ToString("0.####", inv) + "[/]", trial.Seconds.ToString("0.0", inv));
+                        while (grid.Rows.Count > 20) grid.Rows.RemoveAt(0);
+                        ctx.Refresh();
+                    }, stop.Token);
+                });
+                result = done!;
+            }
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+        bool classify = result.Final.Preprocessing.Task == TabularTask.Classification;
+        var metrics = new Dictionary<string, double>(result.Final.Metrics.Where(kv => kv.Key.StartsWith("test_", StringComparison.Ordinal)).Select(kv => KeyValuePair.Create(kv.Key, kv.Value)))
+        {
+            ["cv_score"] = Math.Abs(result.Best.Score),
+            ["trials"] = result.Trials.Count,
+            ["search_seconds"] = result.Trials.Count == 0 ? 0 : budget.TotalSeconds,
+        };
+        log.WriteLine($"best: {TabularTuner.Format(result.Best.Config)}, {result.Best.Epochs} epochs; cross-validated {(classify ? "accuracy" : "RMSE")} {Math.Abs(result.Best.Score).ToString("0.####", inv)}");
+        if (best is not null) log.WriteLine($"wrote {best} (nabla train --csv {Path.GetFileName(csv)} --label {options.Label} --model {best} reproduces the final model)");
+        if (json) Console.Out.WriteLine("{" + string.Join(",", metrics.Select(kv => $"\"{kv.Key}\":{kv.Value.ToString("G6", inv)}")) + $",\"seconds\":{clock.Elapsed.TotalSeconds.ToString("0.###", inv)}}}");
+        else Console.Out.WriteLine(string.Join("  ", metrics.Select(kv => $"{kv.Key} {kv.Value.ToString("G5", inv)}")) + $"  ({clock.Elapsed.TotalSeconds:F1} s)");
+        return 0;
+    }
+
+    private static string Line(Trial trial, Trial? leader)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string score = trial.Cut ? "cut by the budget" : $"cv {Math.Abs(trial.Score).ToString("0.####", inv)}{(ReferenceEquals(trial, leader) ? " (best)" : "")}";
+        return $"trial {trial.Number} rung {trial.Rung} ({trial.Epochs}/{trial.MaxEpochs} epochs, {trial.Seconds.ToString("0.0", inv)} s): {TabularTuner.Format(trial.Config)}: {score}";
+    }
+}
