@@ -41,6 +41,24 @@ public static class Charts
         line.MarkerSize = values.Count <= 30 ? 5 : 0;
     }
 
+    /// <summary>Each trial's cross-validated score against its number, one series per rung of successive halving.</summary>
+    public static byte[] TrialScores(IReadOnlyList<Nabla.Training.Trial> trials, string title, string score, int width = 900, int height = 420)
+    {
+        ArgumentNullException.ThrowIfNull(trials);
+        var plot = new Plot();
+        foreach (var rung in trials.Where(t => !t.Cut).GroupBy(t => t.Rung).OrderBy(g => g.Key))
+        {
+            var points = plot.Add.ScatterPoints(rung.Select(t => (double)t.Number).ToArray(), rung.Select(t => Math.Abs(t.Score)).ToArray());
+            points.LegendText = $"rung {rung.Key} ({rung.First().MaxEpochs} epochs)";
+        }
+        plot.Title(title);
+        plot.XLabel("trial");
+        plot.YLabel(score);
+        plot.ShowLegend(Alignment.LowerRight);
+        using Image image = plot.GetImage(width, height);
+        return image.GetImageBytes(ImageFormat.Png);
+    }
+
     /// <summary>The most classes a confusion matrix picture shows: beyond about 50 the cells are unreadable and drawing takes minutes.</summary>
     public const int MaxConfusionClasses = 50;
 

@@ -381,6 +381,10 @@ public static class Program
                     [--report FILE.html] [--json]
                                                   train a dense network on a CSV table; the split is scikit-learn's
                                                   train_test_split(random_state=S), stratified for classification
+              train --csv FILE --label COLUMN --tune [--budget 60s|10m] [--folds 5] [--best best.json] [--save FILE] [--report FILE.html]
+                                                  search depth, width, activation, dropout, learning rate, weight decay and
+                                                  batch size by cross-validation on the training rows within the budget,
+                                                  then train the best on them; --best writes it for --model
               predict --model FILE --csv FILE [--out FILE]
                                                   predictions of a model saved by train, as CSV; any other model gets
                                                   the numeric columns in file order and adds its outputs as output_0..

@@ -27,6 +27,9 @@ public sealed class Report
     /// <summary>Named PNG pictures, in order.</summary>
     public IReadOnlyList<(string Caption, byte[] Png)> Pictures { get; init; } = [];
 
+    /// <summary>A leaderboard (a header row, then rows), shown under its own heading when not empty.</summary>
+    public IReadOnlyList<string[]> Leaderboard { get; init; } = [];
+
     /// <summary>The page's HTML.</summary>
     public string ToHtml()
     {
@@ -57,6 +60,19 @@ public sealed class Report
                 sb.Append("<tr><td>").Append(E(l.Name)).Append("</td><td>").Append(E(l.Type)).Append("</td><td>").Append(E(l.Shape))
                   .Append("</td><td class=\"n\">").Append(l.Parameters.ToString("N0", inv)).Append("</td></tr>\n");
             sb.Append("<tr><td colspan=\"3\">total</td><td class=\"n\">").Append(Layers.Sum(l => l.Parameters).ToString("N0", inv)).Append("</td></tr>\n</table>\n");
+        }
+        if (Leaderboard.Count > 1)
+        {
+            sb.Append("<h2>Leaderboard</h2>\n<table id=\"leaderboard\">\n<tr>");
+            foreach (string h in Leaderboard[0]) sb.Append("<th>").Append(E(h)).Append("</th>");
+            sb.Append("</tr>\n");
+            foreach (string[] row in Leaderboard.Skip(1))
+            {
+                sb.Append("<tr>");
+                foreach (string cell in row) sb.Append("<td>").Append(E(cell)).Append("</td>");
+                sb.Append("</tr>\n");
+            }
+            sb.Append("</table>\n");
         }
         foreach (var (caption, png) in Pictures)
         {

@@ -27,6 +27,7 @@ internal static class TabularTuning
         string? best = o.Values.GetValueOrDefault("--best") ?? (options.SavePath is null ? null : Path.ChangeExtension(options.SavePath, ".json"));
         if (best is not null) Nabla.IO.AtomicFile.CheckWritable(best, "--best");
         if (options.SavePath is not null) Nabla.IO.AtomicFile.CheckWritable(options.SavePath, "--save");
+        if (o.Values.GetValueOrDefault("--report") is string reportPath) Nabla.IO.AtomicFile.CheckWritable(reportPath, "--report");
         bool json = o.Flags.Contains("--json");
         TextWriter log = json ? Console.Error : Console.Out;
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -77,6 +78,22 @@ internal static class TabularTuning
             ["search_seconds"] = result.Trials.Count == 0 ? 0 : budget.TotalSeconds,
         };
         log.WriteLine($"best: {TabularTuner.Format(result.Best.Config)}, {result.Best.Epochs} epochs; cross-validated {(classify ? "accuracy" : "RMSE")} {Math.Abs(result.Best.Score).ToString("0.####", inv)}");
+        if (o.Values.GetValueOrDefault("--report") is string report)
+        {
+            string score = classify ? "cross-validated accuracy" : "cross-validated RMSE";
+            var ranked = result.Trials.Where(t => !t.Cut).OrderByDescending(t => t.Rung).ThenByDescending(t => t.Score).Take(15);
+            var page = new Report
+            {
+                Title = $"nabla train --tune: {Path.GetFileName(csv)}, label '{options.Label}'",
+                Notes = [$"{result.Trials.Count} trials in {budget.TotalSeconds:0.#} s, {folds}-fold cross-validation on the training rows; the test rows were used once, by the final model."],
+                Metrics = metrics,
+                Layers = result.Final.Model.SummaryRows(),
+                Leaderboard = [["trial", "rung", "epochs", "configuration", score], .. ranked.Select(t => new[] { t.Number.ToString(inv), t.Rung.ToString(inv), $"{t.Epochs}/{t.MaxEpochs}", TabularTuner.Format(t.Config), Math.Abs(t.Score).ToString("0.####", inv) })],
+                Pictures = [($"{score} of every trial (higher rungs trained longer)", Charts.TrialScores(result.Trials, Path.GetFileName(csv), score))],
+            };
+            Nabla.IO.AtomicFile.WriteText(report, page.ToHtml());
+            log.WriteLine($"wrote {report}");
+        }
         if (best is not null) log.WriteLine($"wrote {best} (nabla train --csv {Path.GetFileName(csv)} --label {options.Label} --model {best} reproduces the final model)");
         if (json) Console.Out.WriteLine("{" + string.Join(",", metrics.Select(kv => $"\"{kv.Key}\":{kv.Value.ToString("G6", inv)}")) + $",\"seconds\":{clock.Elapsed.TotalSeconds.ToString("0.###", inv)}}}");
         else Console.Out.WriteLine(string.Join("  ", metrics.Select(kv => $"{kv.Key} {kv.Value.ToString("G5", inv)}")) + $"  ({clock.Elapsed.TotalSeconds:F1} s)");
