@@ -388,4 +388,26 @@ public sealed class CliTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("does not exist", stderr);
     }
+
+    [Fact]
+    public void Tune_searches_within_its_budget_and_writes_the_best_for_train_model()
+    {
+        string csv = Table(), best = Path.Combine(_dir, "best.json"), report = Path.Combine(_dir, "tune.html"), saved = Path.Combine(_dir, "tuned.nabla");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (code, stdout, stderr) = Run("train", "--csv", csv, "--label", "label", "--tune", "--budget", "3s", "--folds", "3", "--best", best, "--save", saved, "--report", report, "--json");
+        Assert.True(code == 0, stderr);
+        Assert.True(clock.Elapsed.TotalSeconds < 3 * 1.05 + 3, $"took {clock.Elapsed.TotalSeconds:F1} s");
+        var json = System.Text.Json.JsonDocument.Parse(stdout.Trim().Split('\n')[^1]).RootElement;
+        Assert.True(json.GetProperty("test_accuracy").GetDouble() >= 0.9, stdout);
+        Assert.True(json.GetProperty("trials").GetDouble() >= 5, stdout);
+        Assert.Contains("id=\"leaderboard\"", File.ReadAllText(report));
+        // The description trains the same final model again.
+        (code, string again, stderr) = Run("train", "--csv", csv, "--label", "label", "--model", best, "--json");
+        Assert.True(code == 0, stderr);
+        var second = System.Text.Json.JsonDocument.Parse(again.Trim().Split('\n')[^1]).RootElement;
+        Assert.Equal(json.GetProperty("test_loss").GetDouble(), second.GetProperty("test_loss").GetDouble());
+        (code, _, stderr) = Run("train", "--csv", csv, "--label", "label", "--tune", "--budget", "soon");
+        Assert.Equal(1, code);
+        Assert.Contains("--budget should be a time like 60s", stderr);
+    }
 }
