@@ -11,9 +11,8 @@ nabla="$(dirname "$0")/../src/Nabla.Cli/bin/Release/net10.0/nabla"
 for table in wine breast_cancer digits iris diabetes; do
   task=classification; [ "$table" = diabetes ] && task=regression
   for seed in ${seeds//,/ }; do
-    start=$(date +%s.%N)
-    times=$( { /usr/bin/time -f "%U %S" "$nabla" train --csv "$dir/$table.csv" --label label --task "$task" --tune --budget "$budget" --seed "$seed" --json > "/tmp/tune-$table-$seed.json" 2>/dev/null; } 2>&1 | tail -1)
-    wall=$(echo "$(date +%s.%N) - $start" | bc)
-    echo "{\"table\":\"$table\",\"seed\":$seed,\"result\":$(tail -1 "/tmp/tune-$table-$seed.json"),\"wall\":$wall,\"cpu\":$(echo "$times" | awk '{print $1 + $2}')}"
+    /usr/bin/time -o "/tmp/tune-$table-$seed.time" -f "%e %U %S" "$nabla" train --csv "$dir/$table.csv" --label label --task "$task" --tune --budget "$budget" --seed "$seed" --json > "/tmp/tune-$table-$seed.json" 2>/dev/null
+    read -r wall user system < "/tmp/tune-$table-$seed.time"
+    echo "{\"table\":\"$table\",\"seed\":$seed,\"result\":$(tail -1 "/tmp/tune-$table-$seed.json"),\"wall\":$wall,\"cpu\":$(echo "$user + $system" | bc)}"
   done
 done
