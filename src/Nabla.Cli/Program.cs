@@ -131,7 +131,7 @@ public static class Program
     private static int Train(string[] args)
     {
         var o = Options.Parse(args, ["--csv", "--label", "--task", "--layers", "--model", "--epochs", "--batch-size", "--lr", "--optimizer", "--validation", "--test", "--seed", "--save", "--plots", "--report",
-            "--budget", "--folds", "--best"], ["--early-stopping", "--json", "--tune"]);
+            "--budget", "--folds", "--best", "--ensemble"], ["--early-stopping", "--json", "--tune"]);
         string csv = o.Values.GetValueOrDefault("--csv") ?? throw new ArgumentException("train needs --csv FILE.");
         string label = o.Values.GetValueOrDefault("--label") ?? throw new ArgumentException("train needs --label COLUMN.");
         Nabla.Tabular.TabularTask? task = o.Values.GetValueOrDefault("--task")?.ToLowerInvariant() switch
@@ -381,7 +381,7 @@ public static class Program
                     [--report FILE.html] [--json]
                                                   train a dense network on a CSV table; the split is scikit-learn's
                                                   train_test_split(random_state=S), stratified for classification
-              train --csv FILE --label COLUMN --tune [--budget 60s|10m] [--folds 5] [--best best.json] [--save FILE] [--report FILE.html]
+              train --csv FILE --label COLUMN --tune [--budget 60s|10m] [--folds 5] [--ensemble K] [--best best.json] [--save FILE] [--report FILE.html]
                                                   search depth, width, activation, dropout, learning rate, weight decay and
                                                   batch size by cross-validation on the training rows within the budget,
                                                   then train the best on them; --best writes it for --model

@@ -32,7 +32,7 @@ internal static class TabularTuning
         TextWriter log = json ? Console.Error : Console.Out;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var table = Nabla.Data.CsvTable.Read(csv);
-        var tune = new TabularTuneOptions(budget, folds, DescriptionPath: best);
+        var tune = new TabularTuneOptions(budget, folds, DescriptionPath: best, Ensemble: o.Int("--ensemble", min: 1) ?? 1);
         var inv = CultureInfo.InvariantCulture;
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -74,9 +74,16 @@ internal static class TabularTuning
         var metrics = new Dictionary<string, double>(result.Final.Metrics.Where(kv => kv.Key.StartsWith("test_", StringComparison.Ordinal)).Select(kv => KeyValuePair.Create(kv.Key, kv.Value)))
         {
             ["cv_score"] = Math.Abs(result.Best.Score),
+            ["best_test_" + (classify ? "accuracy" : "rmse")] = result.Final.Metrics[classify ? "test_accuracy" : "test_rmse"],
             ["trials"] = result.Trials.Count,
             ["search_seconds"] = result.Trials.Count == 0 ? 0 : budget.TotalSeconds,
         };
+        if (result.EnsembleMetrics is { } ensemble)
+        {
+            // The saved (and reported) model is the ensemble; best_test_* is the single best configuration's.
+            foreach (var (k, v) in ensemble) metrics[k] = v;
+            metrics["ensemble"] = tune.Ensemble;
+        }
         log.WriteLine($"best: {TabularTuner.Format(result.Best.Config)}, {result.Best.Epochs} epochs; cross-validated {(classify ? "accuracy" : "RMSE")} {Math.Abs(result.Best.Score).ToString("0.####", inv)}");
         if (o.Values.GetValueOrDefault("--report") is string report)
         {

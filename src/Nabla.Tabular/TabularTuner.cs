@@ -16,14 +16,18 @@ namespace Nabla.Tabular;
 /// <param name="Folds">Cross-validation folds over the training rows (the test rows never guide a choice).</param>
 /// <param name="Parallelism">Trials at once (default: one per core).</param>
 /// <param name="DescriptionPath">Where to write the best configuration as a JSON model description (for <c>nabla train --model</c>).</param>
-public sealed record TabularTuneOptions(TimeSpan Budget, int Folds = 5, int? Parallelism = null, string? DescriptionPath = null);
+/// <param name="Ensemble">How many of the best configurations the final model averages (1: the best alone).</param>
+public sealed record TabularTuneOptions(TimeSpan Budget, int Folds = 5, int? Parallelism = null, string? DescriptionPath = null, int Ensemble = 1);
 
 /// <summary>What <see cref="TabularTuner.Tune"/> found: every trial, the best, and the best refitted on all training rows.</summary>
 /// <param name="Trials">Every trial, in the order they finished.</param>
 /// <param name="Best">The best trial (highest rung, then best cross-validated score).</param>
 /// <param name="Final">The best configuration trained on all training rows, with its test figures.</param>
 /// <param name="Description">The best configuration as a JSON model description (layers and training settings).</param>
-public sealed record TabularTuneResult(IReadOnlyList<Trial> Trials, Trial Best, TabularResult Final, JsonObject Description);
+/// <param name="Ensemble">With <see cref="TabularTuneOptions.Ensemble"/> above 1: the top configurations, each refitted, averaged (log-probabilities for classes, values for regression).</param>
+/// <param name="EnsembleMetrics">The ensemble's test figures (test_accuracy, or test_rmse), when there is one.</param>
+public sealed record TabularTuneResult(IReadOnlyList<Trial> Trials, Trial Best, TabularResult Final, JsonObject Description, Model? Ensemble = null,
+    IReadOnlyDictionary<string, double>? EnsembleMetrics = null);
 
 /// <summary>
 /// <c>nabla train --tune</c>: searches a dense network's depth, width, activation, dropout,
@@ -137,9 +141,15 @@ public static class TabularTuner
 
         var tuner = new Tuner(Space(), Objective, new TunerOptions(t.Budget, Parallelism: t.Parallelism, Seed: o.Seed));
         Trial? saved = null;
+        // The budget covers the final refit too: the search ends early enough for the best trial's
+        // configuration to be trained once more on all training rows (a fold's time, plus a margin).
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        double members = Math.Max(1, t.Ensemble);
         tuner.TrialFinished += (trial, best) =>
         {
             onTrial?.Invoke(trial, best);
+            if (best is not null && clock.Elapsed.TotalSeconds + best.Seconds / t.Folds * 1.5 * members >= t.Budget.TotalSeconds) stop.Cancel();
             // The file always holds the best so far (its first fold's model), so a killed search leaves it.
             if (best is not null && !ReferenceEquals(best, saved) && models.TryGetValue((best.Number, best.MaxEpochs), out var m))
             {
@@ -149,7 +159,7 @@ public static class TabularTuner
             }
             foreach (var key in models.Keys.Where(k => best is null || k != (best.Number, best.MaxEpochs)).ToList()) models.TryRemove(key, out _);
         };
-        Trial best = tuner.Run(cancel) ?? throw new InvalidOperationException($"The search found no configuration within {t.Budget.TotalSeconds:0.#} s; give it a larger --budget.");
+        Trial best = tuner.Run(stop.Token) ?? throw new InvalidOperationException($"The search found no configuration within {t.Budget.TotalSeconds:0.#} s; give it a larger --budget.");
         log.WriteLine($"best of {tuner.Trials.Count} trials: {Format(best.Config)}, cross-validated {(classify ? "accuracy" : "RMSE")} {Math.Abs(best.Score).ToString("0.####", CultureInfo.InvariantCulture)} at {best.Epochs} epochs");
 
         // The best configuration on all training rows, exactly as `nabla train --model DESCRIPTION` trains it.
@@ -160,12 +170,70 @@ public static class TabularTuner
             File.WriteAllText(file, description.ToJsonString());
             var final = TabularTrainer.Train(table, Apply(o, best.Config, Math.Max(1, best.Epochs)) with { ModelPath = file }, log);
             if (t.DescriptionPath is not null) AtomicFile.WriteText(t.DescriptionPath, description.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-            return new TabularTuneResult(tuner.Trials, best, final, description);
+            if (t.Ensemble <= 1) return new TabularTuneResult(tuner.Trials, best, final, description);
+            var (ensemble, metrics) = Ensemble(table, o, tuner.Trials, t.Ensemble, final, test, log);
+            return new TabularTuneResult(tuner.Trials, best, final, description, ensemble, metrics);
         }
         finally
         {
             File.Delete(file);
         }
+    }
+
+    /// <summary>
+    /// The top <paramref name="count"/> configurations (each at its highest rung), refitted on the
+    /// training rows and averaged in one functional model (classification: the mean of their
+    /// log-probabilities, a geometric-mean ensemble whose softmax gives the pooled probabilities),
+    /// tested once and saved in place of the single best.
+    /// </summary>
+    private static (Model Model, IReadOnlyDictionary<string, double> Metrics) Ensemble(CsvTable table, TabularOptions o, IReadOnlyList<Trial> trials, int count, TabularResult best, int[] test, TextWriter log)
+    {
+        var top = trials.Where(tr => !tr.Cut).GroupBy(tr => tr.Number).Select(g => g.OrderByDescending(tr => tr.Rung).First())
+            .OrderByDescending(tr => tr.Rung).ThenByDescending(tr => tr.Score).Take(count).ToList();
+        TabularPreprocessor prep = best.Preprocessing;
+        bool classify = prep.Task == TabularTask.Classification;
+        var input = new Input(prep.FeatureCount);
+        var outputs = new List<SymbolicTensor>();
+        foreach (var trial in top)
+        {
+            string file = Path.Combine(Path.GetTempPath(), $"nabla-member-{Guid.NewGuid():N}.json");
+            try
+            {
+                File.WriteAllText(file, Description(trial.Config, Math.Max(1, trial.Epochs)).ToJsonString());
+                var member = TabularTrainer.Train(table, Apply(o with { SavePath = null }, trial.Config, Math.Max(1, trial.Epochs)) with { ModelPath = file }, TextWriter.Null);
+                SymbolicTensor h = input.Output;
+                foreach (Layer layer in member.Model.Layers.Where(l => l is not Input))
+                {
+                    // A copy under a name of its own (every member names its layers dense, dense_1, ...), holding the member's weights.
+                    Layer copy = LayerCatalog.Create(LayerCatalog.TypeNameOf(layer)!, $"member{outputs.Count + 1}_{layer.Name}", layer.GetConfig(), "ensemble member");
+                    h = copy.Apply(h);
+                    copy.LoadStateDict(layer.StateDict());
+                }
+                outputs.Add(classify ? new Activation(Activations.LogSoftmax).Apply(h) : h);
+            }
+            finally
+            {
+                File.Delete(file);
+            }
+        }
+        var model = new Model(input, new Average().Apply([.. outputs]), "tuned_ensemble");
+        if (classify) model.Compile(new SparseCategoricalCrossEntropy(fromLogits: true), new AdamW(), "accuracy");
+        else model.Compile(new MeanSquaredError(), new AdamW());
+        Tensor x = prep.Features(table, test), y = prep.Targets(table, test);
+        var metrics = new Dictionary<string, double>();
+        if (classify) metrics["test_accuracy"] = model.Evaluate(x, y, batchSize: 512)["accuracy"];
+        else
+        {
+            float[] p = model.Predict(x, batchSize: 512).ToArray(), truth = y.ToArray();
+            metrics["test_rmse"] = Math.Sqrt(p.Select((v, i) => Math.Pow((v - truth[i]) * prep.TargetStd, 2)).Average());
+        }
+        metrics["test_loss"] = model.Evaluate(x, y, batchSize: 512)["loss"];
+        if (o.SavePath is not null)
+        {
+            ModelFile.Save(model, o.SavePath, extra: new Dictionary<string, string> { ["preprocessing"] = prep.ToJson().ToJsonString() });
+            log.WriteLine($"saved the ensemble of the {top.Count} best configurations, with its preprocessing, to {o.SavePath}");
+        }
+        return (model, metrics);
     }
 
     /// <summary>A configuration on one line.</summary>

@@ -76,4 +76,19 @@ public sealed class TabularTunerTests : IDisposable
         var metrics = TabularTrainer.Evaluate(TabularTrainer.Load(saved), table);
         Assert.InRange(metrics["accuracy"], 0f, 1f);
     }
+
+    [Fact]
+    public void An_ensemble_of_the_best_configurations_is_saved_and_predicts()
+    {
+        CsvTable table = Rings();
+        string saved = Path.Combine(_dir, "ensemble.nabla");
+        var result = TabularTuner.Tune(table, new TabularOptions("label", Seed: 5, SavePath: saved), new TabularTuneOptions(TimeSpan.FromSeconds(5), Folds: 3, Parallelism: 2, Ensemble: 3), TextWriter.Null);
+        Assert.NotNull(result.Ensemble);
+        Assert.Equal(3, result.Ensemble!.Layers.Count(l => l is Nabla.Layers.Activation));
+        Assert.True(result.EnsembleMetrics!["test_accuracy"] >= 0.85, $"ensemble test accuracy {result.EnsembleMetrics["test_accuracy"]}");
+        var loaded = TabularTrainer.Load(saved);
+        var (predictions, confidence) = TabularTrainer.Predict(loaded, table);
+        Assert.Equal(table.Rows.Count, predictions.Length);
+        Assert.All(confidence, c => Assert.InRange(c, 1f / 3 - 1e-4f, 1f));
+    }
 }
