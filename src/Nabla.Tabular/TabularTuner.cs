@@ -121,22 +121,24 @@ public static class TabularTuner
         var models = new ConcurrentDictionary<(int, int), (Sequential Model, TabularPreprocessor Prep)>();
         TrialOutcome Objective(IReadOnlyDictionary<string, object> config, int epochs, ulong seed, CancellationToken token)
         {
-            double score = 0, bestEpochs = 0;
-            for (int k = 0; k < folds.Length; k++)
+            // Folds train in parallel too, so the last rungs of a bracket (few configurations) still use every core;
+            // each fold seeds its own thread's generator, and the sums run in fold order.
+            var scores = new double[folds.Length];
+            var best = new int[folds.Length];
+            Parallel.For(0, folds.Length, new ParallelOptions { MaxDegreeOfParallelism = t.Parallelism ?? Environment.ProcessorCount, CancellationToken = token }, k =>
             {
-                token.ThrowIfCancellationRequested();
                 var f = folds[k];
                 Generator.ManualSeed(seed);
                 Sequential model = Build(f.Prep, config);
                 var stop = new EarlyStopping("val_loss", patience: Math.Max(5, epochs / 5), restoreBestWeights: true);
                 var history = model.Fit(f.X, f.Y, epochs: epochs, batchSize: (int)config["batch_size"], validationData: (f.XV, f.YV), callbacks: [stop, new Cancel(token)], verbose: 0);
-                token.ThrowIfCancellationRequested();
                 IReadOnlyList<float> losses = history["val_loss"];
-                bestEpochs += 1 + Enumerable.Range(0, losses.Count).MinBy(i => losses[i]);
-                score += Score(model, f.XV, f.YV, f.Prep);
+                best[k] = 1 + Enumerable.Range(0, losses.Count).MinBy(i => losses[i]);
+                scores[k] = Score(model, f.XV, f.YV, f.Prep);
                 if (k == 0) models[((int)(seed - o.Seed), epochs)] = (model, f.Prep);
-            }
-            return new TrialOutcome(score / folds.Length, (int)Math.Round(bestEpochs / folds.Length));
+            });
+            token.ThrowIfCancellationRequested();
+            return new TrialOutcome(scores.Sum() / folds.Length, (int)Math.Round(best.Average()));
         }
 
         var tuner = new Tuner(Space(), Objective, new TunerOptions(t.Budget, Parallelism: t.Parallelism, Seed: o.Seed));
