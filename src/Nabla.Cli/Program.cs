@@ -384,7 +384,8 @@ public static class Program
               train --csv FILE --label COLUMN --tune [--budget 60s|10m] [--folds 5] [--ensemble K] [--best best.json] [--save FILE] [--report FILE.html]
                                                   search depth, width, activation, dropout, learning rate, weight decay and
                                                   batch size by cross-validation on the training rows within the budget,
-                                                  then train the best on them; --best writes it for --model
+                                                  then train the best on them (and save the average of the 5 best, or
+                                                  --ensemble K); --best writes the best for --model
               predict --model FILE --csv FILE [--out FILE]
                                                   predictions of a model saved by train, as CSV; any other model gets
                                                   the numeric columns in file order and adds its outputs as output_0..

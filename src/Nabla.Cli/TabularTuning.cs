@@ -8,6 +8,12 @@ namespace Nabla.Cli;
 /// <summary><c>nabla train --csv FILE --label COLUMN --tune [--budget 60s] [--folds 5] [--best best.json]</c>.</summary>
 internal static class TabularTuning
 {
+    /// <summary>
+    /// The models the saved result averages unless --ensemble says otherwise: on scikit-learn's small
+    /// tables the average of the five best configurations beat the single best (docs/TUNING.md).
+    /// </summary>
+    public const int DefaultEnsemble = 5;
+
     /// <summary>Parses 90, 90s, 10m or 1h as a duration.</summary>
     public static TimeSpan Budget(string? text)
     {
@@ -32,7 +38,7 @@ internal static class TabularTuning
         TextWriter log = json ? Console.Error : Console.Out;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var table = Nabla.Data.CsvTable.Read(csv);
-        var tune = new TabularTuneOptions(budget, folds, DescriptionPath: best, Ensemble: o.Int("--ensemble", min: 1) ?? 1);
+        var tune = new TabularTuneOptions(budget, folds, DescriptionPath: best, Ensemble: o.Int("--ensemble", min: 1) ?? DefaultEnsemble);
         var inv = CultureInfo.InvariantCulture;
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>

@@ -394,7 +394,7 @@ public sealed class CliTests : IDisposable
     {
         string csv = Table(), best = Path.Combine(_dir, "best.json"), report = Path.Combine(_dir, "tune.html"), saved = Path.Combine(_dir, "tuned.nabla");
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var (code, stdout, stderr) = Run("train", "--csv", csv, "--label", "label", "--tune", "--budget", "3s", "--folds", "3", "--best", best, "--save", saved, "--report", report, "--json");
+        var (code, stdout, stderr) = Run("train", "--csv", csv, "--label", "label", "--tune", "--budget", "3s", "--folds", "3", "--ensemble", "1", "--best", best, "--save", saved, "--report", report, "--json");
         Assert.True(code == 0, stderr);
         Assert.True(clock.Elapsed.TotalSeconds < 3 * 1.05 + 3, $"took {clock.Elapsed.TotalSeconds:F1} s");
         var json = System.Text.Json.JsonDocument.Parse(stdout.Trim().Split('\n')[^1]).RootElement;
