@@ -57,8 +57,7 @@ internal static class AudioTraining
         }
         var inv = CultureInfo.InvariantCulture;
         var metrics = new Dictionary<string, double> { ["accuracy"] = history["accuracy"][^1], ["test_loss"] = evaluation["loss"], ["test_accuracy"] = evaluation["accuracy"], ["epochs"] = epochs, ["train_clips"] = train.Count };
-        if (json) Console.Out.WriteLine("{" + string.Join(",", metrics.Select(kv => $"\"{kv.Key}\":{kv.Value.ToString("G6", inv)}")) + $",\"seconds\":{clock.Elapsed.TotalSeconds.ToString("0.###", inv)}}}");
-        else Console.Out.WriteLine(string.Join("  ", metrics.Select(kv => $"{kv.Key} {kv.Value.ToString("G5", inv)}")) + $"  ({clock.Elapsed.TotalSeconds:F1} s)");
+        Program.PrintMetrics(metrics, json, clock.Elapsed);
         return 0;
     }
 

@@ -86,8 +86,7 @@ internal static class ImageTraining
         };
         if (held is not null) metrics["val_accuracy"] = history["val_accuracy"][^1];
         var inv = CultureInfo.InvariantCulture;
-        if (json) Console.Out.WriteLine("{" + string.Join(",", metrics.Select(kv => $"\"{kv.Key}\":{kv.Value.ToString("G6", inv)}")) + $",\"seconds\":{clock.Elapsed.TotalSeconds.ToString("0.###", inv)}}}");
-        else Console.Out.WriteLine(string.Join("  ", metrics.Select(kv => $"{kv.Key} {kv.Value.ToString("G5", inv)}")) + $"  ({clock.Elapsed.TotalSeconds:F1} s)");
+        Program.PrintMetrics(metrics, json, clock.Elapsed);
         return 0;
     }
 

@@ -57,6 +57,17 @@ public static class Program
         }
     }
 
+    /// <summary>
+    /// A command's final figures: one JSON line with the seconds taken (--json), or one readable line.
+    /// Every training command ends with it, so scripts read them all alike.
+    /// </summary>
+    internal static void PrintMetrics(IEnumerable<KeyValuePair<string, double>> metrics, bool json, TimeSpan elapsed)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        if (json) Console.Out.WriteLine("{" + string.Join(",", metrics.Select(kv => $"\"{kv.Key}\":{kv.Value.ToString("G6", inv)}")) + $",\"seconds\":{elapsed.TotalSeconds.ToString("0.###", inv)}}}");
+        else Console.Out.WriteLine(string.Join("  ", metrics.Select(kv => $"{kv.Key} {kv.Value.ToString("G5", inv)}")) + $"  ({elapsed.TotalSeconds.ToString("F1", inv)} s)");
+    }
+
     private static string RankPrefix() => Ranks is { Size: > 1 } r ? $"rank {r.Rank}: " : "";
 
     /// <summary>The ranks of the MPI job this process belongs to (with --distributed), else null.</summary>
@@ -211,7 +222,7 @@ public static class Program
         }
         if (json)
         {
-            Console.Out.WriteLine("{" + string.Join(",", result.Metrics.Select(kv => $"\"{kv.Key}\":{kv.Value.ToString("G6", inv)}")) + $",\"seconds\":{clock.Elapsed.TotalSeconds.ToString("0.###", inv)}}}");
+            PrintMetrics(result.Metrics, json: true, clock.Elapsed);
         }
         else
         {

@@ -108,8 +108,7 @@ internal static class TabularTuning
             log.WriteLine($"wrote {report}");
         }
         if (best is not null) log.WriteLine($"wrote {best} (nabla train --csv {Path.GetFileName(csv)} --label {options.Label} --model {best} reproduces the final model)");
-        if (json) Console.Out.WriteLine("{" + string.Join(",", metrics.Select(kv => $"\"{kv.Key}\":{kv.Value.ToString("G6", inv)}")) + $",\"seconds\":{clock.Elapsed.TotalSeconds.ToString("0.###", inv)}}}");
-        else Console.Out.WriteLine(string.Join("  ", metrics.Select(kv => $"{kv.Key} {kv.Value.ToString("G5", inv)}")) + $"  ({clock.Elapsed.TotalSeconds:F1} s)");
+        Program.PrintMetrics(metrics, json, clock.Elapsed);
         return 0;
     }
 

@@ -172,22 +172,13 @@ internal static partial class OnnxOps
         {
             OnnxValue x = Required(n, i, 0), index = Required(n, i, 1);
             int axis = OnnxShapes.Axis(n.Int("axis", 0), x.Rank, n.Label);
-            int dim = x.Shape[axis];
-            long[] raw = index.AsInts();
-            var idx = new float[raw.Length];
-            for (int k = 0; k < raw.Length; k++)
-            {
-                long v = raw[k] < 0 ? raw[k] + dim : raw[k];
-                if (v < 0 || v >= dim) throw n.Invalid($"index {raw[k]} is out of range for axis {axis} of size {dim}");
-                idx[k] = v;
-            }
+            Tensor indices = Indices(n, index, x.Shape[axis], axis);
             if (index.Rank == 0)
             {
                 // A scalar index removes the axis.
-                Tensor one = Tensor.FromArray(idx, 1);
+                Tensor one = indices.Reshape(1);
                 return Move(x, t => t.IndexSelect(axis, one).Reshape([.. t.Shape[..axis], .. t.Shape[(axis + 1)..]]));
             }
-            Tensor indices = Tensor.FromArray(idx, index.Shape);
             return Move(x, t => t.IndexSelect(axis, indices));
         });
         Add("Expand", (n, i, c) =>

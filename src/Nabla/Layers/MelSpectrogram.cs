@@ -22,7 +22,10 @@ public sealed class MelSpectrogram : Layer
         if (nMels < 1) throw new ArgumentOutOfRangeException(nameof(nMels), $"{Label}: n_mels must be at least 1, not {nMels}.");
         if (!(FMin >= 0 && FMin < FMax && FMax <= sampleRate / 2f)) throw new ArgumentOutOfRangeException(nameof(fMin), $"{Label}: need 0 <= f_min < f_max <= sample_rate / 2, got {FMin} and {FMax}.");
         _filters = Spectral.MelFilters(SampleRate, NFft, NMels, FMin, FMax);
+        _stft = new Spectral.Plan(NFft, HopLength);
     }
+
+    private readonly Spectral.Plan _stft;
 
     /// <summary>Samples per second of the audio.</summary>
     public int SampleRate { get; }
@@ -65,7 +68,7 @@ public sealed class MelSpectrogram : Layer
     protected override Tensor Call(Tensor input)
     {
         var (audio, channel) = Spectral.Flatten(input, Label, NFft);
-        Tensor mel = Tensor.MatMul(Spectral.Power(audio, NFft, HopLength, 2f), _filters);
+        Tensor mel = Tensor.MatMul(_stft.Power(audio, 2f), _filters);
         return Spectral.Output(Decibels ? Spectral.Decibels(mel) : mel, channel);
     }
 }

@@ -19,26 +19,52 @@ internal static class Spectral
         return (audio, channel);
     }
 
-    /// <summary>The power (or magnitude, <paramref name="power"/> 1) spectrogram of audio [N, L]: [N, frames, n_fft / 2 + 1].</summary>
-    public static Tensor Power(Tensor audio, int nFft, int hop, float power)
+    /// <summary>
+    /// What an STFT of one n_fft and hop reuses from call to call: the windowed DFT basis (made once)
+    /// and the frame indices of the last signal length (made again only when the length changes),
+    /// so a training step costs the gather and the matrix product, not the trigonometry.
+    /// </summary>
+    public sealed class Plan(int nFft, int hop)
     {
-        int n = audio.Shape[0], length = audio.Shape[1], frames = 1 + length / hop, bins = nFft / 2 + 1;
-        var index = new float[frames * nFft];
-        for (int f = 0; f < frames; f++)
+        private readonly Tensor _basis = Basis(nFft);
+        // One reference, replaced whole: threads predicting at once read a consistent pair.
+        private FrameIndex? _frames;
+
+        private sealed record FrameIndex(int Length, Tensor Index);
+
+        /// <summary>The power (or magnitude, <paramref name="power"/> 1) spectrogram of audio [N, L]: [N, frames, n_fft / 2 + 1].</summary>
+        public Tensor Power(Tensor audio, float power)
         {
-            for (int k = 0; k < nFft; k++)
+            int n = audio.Shape[0], length = audio.Shape[1], frames = 1 + length / hop, bins = nFft / 2 + 1;
+            FrameIndex? cached = Volatile.Read(ref _frames);
+            if (cached is null || cached.Length != length)
             {
-                int t = f * hop + k - nFft / 2;
-                // Reflection without repeating the edge sample (numpy's and torch's "reflect").
-                while (t < 0 || t >= length) t = t < 0 ? -t : 2 * (length - 1) - t;
-                index[f * nFft + k] = t;
+                cached = new FrameIndex(length, Frames(length, frames));
+                Volatile.Write(ref _frames, cached);
             }
+            Tensor framed = audio.IndexSelect(1, cached.Index).Reshape(n, frames, nFft);
+            Tensor both = Tensor.MatMul(framed, _basis);
+            Tensor re = both.Slice(2, 0, bins), im = both.Slice(2, bins, 2 * bins);
+            Tensor squared = Tensor.Mul(re, re) + Tensor.Mul(im, im);
+            return power == 2f ? squared : power == 1f ? (squared + 1e-20f).Sqrt() : (squared + 1e-20f).Pow(power / 2);
         }
-        Tensor framed = audio.IndexSelect(1, Tensor.FromArray(index, index.Length)).Reshape(n, frames, nFft);
-        Tensor both = Tensor.MatMul(framed, Basis(nFft));
-        Tensor re = both.Slice(2, 0, bins), im = both.Slice(2, bins, 2 * bins);
-        Tensor squared = Tensor.Mul(re, re) + Tensor.Mul(im, im);
-        return power == 2f ? squared : power == 1f ? (squared + 1e-20f).Sqrt() : (squared + 1e-20f).Pow(power / 2);
+
+        /// <summary>For each frame, the samples it reads: centred on multiples of the hop, reflected at the ends.</summary>
+        private Tensor Frames(int length, int frames)
+        {
+            var index = new float[frames * nFft];
+            for (int f = 0; f < frames; f++)
+            {
+                for (int k = 0; k < nFft; k++)
+                {
+                    int t = f * hop + k - nFft / 2;
+                    // Reflection without repeating the edge sample (numpy's and torch's "reflect").
+                    while (t < 0 || t >= length) t = t < 0 ? -t : 2 * (length - 1) - t;
+                    index[f * nFft + k] = t;
+                }
+            }
+            return Tensor.FromArray(index, index.Length);
+        }
     }
 
     /// <summary>The windowed one-sided DFT basis [n_fft, 2 (n_fft / 2 + 1)]: cosines, then minus sines.</summary>

@@ -16,7 +16,10 @@ public sealed class Spectrogram : Layer
         (NFft, HopLength, Power) = (nFft, hopLength ?? nFft / 2, power);
         Spectral.Check(Label, NFft, HopLength);
         if (!(power > 0)) throw new ArgumentOutOfRangeException(nameof(power), $"{Label}: power must be positive, not {power}.");
+        _stft = new Spectral.Plan(NFft, HopLength);
     }
+
+    private readonly Spectral.Plan _stft;
 
     /// <summary>The frame (and FFT) length.</summary>
     public int NFft { get; }
@@ -37,6 +40,6 @@ public sealed class Spectrogram : Layer
     protected override Tensor Call(Tensor input)
     {
         var (audio, channel) = Spectral.Flatten(input, Label, NFft);
-        return Spectral.Output(Spectral.Power(audio, NFft, HopLength, Power), channel);
+        return Spectral.Output(_stft.Power(audio, Power), channel);
     }
 }
