@@ -164,7 +164,7 @@ public static class Program
         string optimizer = o.Values.GetValueOrDefault("--optimizer") ?? settings?.Optimizer ?? "adam";
         _ = Nabla.Optimizers.Optimizer.Get(optimizer); // an unknown name fails now, not after reading the data
         var options = new Nabla.Tabular.TabularOptions(label, task, layers, epochs, o.Int("--batch-size", min: 1) ?? settings?.BatchSize ?? 32,
-            o.Float("--lr", settings?.LearningRate ?? 1e-3f, 0f, float.PositiveInfinity), optimizer, o.Float("--validation", settings?.Validation ?? 0.2f, 0f, 1f, includeAbove: true), o.Float("--test", 0.2f, 0f, 1f),
+            o.Values.ContainsKey("--lr") ? o.Float("--lr", 0f, 0f, float.PositiveInfinity) : settings?.LearningRate, optimizer, o.Float("--validation", settings?.Validation ?? 0.2f, 0f, 1f, includeAbove: true), o.Float("--test", 0.2f, 0f, 1f),
             (ulong)(o.Int("--seed") ?? 42), o.Flags.Contains("--early-stopping"), o.Values.GetValueOrDefault("--save"), modelJson, Ranks)
         { WeightDecay = settings?.WeightDecay };
         if (o.Flags.Contains("--tune")) return TabularTuning.Run(o, options, csv);

@@ -26,6 +26,36 @@ public class SklearnTablesTests
         return CsvTable.Parse(new StringReader(header + "\n" + string.Join("\n", lines.Skip(1))), file);
     }
 
+    /// <summary>scikit-learn's digits (gzipped rows of 64 pixel counts and the label, no header).</summary>
+    private static CsvTable LoadDigits(string file)
+    {
+        using var reader = new StreamReader(new System.IO.Compression.GZipStream(File.OpenRead(file), System.IO.Compression.CompressionMode.Decompress));
+        string header = string.Join(",", Enumerable.Range(0, 64).Select(i => $"p{i}").Append("label"));
+        return CsvTable.Parse(new StringReader(header + "\n" + reader.ReadToEnd()), file);
+    }
+
+    /// <summary>
+    /// The bar for the defaults: with no flag at all (no early stopping), the mean test
+    /// accuracy over the five split seeds of docs/TUNING.md comes within 1 point of
+    /// <c>nabla train --tune --budget 60s</c>'s mean on the same splits (the figures beside each
+    /// table, measured by scripts/tune-tables.sh).
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("wine_data.csv", 0.9833)]
+    [InlineData("breast_cancer.csv", 0.9754)]
+    [InlineData("iris.csv", 0.9600)]
+    [InlineData("digits.csv.gz", 0.9806)]
+    public void Untuned_defaults_come_within_one_point_of_the_tuned_mean_over_five_seeds(string file, double tunedMean)
+    {
+        string? folder = DataFolder();
+        Skip.If(folder is null, "scikit-learn's tables are not here: run scripts/install-data.sh (CI does) or apt-get install python3-sklearn.");
+        string path = Path.Combine(folder!, file);
+        CsvTable table = file.EndsWith(".gz", StringComparison.Ordinal) ? LoadDigits(path) : Load(path);
+        ulong[] seeds = [42, 1, 2, 3, 4];
+        double mean = seeds.Average(seed => TabularTrainer.Train(table, new TabularOptions("label", TabularTask.Classification, Seed: seed), TextWriter.Null)["test_accuracy"]);
+        Assert.True(mean >= tunedMean - 0.01, $"{file}: the defaults' mean test accuracy {mean:P2} against the tuned {tunedMean:P2}");
+    }
+
     [SkippableTheory]
     [InlineData("breast_cancer.csv", 0.9561, 114)]
     [InlineData("wine_data.csv", 0.9444, 36)]
