@@ -333,6 +333,42 @@ public class TensorTests
     }
 
     [Fact]
+    public void Elementwise_and_row_ops_split_over_threads_give_the_same_bits_at_every_thread_count()
+    {
+        // [301, 257]: 77 357 elements, enough for the maps and row ops to be split over the
+        // threads; odd sizes so that pieces end in scalar tails, and 257 features so LayerNorm's
+        // weight gradient has a last piece of one feature.
+        float[][] Run(int threads)
+        {
+            int saved = Kernels.Threading.NumThreads;
+            try
+            {
+                Kernels.Threading.NumThreads = threads;
+                var g = new Generator(31);
+                var x = Tensor.RandN([301, 257], g).RequireGrad();
+                var w = Tensor.RandN([257], g).RequireGrad();
+                var b = Tensor.RandN([257], g).RequireGrad();
+                var labels = Tensor.FromArray(Enumerable.Range(0, 301).Select(i => (float)(i * 7 % 257)).ToArray());
+                Tensor h = Tensor.LayerNorm(x, w, b, 1e-5f);
+                Tensor y = h.Gelu().Tanh() + h.Sigmoid().Softmax() + h.Silu().LogSoftmax() + h.Exp().Clamp(0f, 3f);
+                Tensor loss = Tensor.SoftmaxCrossEntropy(y, labels).Sum() + (y * y).Sum();
+                loss.Backward();
+                return [y.ToArray(), x.Grad!.ToArray(), w.Grad!.ToArray(), b.Grad!.ToArray()];
+            }
+            finally
+            {
+                Kernels.Threading.NumThreads = saved;
+            }
+        }
+        float[][] one = Run(1);
+        foreach (int threads in new[] { 2, 3 })
+        {
+            float[][] many = Run(threads);
+            for (int i = 0; i < one.Length; i++) Assert.Equal(one[i], many[i]);
+        }
+    }
+
+    [Fact]
     public void An_empty_batch_gives_zero_weight_gradients_through_the_fused_ops()
     {
         var g = new Generator(23);

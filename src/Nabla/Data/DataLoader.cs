@@ -294,7 +294,7 @@ public static class OneHot
     {
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentOutOfRangeException.ThrowIfLessThan(classes, 1);
-        int[] idx = labels.ToIndices(classes, $"OneHot with {classes} classes");
+        int[] idx = labels.ToIndices(classes, new Tensor.IndexUse($"OneHot with {classes} classes"));
         var data = new float[idx.Length * classes];
         for (int i = 0; i < idx.Length; i++) data[i * classes + idx[i]] = 1f;
         return Tensor.FromArray(data, idx.Length, classes);

@@ -60,7 +60,7 @@ public sealed partial class Tensor
             if (d != ax && index.ShapeArray[d] > ShapeArray[d])
                 throw new ArgumentException($"ScatterAdd: index shape {index.ShapeString} exceeds the tensor's shape {ShapeString} in dimension {d}.");
         }
-        int[] idx = index.ToIndices(ShapeArray[ax], $"ScatterAdd on axis {ax} of shape {ShapeString}");
+        int[] idx = index.ToIndices(ShapeArray[ax], new IndexUse("ScatterAdd", ax, this));
         var y = ContiguousCopy();
         int[] positions = y.GatherPositions(index.ShapeArray, ax, idx);
         ReadOnlySpan<float> s = source.Data;

@@ -22,7 +22,7 @@ public sealed partial class Tensor
             if (d != ax && index.ShapeArray[d] > ShapeArray[d])
                 throw new ArgumentException($"Gather: index shape {index.ShapeString} exceeds input shape {ShapeString} in dimension {d}.");
         }
-        int[] idx = index.ToIndices(ShapeArray[ax], $"Gather on axis {ax} of shape {ShapeString}");
+        int[] idx = index.ToIndices(ShapeArray[ax], new IndexUse("Gather", ax, this));
         int[] positions = GatherPositions(index.ShapeArray, ax, idx);
         var y = new Tensor((int[])index.ShapeArray.Clone());
         for (int i = 0; i < positions.Length; i++) y.Storage[i] = Storage[positions[i]];

@@ -14,7 +14,7 @@ public sealed partial class Tensor
     {
         ArgumentNullException.ThrowIfNull(indices);
         int ax = Shapes.NormalizeAxis(axis, Rank, "IndexSelect");
-        int[] idx = indices.ToIndices(ShapeArray[ax], $"IndexSelect on axis {ax} of shape {ShapeString}");
+        int[] idx = indices.ToIndices(ShapeArray[ax], new IndexUse("IndexSelect", ax, this));
         var (outer, n, inner) = AxisBlocks(ax);
         int[] shape = [.. ShapeArray.AsSpan(0, ax), .. indices.ShapeArray, .. ShapeArray.AsSpan(ax + 1)];
         var y = new Tensor(shape);
@@ -33,15 +33,15 @@ public sealed partial class Tensor
     /// Reads the elements as integer indices in [0, <paramref name="bound"/>), or throws naming
     /// <paramref name="what"/> and the first bad value.
     /// </summary>
-    internal int[] ToIndices(int bound, string what)
+    internal int[] ToIndices(int bound, IndexUse what)
     {
         var result = new int[Size];
         ToIndices(bound, what, result);
         return result;
     }
 
-    /// <summary>As <see cref="ToIndices(int, string)"/>, into the first <see cref="Size"/> elements of <paramref name="result"/>.</summary>
-    internal void ToIndices(int bound, string what, int[] result)
+    /// <summary>As <see cref="ToIndices(int, IndexUse)"/>, into the first <see cref="Size"/> elements of <paramref name="result"/>.</summary>
+    internal void ToIndices(int bound, IndexUse what, int[] result)
     {
         ReadOnlySpan<float> values = Data;
         for (int i = 0; i < values.Length; i++)
@@ -52,6 +52,18 @@ public sealed partial class Tensor
                 throw new IndexOutOfRangeException($"{what}: index {v} at position {i} is not an integer in [0, {bound}).");
             result[i] = k;
         }
+    }
+
+    /// <summary>
+    /// What a tensor of indices is for, named in the error when one is out of range: the op, the
+    /// axis (or -1) and the tensor indexed. The message is built only when it is thrown, so a
+    /// training step does not format a string per op.
+    /// </summary>
+    internal readonly record struct IndexUse(string Op, int Axis = -1, Tensor? Of = null)
+    {
+        /// <inheritdoc/>
+        public override string ToString() =>
+            Op + (Axis >= 0 ? $" on axis {Axis}" : "") + (Of is null ? "" : $" of shape {Of.ShapeString}");
     }
 
     private sealed class IndexSelectBackward(Tensor x, int axis, int[] idx) : Node([x])

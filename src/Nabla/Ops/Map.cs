@@ -1,26 +1,79 @@
+using Nabla.Kernels;
+
 namespace Nabla;
 
-/// <summary>A unary kernel over contiguous spans: y = f(x).</summary>
+/// <summary>A unary kernel over contiguous spans: y = f(x), element by element.</summary>
 internal delegate void SpanMap(ReadOnlySpan<float> x, Span<float> y);
 
-/// <summary>A backward kernel over contiguous spans: dx = f(saved, g).</summary>
+/// <summary>A backward kernel over contiguous spans: dx = f(saved, g), element by element.</summary>
 internal delegate void SpanGrad(ReadOnlySpan<float> saved, ReadOnlySpan<float> grad, Span<float> dx);
+
+/// <summary>A kernel over whole rows: y = f(x) for <c>rows</c> consecutive rows of one length, each row on its own.</summary>
+internal delegate void SpanRows(ReadOnlySpan<float> x, int rows, Span<float> y);
 
 public sealed partial class Tensor
 {
-    /// <summary>Applies a unary span kernel to the elements of <paramref name="x"/>; records nothing.</summary>
+    /// <summary>
+    /// Elements in one thread's piece of an elementwise map: a multiple of 64, so every piece
+    /// starts on a whole number of 512-bit vectors and each element goes through the same code
+    /// (vector body or scalar tail) as in one pass over the whole span: the result does not depend
+    /// on the thread count. Below two pieces the map runs on the calling thread.
+    /// </summary>
+    private const int MapGrain = 1 << 14;
+
+    /// <summary>Applies an elementwise span kernel to the elements of <paramref name="x"/>, split over the threads when large; records nothing.</summary>
     internal static Tensor Map(Tensor x, SpanMap kernel)
     {
         var y = ForOverwrite((int[])x.ShapeArray.Clone());
-        kernel(x.Data, y.Storage);
+        if (x.Size < 2 * MapGrain || Threading.NumThreads == 1 || !x.IsContiguous) kernel(x.Data, y.Storage);
+        else MapInParts(x.Storage, x.Offset, y.Storage, x.Size, kernel);
         return y;
     }
 
-    /// <summary>Applies a backward span kernel to a saved tensor and the upstream gradient (same shape).</summary>
+    /// <summary>Applies an elementwise backward span kernel to a saved tensor and the upstream gradient (same shape), split over the threads when large.</summary>
     internal static Tensor MapGrad(Tensor saved, Tensor grad, SpanGrad kernel)
     {
         var dx = ForOverwrite((int[])saved.ShapeArray.Clone());
-        kernel(saved.Data, grad.Data, dx.Storage);
+        if (saved.Size < 2 * MapGrain || Threading.NumThreads == 1 || !saved.IsContiguous || !grad.IsContiguous) kernel(saved.Data, grad.Data, dx.Storage);
+        else MapGradInParts(saved.Storage, saved.Offset, grad.Storage, grad.Offset, dx.Storage, saved.Size, kernel);
         return dx;
     }
+
+    /// <summary>
+    /// Applies a row kernel to <paramref name="x"/> viewed as <paramref name="rows"/> rows of equal
+    /// length, split over the threads by whole rows when large (each row is computed the same way
+    /// whichever thread takes it); records nothing.
+    /// </summary>
+    internal static Tensor MapRows(Tensor x, int rows, SpanRows kernel)
+    {
+        var y = ForOverwrite((int[])x.ShapeArray.Clone());
+        if (x.Size < 2 * MapGrain || rows < 2 || Threading.NumThreads == 1 || !x.IsContiguous) kernel(x.Data, rows, y.Storage);
+        else MapRowsInParts(x.Storage, x.Offset, y.Storage, rows, x.Size / rows, kernel);
+        return y;
+    }
+
+    /// <summary>Runs <paramref name="body"/>(first row, end row) over [0, <paramref name="rows"/>) in contiguous parts, one per thread when the rows hold enough elements to be worth it.</summary>
+    internal static void ForRows(int rows, int rowLength, Action<int, int> body)
+    {
+        if ((long)rows * rowLength < 2 * MapGrain || rows < 2 || Threading.NumThreads == 1) body(0, rows);
+        else Threading.For(rows, 2L * Math.Max(1, rowLength), body);
+    }
+
+    // The parallel paths are methods of their own, so the closures they make are not allocated on the serial path.
+    private static void MapRowsInParts(float[] x, int offset, float[] y, int rows, int length, SpanRows kernel) =>
+        Threading.For(rows, 2L * length, (r0, r1) => kernel(x.AsSpan(offset + r0 * length, (r1 - r0) * length), r1 - r0, y.AsSpan(r0 * length, (r1 - r0) * length)));
+
+    private static void MapInParts(float[] x, int offset, float[] y, int size, SpanMap kernel) =>
+        Threading.For((size + MapGrain - 1) / MapGrain, 2 * MapGrain, (p0, p1) =>
+        {
+            int start = p0 * MapGrain, end = Math.Min(size, p1 * MapGrain);
+            kernel(x.AsSpan(offset + start, end - start), y.AsSpan(start, end - start));
+        });
+
+    private static void MapGradInParts(float[] saved, int savedOffset, float[] grad, int gradOffset, float[] dx, int size, SpanGrad kernel) =>
+        Threading.For((size + MapGrain - 1) / MapGrain, 2 * MapGrain, (p0, p1) =>
+        {
+            int start = p0 * MapGrain, end = Math.Min(size, p1 * MapGrain);
+            kernel(saved.AsSpan(savedOffset + start, end - start), grad.AsSpan(gradOffset + start, end - start), dx.AsSpan(start, end - start));
+        });
 }

@@ -8,7 +8,7 @@ public sealed partial class Tensor
     public Tensor Softmax(int axis = -1)
     {
         var (outer, n, inner) = AxisBlocks(Shapes.NormalizeAxis(axis, Rank, "Softmax"));
-        var y = Map(this, (x, y) => Kernels.Softmax.Forward(x, outer, n, inner, y));
+        var y = MapRows(this, outer, (x, rows, y) => Kernels.Softmax.Forward(x, rows, n, inner, y));
         return ShouldRecord(this) ? y.Record(new SoftmaxBackward(this, y, axis)) : y;
     }
 
@@ -16,7 +16,7 @@ public sealed partial class Tensor
     public Tensor LogSoftmax(int axis = -1)
     {
         var (outer, n, inner) = AxisBlocks(Shapes.NormalizeAxis(axis, Rank, "LogSoftmax"));
-        var y = Map(this, (x, y) => Kernels.Softmax.LogForward(x, outer, n, inner, y));
+        var y = MapRows(this, outer, (x, rows, y) => Kernels.Softmax.LogForward(x, rows, n, inner, y));
         return ShouldRecord(this) ? y.Record(new LogSoftmaxBackward(this, y, axis)) : y;
     }
 

@@ -21,25 +21,37 @@ public sealed partial class Tensor
         if (labels.Size != n) throw new ArgumentException($"SoftmaxCrossEntropy: {labels.ShapeString} labels for {n} samples.");
         // The probabilities and labels are the gradient rule's alone: pooled, and returned with the graph.
         int[] idx = BufferPool.RentInts(n);
-        labels.ToIndices(c, $"SoftmaxCrossEntropy with logits {logits.ShapeString}", idx);
+        labels.ToIndices(c, new IndexUse("SoftmaxCrossEntropy with logits", Of: logits), idx);
         float[] probabilities = BufferPool.RentFloats(n * c);
         var loss = ForOverwrite([n]);
-        Kernels.Softmax.Forward(logits.Data, n, c, 1, probabilities);
-        ReadOnlySpan<float> z = logits.Data;
-        for (int i = 0; i < n; i++)
+        Tensor z = logits.IsContiguous ? logits : logits.ContiguousCopy();
+        if ((long)n * c < 2 * MapGrain || Threading.NumThreads == 1) LossRows(z.Storage, z.Offset, c, idx, probabilities, loss.Storage, 0, n);
+        else LossRowsInParts(z.Storage, z.Offset, c, idx, probabilities, loss.Storage, n);
+        if (ShouldRecord(logits)) return loss.Record(new SoftmaxCrossEntropyBackward(logits, probabilities, idx));
+        BufferPool.Return(probabilities);
+        BufferPool.Return(idx);
+        return loss;
+    }
+
+    /// <summary>Rows [r0, r1): the softmax of the logits into <paramref name="probabilities"/> and each row's loss.</summary>
+    private static void LossRows(float[] logits, int offset, int c, int[] idx, float[] probabilities, float[] loss, int r0, int r1)
+    {
+        ReadOnlySpan<float> z = logits.AsSpan(offset + r0 * c, (r1 - r0) * c);
+        Span<float> p = probabilities.AsSpan(r0 * c, (r1 - r0) * c);
+        Kernels.Softmax.Forward(z, r1 - r0, c, 1, p);
+        for (int i = 0; i < r1 - r0; i++)
         {
             // logsumexp(z) = max + log(sum of exp(z - max)), and the softmax just computed holds
             // 1 / that sum at the largest logit (>= 1 / classes, so it never underflows): the loss
             // needs no second pass of exponentials.
             ReadOnlySpan<float> row = z.Slice(i * c, c);
             int top = TensorPrimitives.IndexOfMax(row);
-            loss.Storage[i] = row[top] - row[idx[i]] - MathF.Log(probabilities[i * c + top]);
+            loss[r0 + i] = row[top] - row[idx[r0 + i]] - MathF.Log(p[i * c + top]);
         }
-        if (ShouldRecord(logits)) return loss.Record(new SoftmaxCrossEntropyBackward(logits, probabilities, idx));
-        BufferPool.Return(probabilities);
-        BufferPool.Return(idx);
-        return loss;
     }
+
+    private static void LossRowsInParts(float[] logits, int offset, int c, int[] idx, float[] probabilities, float[] loss, int n) =>
+        ForRows(n, c, (r0, r1) => LossRows(logits, offset, c, idx, probabilities, loss, r0, r1));
 
     private sealed class SoftmaxCrossEntropyBackward : Node
     {
@@ -57,14 +69,24 @@ public sealed partial class Tensor
             Tensor logits = Input(0);
             int n = logits.ShapeArray[0], c = logits.ShapeArray[1];
             var dz = ForOverwrite([n, c]);
-            ReadOnlySpan<float> g = grad.Data;
-            for (int i = 0; i < n; i++)
-            {
-                Span<float> row = dz.Storage.AsSpan(i * c, c);
-                TensorPrimitives.Multiply(_probabilities.AsSpan(i * c, c), g[i], row);
-                row[_labels[i]] -= g[i];
-            }
+            float[] g = grad.IsContiguous && grad.Offset == 0 ? grad.Storage : grad.ContiguousCopy().Storage;
+            if ((long)n * c < 2 * MapGrain || Threading.NumThreads == 1) GradRows(_probabilities, _labels, g, dz.Storage, c, 0, n);
+            else GradRowsInParts(_probabilities, _labels, g, dz.Storage, c, n);
             return [dz];
         }
+
+        /// <summary>Rows [r0, r1) of dz = g (softmax - onehot(label)).</summary>
+        private static void GradRows(float[] probabilities, int[] labels, float[] g, float[] dz, int c, int r0, int r1)
+        {
+            for (int i = r0; i < r1; i++)
+            {
+                Span<float> row = dz.AsSpan(i * c, c);
+                TensorPrimitives.Multiply(probabilities.AsSpan(i * c, c), g[i], row);
+                row[labels[i]] -= g[i];
+            }
+        }
+
+        private static void GradRowsInParts(float[] probabilities, int[] labels, float[] g, float[] dz, int c, int n) =>
+            ForRows(n, c, (r0, r1) => GradRows(probabilities, labels, g, dz, c, r0, r1));
     }
 }

@@ -296,7 +296,7 @@ public class OpReferenceTests
     {
         Assert.Contains("logits must be [N, classes], got [4]", Assert.Throws<ArgumentException>(() => Tensor.SoftmaxCrossEntropy(Tensor.Ones(4), Tensor.Zeros(4))).Message);
         Assert.Contains("[3] labels for 2 samples", Assert.Throws<ArgumentException>(() => Tensor.SoftmaxCrossEntropy(Tensor.Ones(2, 3), Tensor.Zeros(3))).Message);
-        Assert.Contains("SoftmaxCrossEntropy with logits [2, 3]: index 3 at position 1 is not an integer in [0, 3)", Assert.Throws<IndexOutOfRangeException>(() => Tensor.SoftmaxCrossEntropy(Tensor.Ones(2, 3), Tensor.FromArray([0f, 3f]))).Message);
+        Assert.Contains("SoftmaxCrossEntropy with logits of shape [2, 3]: index 3 at position 1 is not an integer in [0, 3)", Assert.Throws<IndexOutOfRangeException>(() => Tensor.SoftmaxCrossEntropy(Tensor.Ones(2, 3), Tensor.FromArray([0f, 3f]))).Message);
         Assert.Throws<IndexOutOfRangeException>(() => Tensor.SoftmaxCrossEntropy(Tensor.Ones(2, 3), Tensor.FromArray([0f, -1f])));
         Assert.Throws<IndexOutOfRangeException>(() => Tensor.SoftmaxCrossEntropy(Tensor.Ones(2, 3), Tensor.FromArray([0f, 1.5f])));
         Assert.Throws<ArgumentNullException>(() => Tensor.SoftmaxCrossEntropy(null!, Tensor.Zeros(2)));
