@@ -351,9 +351,13 @@ public class TensorTests
                 var labels = Tensor.FromArray(Enumerable.Range(0, 301).Select(i => (float)(i * 7 % 257)).ToArray());
                 Tensor h = Tensor.LayerNorm(x, w, b, 1e-5f);
                 Tensor y = h.Gelu().Tanh() + h.Sigmoid().Softmax() + h.Silu().LogSoftmax() + h.Exp().Clamp(0f, 3f);
-                Tensor loss = Tensor.SoftmaxCrossEntropy(y, labels).Sum() + (y * y).Sum();
+                // Causal attention over 67 steps: 4 x 2 x 67 x 67 scores, split by rows.
+                var q = Tensor.RandN([4, 2, 67, 19], g).RequireGrad();
+                var kv = Tensor.RandN([4, 2, 67, 19], g).RequireGrad();
+                Tensor a = Tensor.ScaledDotProductAttention(q, kv, kv, causal: true);
+                Tensor loss = Tensor.SoftmaxCrossEntropy(y, labels).Sum() + (y * y).Sum() + (a * a).Sum();
                 loss.Backward();
-                return [y.ToArray(), x.Grad!.ToArray(), w.Grad!.ToArray(), b.Grad!.ToArray()];
+                return [y.ToArray(), x.Grad!.ToArray(), w.Grad!.ToArray(), b.Grad!.ToArray(), a.ToArray(), q.Grad!.ToArray(), kv.Grad!.ToArray()];
             }
             finally
             {

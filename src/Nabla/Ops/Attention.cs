@@ -28,16 +28,18 @@ public sealed partial class Tensor
         if (mask is null && dropout == 0f && tk >= TiledAttentionFrom && query.Rank == key.Rank && key.Rank == value.Rank
             && Shapes.Equal(query.ShapeArray[..^2], key.ShapeArray[..^2]) && Shapes.Equal(key.ShapeArray[..^2], value.ShapeArray[..^2]))
             return TiledAttention(query, key, value, causal, scale ?? 1f / MathF.Sqrt(d));
-        Tensor scores = query.MatMul(key.Transpose(-2, -1)) * (scale ?? 1f / MathF.Sqrt(d));
+        float factor = scale ?? 1f / MathF.Sqrt(d);
         Tensor? allowed = mask is null ? null : mask.Ne(0f);
         Tensor weights;
         if (causal && allowed is null && tk >= tq)
         {
-            // Causal alone, every query seeing at least its own key: one fill above the diagonal.
-            weights = scores.MaskedFill(TriangleMask(tq, tk, tk - tq + 1, upper: true), float.NegativeInfinity).Softmax(-1);
+            // Causal alone, every query seeing at least its own key: scaling, the mask and the
+            // softmax in one op.
+            weights = query.MatMul(key.Transpose(-2, -1)).ScaledCausalSoftmax(factor);
         }
         else
         {
+            Tensor scores = query.MatMul(key.Transpose(-2, -1)) * factor;
             if (causal)
             {
                 Tensor lower = TriangleMask(tq, tk, tk - tq, upper: false);

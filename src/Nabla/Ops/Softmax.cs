@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Nabla.Autograd;
 
 namespace Nabla;
@@ -31,12 +32,32 @@ public sealed partial class Tensor
 
     private sealed class SoftmaxBackward(Tensor x, Tensor y, int axis) : Node([x], y)
     {
-        // dx = y * (g - sum(g * y)) along the axis.
+        // dx = y * (g - sum(g * y)) along the axis: one pass per row over the last axis, else three ops.
         protected internal override Tensor?[] Backward(Tensor grad)
         {
             Tensor y = Saved[0];
-            return [y * (grad - (grad * y).Sum([axis], keepDim: true))];
+            if (Shapes.NormalizeAxis(axis, y.Rank, "Softmax") != y.Rank - 1 || y.Size == 0) return [y * (grad - (grad * y).Sum([axis], keepDim: true))];
+            int n = y.ShapeArray[^1], rows = y.Size / n;
+            float[] g = grad.IsContiguous && grad.Offset == 0 ? grad.Storage : grad.ContiguousCopy().Storage;
+            var dx = ForOverwrite((int[])y.ShapeArray.Clone());
+            if ((long)rows * n < 2 * MapGrain || Kernels.Threading.NumThreads == 1) LastAxisGrad(y.Storage, g, dx.Storage, n, 0, rows);
+            else LastAxisGradInParts(y.Storage, g, dx.Storage, n, rows);
+            return [dx];
         }
+
+        private static void LastAxisGrad(float[] y, float[] g, float[] dx, int n, int r0, int r1)
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                ReadOnlySpan<float> yr = y.AsSpan(r * n, n), gr = g.AsSpan(r * n, n);
+                Span<float> o = dx.AsSpan(r * n, n);
+                TensorPrimitives.Subtract(gr, TensorPrimitives.Dot(gr, yr), o);
+                TensorPrimitives.Multiply(o, yr, o);
+            }
+        }
+
+        private static void LastAxisGradInParts(float[] y, float[] g, float[] dx, int n, int rows) =>
+            ForRows(rows, 3 * n, (r0, r1) => LastAxisGrad(y, g, dx, n, r0, r1));
     }
 
     private sealed class LogSoftmaxBackward(Tensor x, Tensor y, int axis) : Node([x], y)

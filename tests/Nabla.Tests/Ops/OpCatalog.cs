@@ -183,6 +183,8 @@ public static class OpCatalog
         Op("topk.values", x => x[0].TopK(2, 0).Values, In(Distinct, 4, 3)),
         Op("norm", x => x[0].Norm([1]), In(AwayFromZero, 3, 4)),
         Op("sdpa", x => Tensor.ScaledDotProductAttention(x[0], x[1], x[2]), In(2, 3, 4), In(2, 5, 4), In(2, 5, 3)),
+        Op("sdpa.causal", x => Tensor.ScaledDotProductAttention(x[0], x[1], x[2], causal: true), In(2, 3, 4), In(2, 5, 4), In(2, 5, 3)),
+        Op("sdpa.causal-square", x => Tensor.ScaledDotProductAttention(x[0], x[1], x[2], causal: true, scale: 0.7f), In(2, 2, 4, 4), In(2, 2, 4, 4), In(2, 2, 4, 3)),
         Op("sdpa.causal-masked", x => Tensor.ScaledDotProductAttention(x[0], x[1], x[2], Tensor.FromArray([1f, 1f, 1f, 0f, 1f, 1f, 0f, 0f], 2, 1, 4), causal: true),
             In(2, 4, 3), In(2, 4, 3), In(2, 4, 2)),
         Op("einsum.attention", x => Tensor.Einsum("bqd,bkd->bqk", x[0], x[1]), In(2, 3, 4), In(2, 5, 4)),
