@@ -56,7 +56,7 @@ public static class Activations
     }
 
     /// <summary>y = 1 / (1 + exp(-x)).</summary>
-    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Sigmoid(x, y);
+    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => FastMath.Sigmoid(x, y);
 
     /// <summary>dx = g * y * (1 - y), reading the forward output y.</summary>
     public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> dx)
@@ -74,7 +74,7 @@ public static class Activations
     }
 
     /// <summary>y = tanh(x).</summary>
-    public static void Tanh(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Tanh(x, y);
+    public static void Tanh(ReadOnlySpan<float> x, Span<float> y) => FastMath.Tanh(x, y);
 
     /// <summary>dx = g * (1 - y^2), reading the forward output y.</summary>
     public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> dx)
@@ -94,17 +94,26 @@ public static class Activations
     /// <summary>y = x * sigmoid(x) (SiLU, also called swish).</summary>
     public static void Silu(ReadOnlySpan<float> x, Span<float> y)
     {
-        TensorPrimitives.Sigmoid(x, y);
+        FastMath.Sigmoid(x, y);
         TensorPrimitives.Multiply(x, y, y);
     }
 
     /// <summary>dx = g * s * (1 + x * (1 - s)) with s = sigmoid(x).</summary>
     public static void SiluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> dx)
     {
-        for (int i = 0; i < dx.Length; i++)
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= dx.Length - 8; i += 8)
+            {
+                Vector256<float> v = Vector256.Create(x.Slice(i, 8)), s = FastMath.Sigmoid(v);
+                (Vector256.Create(g.Slice(i, 8)) * s * (Vector256<float>.One + v * (Vector256<float>.One - s))).CopyTo(dx.Slice(i, 8));
+            }
+        }
+        for (; i < dx.Length; i++)
         {
             float v = x[i];
-            float s = 1f / (1f + MathF.Exp(-v));
+            float s = FastMath.Sigmoid(v);
             dx[i] = g[i] * s * (1f + v * (1f - s));
         }
     }
@@ -167,7 +176,7 @@ public static class Activations
     {
         float z = MathF.Abs(x) * InvSqrt2;
         float t = 1f / (1f + 0.5f * z);
-        float half = 0.5f * t * MathF.Exp(-z * z + ErfcPolynomial(t));
+        float half = 0.5f * t * FastMath.Exp(-z * z + ErfcPolynomial(t));
         return x >= 0 ? 1f - half : half;
     }
 
@@ -184,7 +193,7 @@ public static class Activations
         p = Vector256.Create(0.37409196f) + t * p;
         p = Vector256.Create(1.00002368f) + t * p;
         p = Vector256.Create(-1.26551223f) + t * p;
-        Vector256<float> half = 0.5f * t * Vector256.Exp(p - z * z);
+        Vector256<float> half = 0.5f * t * FastMath.Exp(p - z * z);
         return Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(x, Vector256<float>.Zero), Vector256<float>.One - half, half);
     }
 
@@ -197,7 +206,7 @@ public static class Activations
             for (; i + Vector256<float>.Count <= dx.Length; i += Vector256<float>.Count)
             {
                 Vector256<float> v = Vector256.Create(x.Slice(i, Vector256<float>.Count));
-                Vector256<float> d = NormalCdf(v) + v * InvSqrt2Pi * Vector256.Exp(-0.5f * v * v);
+                Vector256<float> d = NormalCdf(v) + v * InvSqrt2Pi * FastMath.Exp(-0.5f * v * v);
                 (Vector256.Create(g.Slice(i, Vector256<float>.Count)) * d).CopyTo(dx.Slice(i, Vector256<float>.Count));
             }
         }
@@ -214,7 +223,7 @@ public static class Activations
             }
             else
             {
-                d = NormalCdf(v) + v * InvSqrt2Pi * MathF.Exp(-0.5f * v * v);
+                d = NormalCdf(v) + v * InvSqrt2Pi * FastMath.Exp(-0.5f * v * v);
             }
             dx[i] = g[i] * d;
         }

@@ -22,14 +22,14 @@ public static class RecurrentCells
             ReadOnlySpan<float> g = gates.Slice(b * 4 * h, 4 * h);
             Span<float> s = saved.Slice(b * 5 * h, 5 * h);
             // Activated gates, vectorised: sigmoid for i and f, tanh for g, sigmoid for o.
-            TensorPrimitives.Sigmoid(g[..(2 * h)], s[..(2 * h)]);
-            TensorPrimitives.Tanh(g.Slice(2 * h, h), s.Slice(2 * h, h));
-            TensorPrimitives.Sigmoid(g.Slice(3 * h, h), s.Slice(3 * h, h));
+            FastMath.Sigmoid(g[..(2 * h)], s[..(2 * h)]);
+            FastMath.Tanh(g.Slice(2 * h, h), s.Slice(2 * h, h));
+            FastMath.Sigmoid(g.Slice(3 * h, h), s.Slice(3 * h, h));
             Span<float> outH = hc.Slice(b * 2 * h, h), outC = hc.Slice(b * 2 * h + h, h);
             // c' = f c + i g; h' = o tanh(c').
             TensorPrimitives.Multiply(s[..h], s.Slice(2 * h, h), outC);
             TensorPrimitives.MultiplyAdd(s.Slice(h, h), c.Slice(b * h, h), outC, outC);
-            TensorPrimitives.Tanh(outC, s.Slice(4 * h, h));
+            FastMath.Tanh(outC, s.Slice(4 * h, h));
             TensorPrimitives.Multiply(s.Slice(3 * h, h), s.Slice(4 * h, h), outH);
         }
     }
@@ -96,13 +96,13 @@ public static class RecurrentCells
         TensorPrimitives.Add(xp[..(2 * h)], bih[..(2 * h)], rz);
         TensorPrimitives.Add(rz, hp[..(2 * h)], rz);
         TensorPrimitives.Add(rz, bhh[..(2 * h)], rz);
-        TensorPrimitives.Sigmoid(rz, rz);
+        FastMath.Sigmoid(rz, rz);
         // n = tanh(x_n + b_in + r (h W_hn^T + b_hn)).
         TensorPrimitives.Add(hp.Slice(2 * h, h), bhh.Slice(2 * h, h), hpn);
         TensorPrimitives.Multiply(rz[..h], hpn, n);
         TensorPrimitives.Add(n, xp.Slice(2 * h, h), n);
         TensorPrimitives.Add(n, bih.Slice(2 * h, h), n);
-        TensorPrimitives.Tanh(n, n);
+        FastMath.Tanh(n, n);
         // h' = (1 - z) n + z h = n + z (h - n).
         TensorPrimitives.Subtract(hPrev, n, hOut);
         TensorPrimitives.Multiply(hOut, rz.Slice(h, h), hOut);

@@ -33,7 +33,7 @@ public static class Softmax
                 }
                 else
                 {
-                    TensorPrimitives.Exp(dst, dst);
+                    FastMath.Exp(dst, dst);
                     TensorPrimitives.Divide(dst, TensorPrimitives.Sum(dst), dst);
                 }
             }

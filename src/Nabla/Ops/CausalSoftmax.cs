@@ -36,7 +36,7 @@ public sealed partial class Tensor
             Span<float> live = o[..seen];
             TensorPrimitives.Multiply(x.AsSpan(offset + r * tk, seen), scale, live);
             TensorPrimitives.Subtract(live, TensorPrimitives.Max(live), live);
-            TensorPrimitives.Exp(live, live);
+            Kernels.FastMath.Exp(live, live);
             TensorPrimitives.Divide(live, TensorPrimitives.Sum(live), live);
             o[seen..].Clear();
         }

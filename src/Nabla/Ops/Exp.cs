@@ -8,7 +8,7 @@ public sealed partial class Tensor
     /// <summary>e^x elementwise.</summary>
     public Tensor Exp()
     {
-        var y = Map(this, static (x, y) => TensorPrimitives.Exp(x, y));
+        var y = Map(this, static (x, y) => Kernels.FastMath.Exp(x, y));
         return ShouldRecord(this) ? y.Record(new ExpBackward(this, y)) : y;
     }
 

@@ -48,7 +48,10 @@ public class EarlierReleaseFileTests
         Assert.Equal(["0.weight", "0.bias", "1.weight", "1.bias", "4.weight", "4.bias", "5.weight", "5.bias", "1.running_mean", "1.running_var", "1.num_batches_tracked"],
             model.StateDict().Keys.ToArray());
         Tensor images = Tensor.FromArray(Values(expected["cnn_input"]!), 4, 1, 6, 6);
-        Assert.Equal(Values(expected["cnn_output"]!), model.Predict(images).ToArray());
+        // The same outputs up to float rounding (the activations' kernels may change in their last bits between releases).
+        float[] want = Values(expected["cnn_output"]!), got = model.Predict(images).ToArray();
+        Assert.Equal(want.Length, got.Length);
+        for (int i = 0; i < want.Length; i++) Assert.Equal(want[i], got[i], 1e-5f);
         // Training resumes from the saved momentum: targets one above its outputs pull the loss down from 1.
         Tensor target = model.Predict(images) + 1f;
         float before = model.Evaluate(images, target)["loss"];
