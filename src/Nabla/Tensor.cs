@@ -244,10 +244,22 @@ public sealed partial class Tensor
     /// <summary>A contiguous copy with fresh storage, not recorded.</summary>
     internal Tensor ContiguousCopy()
     {
-        var result = new Tensor((int[])ShapeArray.Clone());
-        Kernels.Strided.Copy(Storage, Offset, Strides, result.Storage, 0, result.Strides, ShapeArray);
+        // Every element is written, so the new storage need not be cleared first.
+        var result = ForOverwrite((int[])ShapeArray.Clone());
+        if (Size < 2 * MapGrain || Rank < 2 || ShapeArray[0] < 2 || Kernels.Threading.NumThreads == 1)
+            Kernels.Strided.Copy(Storage, Offset, Strides, result.Storage, 0, result.Strides, ShapeArray);
+        else CopyInParts(result);
         return result;
     }
+
+    /// <summary>The copy split over the threads by ranges of the first axis (each element copied once: the same result for any split).</summary>
+    private void CopyInParts(Tensor result) =>
+        ForRows(ShapeArray[0], Size / ShapeArray[0], (r0, r1) =>
+        {
+            int[] part = (int[])ShapeArray.Clone();
+            part[0] = r1 - r0;
+            Kernels.Strided.Copy(Storage, Offset + r0 * Strides[0], Strides, result.Storage, r0 * result.Strides[0], result.Strides, part);
+        });
 
     /// <summary>Strides of this tensor when broadcast to <paramref name="shape"/> (0 along broadcast dimensions).</summary>
     internal int[] BroadcastStrides(ReadOnlySpan<int> shape)

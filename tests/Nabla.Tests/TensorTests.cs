@@ -335,9 +335,9 @@ public class TensorTests
     [Fact]
     public void Elementwise_and_row_ops_split_over_threads_give_the_same_bits_at_every_thread_count()
     {
-        // [301, 257]: 77 357 elements, enough for the maps and row ops to be split over the
-        // threads; odd sizes so that pieces end in scalar tails, and 257 features so LayerNorm's
-        // weight gradient has a last piece of one feature.
+        // [301, 257]: 77 357 elements, enough for the maps, row ops and copies to be split over
+        // the threads; odd sizes so that pieces end in scalar tails, and 257 features so
+        // LayerNorm's weight gradient has a last piece of one feature.
         float[][] Run(int threads)
         {
             int saved = Kernels.Threading.NumThreads;
@@ -350,14 +350,19 @@ public class TensorTests
                 var b = Tensor.RandN([257], g).RequireGrad();
                 var labels = Tensor.FromArray(Enumerable.Range(0, 301).Select(i => (float)(i * 7 % 257)).ToArray());
                 Tensor h = Tensor.LayerNorm(x, w, b, 1e-5f);
-                Tensor y = h.Gelu().Tanh() + h.Sigmoid().Softmax() + h.Silu().LogSoftmax() + h.Exp().Clamp(0f, 3f);
+                Tensor y = h.Gelu().Tanh() + h.Sigmoid().Softmax() + h.Silu().LogSoftmax() + h.Exp().Clamp(0f, 3f) + (h * h + 1f).Log() * h;
+                y = y.Transpose(0, 1).Contiguous().Transpose(0, 1);
                 // Causal attention over 67 steps: 4 x 2 x 67 x 67 scores, split by rows.
                 var q = Tensor.RandN([4, 2, 67, 19], g).RequireGrad();
                 var kv = Tensor.RandN([4, 2, 67, 19], g).RequireGrad();
                 Tensor a = Tensor.ScaledDotProductAttention(q, kv, kv, causal: true);
-                Tensor loss = Tensor.SoftmaxCrossEntropy(y, labels).Sum() + (y * y).Sum() + (a * a).Sum();
+                // A product with a bias over 301 x 130 outputs: the bias rows and its gradient's column sums are shared out.
+                var lw = Tensor.RandN([130, 257], g).RequireGrad();
+                var lb = Tensor.RandN([130], g).RequireGrad();
+                Tensor lin = Tensor.Linear(y, lw, lb, relu: false);
+                Tensor loss = Tensor.SoftmaxCrossEntropy(y, labels).Sum() + (y * y).Sum() + (a * a).Sum() + (lin * lin).Sum();
                 loss.Backward();
-                return [y.ToArray(), x.Grad!.ToArray(), w.Grad!.ToArray(), b.Grad!.ToArray(), a.ToArray(), q.Grad!.ToArray(), kv.Grad!.ToArray()];
+                return [y.ToArray(), x.Grad!.ToArray(), w.Grad!.ToArray(), b.Grad!.ToArray(), a.ToArray(), q.Grad!.ToArray(), kv.Grad!.ToArray(), lin.ToArray(), lb.Grad!.ToArray()];
             }
             finally
             {

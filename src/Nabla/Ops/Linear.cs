@@ -25,8 +25,10 @@ public sealed partial class Tensor
         Span<float> ys = y.Storage;
         if (bias is not null)
         {
-            ReadOnlySpan<float> b = bias.Data;
-            for (int i = 0; i < n; i++) b.CopyTo(ys.Slice(i * outF, outF));
+            // The bias starts every row of the product (which then adds to it).
+            float[] b = bias.DenseArray();
+            if ((long)n * outF < 2 * MapGrain || Threading.NumThreads == 1) CopyBiasRows(b, y.Storage, outF, 0, n);
+            else CopyBiasRowsInParts(b, y.Storage, outF, n);
         }
         Gemm.Multiply(false, true, n, outF, inF, input.DenseArray(), inF, weight.DenseArray(), inF, ys, outF, accumulate: bias is not null);
         if (relu) Activations.Relu(ys, ys);
@@ -56,6 +58,27 @@ public sealed partial class Tensor
             int start = b0 * MaskBlock, length = Math.Min(size, b1 * MaskBlock) - start;
             Activations.ReluBackward(y.AsSpan(start, length), grad.AsSpan(start, length), through.AsSpan(start, length));
         });
+
+    private static void CopyBiasRows(float[] bias, float[] y, int outF, int r0, int r1)
+    {
+        for (int i = r0; i < r1; i++) bias.AsSpan(0, outF).CopyTo(y.AsSpan(i * outF, outF));
+    }
+
+    // Apart from Linear, so its closure is only made when the work is shared out.
+    private static void CopyBiasRowsInParts(float[] bias, float[] y, int outF, int n) => ForRows(n, outF, (r0, r1) => CopyBiasRows(bias, y, outF, r0, r1));
+
+    /// <summary>Columns per piece of the bias gradient's sums.</summary>
+    private const int BiasBlock = 64;
+
+    /// <summary>sums[j] += g[i, j] over the rows in order, for the columns [j0, j1).</summary>
+    private static void SumColumns(float[] g, int n, int outF, float[] sums, int j0, int j1)
+    {
+        Span<float> s = sums.AsSpan(j0, j1 - j0);
+        for (int i = 0; i < n; i++) System.Numerics.Tensors.TensorPrimitives.Add(s, g.AsSpan(i * outF + j0, j1 - j0), s);
+    }
+
+    private static void SumColumnsInParts(float[] g, int n, int outF, float[] sums, int blocks) =>
+        Threading.For(blocks, 2L * n * BiasBlock, (b0, b1) => SumColumns(g, n, outF, sums, b0 * BiasBlock, Math.Min(outF, b1 * BiasBlock)));
 
     private sealed class LinearBackward(Tensor[] inputs, Tensor? reluOutput) : Node(inputs)
     {
@@ -87,8 +110,10 @@ public sealed partial class Tensor
             if (Inputs.Count == 3 && NeedsGrad(2))
             {
                 var db = new Tensor([outF]);
-                Span<float> sums = db.Storage;
-                for (int i = 0; i < n; i++) System.Numerics.Tensors.TensorPrimitives.Add(sums, g.AsSpan(i * outF, outF), sums);
+                // Column sums in row order; split by blocks of columns, so any split gives the same bits.
+                int blocks = (outF + BiasBlock - 1) / BiasBlock;
+                if ((long)n * outF < 2 * MapGrain || Threading.NumThreads == 1 || blocks < 2) SumColumns(g, n, outF, db.Storage, 0, outF);
+                else SumColumnsInParts(g, n, outF, db.Storage, blocks);
                 grads[2] = db;
             }
             if (masked is not null) BufferPool.Return(masked);

@@ -14,10 +14,11 @@ internal delegate void SpanRows(ReadOnlySpan<float> x, int rows, Span<float> y);
 public sealed partial class Tensor
 {
     /// <summary>
-    /// Elements in one thread's piece of an elementwise map: a multiple of 64, so every piece
-    /// starts on a whole number of 512-bit vectors and each element goes through the same code
-    /// (vector body or scalar tail) as in one pass over the whole span: the result does not depend
-    /// on the thread count. Below two pieces the map runs on the calling thread.
+    /// Elements in one piece of an elementwise map (the last piece also takes the remainder, so
+    /// none is shorter): a multiple of 64, so every piece starts on a whole number of 512-bit
+    /// vectors and each element goes through the same code (vector body or tail) as in one pass
+    /// over the whole span: the result does not depend on the thread count. Below two pieces the
+    /// map runs on the calling thread.
     /// </summary>
     private const int MapGrain = 1 << 14;
 
@@ -64,16 +65,16 @@ public sealed partial class Tensor
         Threading.For(rows, 2L * length, (r0, r1) => kernel(x.AsSpan(offset + r0 * length, (r1 - r0) * length), r1 - r0, y.AsSpan(r0 * length, (r1 - r0) * length)));
 
     private static void MapInParts(float[] x, int offset, float[] y, int size, SpanMap kernel) =>
-        Threading.For((size + MapGrain - 1) / MapGrain, 2 * MapGrain, (p0, p1) =>
+        Threading.For(size / MapGrain, 2 * MapGrain, (p0, p1) =>
         {
-            int start = p0 * MapGrain, end = Math.Min(size, p1 * MapGrain);
+            int start = p0 * MapGrain, end = p1 == size / MapGrain ? size : p1 * MapGrain;
             kernel(x.AsSpan(offset + start, end - start), y.AsSpan(start, end - start));
         });
 
     private static void MapGradInParts(float[] saved, int savedOffset, float[] grad, int gradOffset, float[] dx, int size, SpanGrad kernel) =>
-        Threading.For((size + MapGrain - 1) / MapGrain, 2 * MapGrain, (p0, p1) =>
+        Threading.For(size / MapGrain, 2 * MapGrain, (p0, p1) =>
         {
-            int start = p0 * MapGrain, end = Math.Min(size, p1 * MapGrain);
+            int start = p0 * MapGrain, end = p1 == size / MapGrain ? size : p1 * MapGrain;
             kernel(saved.AsSpan(savedOffset + start, end - start), grad.AsSpan(gradOffset + start, end - start), dx.AsSpan(start, end - start));
         });
 }
