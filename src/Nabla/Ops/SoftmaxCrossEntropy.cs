@@ -36,17 +36,18 @@ public sealed partial class Tensor
     /// <summary>Rows [r0, r1): the softmax of the logits into <paramref name="probabilities"/> and each row's loss.</summary>
     private static void LossRows(float[] logits, int offset, int c, int[] idx, float[] probabilities, float[] loss, int r0, int r1)
     {
-        ReadOnlySpan<float> z = logits.AsSpan(offset + r0 * c, (r1 - r0) * c);
-        Span<float> p = probabilities.AsSpan(r0 * c, (r1 - r0) * c);
-        Kernels.Softmax.Forward(z, r1 - r0, c, 1, p);
-        for (int i = 0; i < r1 - r0; i++)
+        for (int i = r0; i < r1; i++)
         {
-            // logsumexp(z) = max + log(sum of exp(z - max)), and the softmax just computed holds
-            // 1 / that sum at the largest logit (>= 1 / classes, so it never underflows): the loss
-            // needs no second pass of exponentials.
-            ReadOnlySpan<float> row = z.Slice(i * c, c);
-            int top = TensorPrimitives.IndexOfMax(row);
-            loss[r0 + i] = row[top] - row[idx[r0 + i]] - MathF.Log(p[i * c + top]);
+            ReadOnlySpan<float> row = logits.AsSpan(offset + i * c, c);
+            Span<float> p = probabilities.AsSpan(i * c, c);
+            // softmax = exp(z - max) / sum, and the loss logsumexp(z) - z[label] = max + log(sum) - z[label]
+            // from the same sum: one pass of exponentials for both.
+            float max = TensorPrimitives.Max(row);
+            TensorPrimitives.Subtract(row, max, p);
+            FastMath.Exp(p, p);
+            float sum = TensorPrimitives.Sum(p);
+            TensorPrimitives.Divide(p, sum, p);
+            loss[i] = max + MathF.Log(sum) - row[idx[i]];
         }
     }
 
