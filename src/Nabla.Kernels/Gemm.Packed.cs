@@ -124,7 +124,7 @@ public static unsafe partial class Gemm
     /// <c>C = A op(B)</c> (or <c>C +=</c> with <paramref name="accumulate"/>) for an A packed by
     /// <see cref="PackA"/>: [m, k] times op(B) [k, n], with n the columns of C. Every element is
     /// summed in the same order as the packed path of
-    /// <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, Span{float}, int, bool)"/>,
+    /// <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, Span{float}, int, bool, bool)"/>,
     /// whatever the thread count.
     /// </summary>
     /// <param name="a">op(A) [m, k], from <see cref="PackA"/>.</param>
@@ -153,7 +153,7 @@ public static unsafe partial class Gemm
     /// <summary>
     /// <c>C = op(A) B</c> (or <c>C +=</c> with <paramref name="accumulate"/>) for a B packed by
     /// <see cref="PackB"/>: op(A) [m, k] times [k, n]. Summed as the packed path of
-    /// <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, Span{float}, int, bool)"/>
+    /// <see cref="Multiply(bool, bool, int, int, int, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, Span{float}, int, bool, bool)"/>
     /// sums, whatever the thread count; unlike it, products of a few rows are packed too.
     /// </summary>
     /// <param name="transA">op(A) = A^T: A is stored [k, lda].</param>

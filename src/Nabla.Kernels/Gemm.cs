@@ -45,8 +45,9 @@ public static unsafe partial class Gemm
     /// <param name="c">C, starting at its first element.</param>
     /// <param name="ldc">Row stride of C.</param>
     /// <param name="accumulate">Add to C instead of overwriting it.</param>
+    /// <param name="singleThread">Run on the calling thread alone (the caller shares out many products itself); the result is the same bits.</param>
     public static void Multiply(bool transA, bool transB, int m, int n, int k,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate = false)
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate = false, bool singleThread = false)
     {
         if (m < 0 || n < 0 || k < 0) throw new ArgumentException($"Gemm: negative size m={m}, n={n}, k={k}.");
         // Stryker disable once all : an empty C gets no writes below either; returning early only skips the setup.
@@ -63,7 +64,7 @@ public static unsafe partial class Gemm
             // Which path and how many threads are speed choices: every path computes the definition's
             // sums (each is tested against it), so the marks below keep them out of mutation scores.
             // Stryker disable once all : speed only.
-            int threads = Math.Min(Threading.NumThreads, 64);
+            int threads = singleThread ? 1 : Math.Min(Threading.NumThreads, 64);
             // Stryker disable once all : speed only.
             bool small = m <= 4 || flops < 4096;
             // Stryker disable once all : speed only.

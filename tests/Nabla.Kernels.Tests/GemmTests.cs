@@ -113,10 +113,12 @@ public class GemmTests
     [InlineData(150, 100, 400, false, false)]   // A in blocks of 144 rows, k in two balanced blocks
     [InlineData(13, 300, 64, true, false)]      // one block of rows: B packed panel by panel
     [InlineData(301, 97, 35, true, true)]
+    [InlineData(3, 64, 40, false, false)]       // the small path (m <= 4), its columns shared out or not
     public void Every_instruction_set_gives_the_same_bits_at_every_thread_count(int m, int n, int k, bool ta, bool tb)
     {
         // Each path sums every element in the same order with fused multiply-adds, so the scalar,
-        // 128-bit, AVX2 and AVX-512 kernels agree exactly, whatever the thread count.
+        // 128-bit, AVX2 and AVX-512 kernels agree exactly, whatever the thread count, and also
+        // when the caller keeps the product on its own thread (singleThread).
         float[] a = Random(m * k, 4), b = Random(k * n, 5), c0 = Random(m * n, 6);
         float[]? expected = null, expectedAccumulated = null;
         InstructionSet savedIsa = Isa.Current;
@@ -129,10 +131,10 @@ public class GemmTests
                 foreach (int threads in new[] { 1, 2, 3 })
                 {
                     Threading.NumThreads = threads;
-                    foreach (bool accumulate in new[] { false, true })
+                    foreach (var (accumulate, singleThread) in new[] { (false, false), (true, false), (false, true), (true, true) })
                     {
                         var c = (float[])c0.Clone();
-                        Gemm.Multiply(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, c, n, accumulate);
+                        Gemm.Multiply(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, c, n, accumulate, singleThread);
                         if (!accumulate && expected is null)
                         {
                             double[] e = Reference(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n);
