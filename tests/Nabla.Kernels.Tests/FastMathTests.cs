@@ -1,6 +1,7 @@
 namespace Nabla.Kernels.Tests;
 
 /// <summary>FastMath's exp, sigmoid and tanh against double precision, at the edges, and alike on every instruction set.</summary>
+[Collection("gemm-isa")] // switches Isa.Current, as the GEMM tests do: not beside them
 public class FastMathTests
 {
     private delegate void SpanFunction(ReadOnlySpan<float> x, Span<float> y);

@@ -6,6 +6,8 @@ using Nabla.Tabular;
 namespace Nabla.Tests.Training;
 
 /// <summary><c>nabla train --tune</c>'s search on a small table: accuracy, budget, the best-so-far file, and a description that reproduces the final model.</summary>
+/// <remarks>Run apart from the assembly's other tests: the budget is wall-clock time, and on two cores the others would take most of it.</remarks>
+[Collection("Serial")]
 public sealed class TabularTunerTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("nabla-tune-").FullName;
