@@ -26,6 +26,37 @@ public static class Threading
         return int.TryParse(v, out int n) && n >= 1 ? n : Environment.ProcessorCount;
     }
 
+    [ThreadStatic] private static bool t_callingThreadOnly;
+
+    /// <summary>True inside a <see cref="CallingThreadOnly"/> scope on this thread: kernels run their parts one after another here.</summary>
+    internal static bool IsCallingThreadOnly => t_callingThreadOnly;
+
+    /// <summary>
+    /// Until the returned scope is disposed, kernels called on this thread run on it alone, never
+    /// waking the workers. For work beside the training step (a batch prefetched on a background
+    /// thread, trials that already run in parallel): otherwise such a thread can take the worker
+    /// pool at the moment the step's own large kernel wants it, and the step's kernel then runs on
+    /// one thread. Results are the same bits either way. Scopes nest.
+    /// </summary>
+    /// <param name="on">False leaves the thread as it is (for callers that decide at run time).</param>
+    public static CallingThreadScope CallingThreadOnly(bool on = true)
+    {
+        bool previous = t_callingThreadOnly;
+        t_callingThreadOnly = previous || on;
+        return new CallingThreadScope(previous);
+    }
+
+    /// <summary>The scope of <see cref="CallingThreadOnly"/>; disposing it restores the thread's setting before.</summary>
+    public readonly struct CallingThreadScope : IDisposable
+    {
+        private readonly bool _previous;
+
+        internal CallingThreadScope(bool previous) => _previous = previous;
+
+        /// <summary>Restores the setting the scope replaced.</summary>
+        public void Dispose() => t_callingThreadOnly = _previous;
+    }
+
     /// <summary>
     /// Runs <paramref name="body"/>(start, end) over [0, <paramref name="count"/>) split into
     /// contiguous chunks, one per thread, in parallel only when the total work (in multiply-adds
@@ -35,7 +66,7 @@ public static class Threading
     public static void For(int count, long workPerItem, Action<int, int> body)
     {
         int threads = Math.Min(NumThreads, count);
-        if (threads <= 1 || count * workPerItem < 1 << 16)
+        if (threads <= 1 || count * workPerItem < 1 << 16 || t_callingThreadOnly)
         {
             body(0, count);
             return;

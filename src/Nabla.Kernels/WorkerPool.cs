@@ -6,8 +6,9 @@ namespace Nabla.Kernels;
 /// A small persistent pool for fork/join inside kernels: the calling thread runs part 0 and
 /// parked workers run parts 1..n-1. Waking a parked worker costs about a microsecond and
 /// allocates nothing, where Parallel.For costs several and allocates. Calls from inside a
-/// part, or from a second thread while the pool is busy, run their parts sequentially, so
-/// the pool never deadlocks or oversubscribes the cores.
+/// part, from a second thread while the pool is busy, or inside a
+/// <see cref="Threading.CallingThreadOnly"/> scope run their parts sequentially, so the pool
+/// never deadlocks or oversubscribes the cores.
 /// </summary>
 internal static class WorkerPool
 {
@@ -23,7 +24,7 @@ internal static class WorkerPool
     /// <summary>Runs <paramref name="body"/>(0..parts-1), each part exactly once.</summary>
     public static void Run(int parts, Action<int> body)
     {
-        if (parts <= 1 || t_inPart || !Monitor.TryEnter(s_gate))
+        if (parts <= 1 || t_inPart || Threading.IsCallingThreadOnly || !Monitor.TryEnter(s_gate))
         {
             RunSequential(parts, body);
             return;

@@ -127,6 +127,8 @@ public static class TabularTuner
             var best = new int[folds.Length];
             Parallel.For(0, folds.Length, new ParallelOptions { MaxDegreeOfParallelism = t.Parallelism ?? Environment.ProcessorCount, CancellationToken = token }, k =>
             {
+                // Folds side by side each keep to their own thread (no contention for the worker pool).
+                using var alone = Kernels.Threading.CallingThreadOnly((t.Parallelism ?? Environment.ProcessorCount) > 1);
                 var f = folds[k];
                 Generator.ManualSeed(seed);
                 Sequential model = Build(f.Prep, config);

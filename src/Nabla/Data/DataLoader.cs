@@ -235,12 +235,19 @@ public sealed class DataLoader : IEnumerable<DataBatch>
             for (int b = 0; b < batches; b++) yield return Make(b);
             yield break;
         }
-        Task<(DataBatch?, int, int)>? next = batches > 0 ? Task.Run(() => Make(0)) : null;
+        // The next batch is made beside the training step, on the prefetching thread alone: were
+        // its copies to take the worker pool, the step's own kernels would find it busy.
+        (DataBatch?, int, int) MakeBeside(int b)
+        {
+            using var alone = Kernels.Threading.CallingThreadOnly();
+            return Make(b);
+        }
+        Task<(DataBatch?, int, int)>? next = batches > 0 ? Task.Run(() => MakeBeside(0)) : null;
         for (int b = 0; b < batches; b++)
         {
             var current = next!.GetAwaiter().GetResult();
             int following = b + 1;
-            next = following < batches ? Task.Run(() => Make(following)) : null;
+            next = following < batches ? Task.Run(() => MakeBeside(following)) : null;
             yield return current;
         }
     }

@@ -51,17 +51,17 @@ public sealed partial class Tensor
     {
         int[] shape = Shapes.Broadcast(a.ShapeArray, b.ShapeArray, op);
         var y = ForOverwrite(shape);
-        if (y.Size >= 2 * MapGrain && Threading.NumThreads > 1 && a.IsContiguous && b.IsContiguous && a.Size == y.Size && b.Size == y.Size)
+        if (y.Size >= 2 * CheapGrain && Threading.NumThreads > 1 && a.IsContiguous && b.IsContiguous && a.Size == y.Size && b.Size == y.Size)
             BinaryInParts<TOp>(a.Storage, a.Offset, b.Storage, b.Offset, y.Storage, y.Size);
         else Elementwise.Binary<TOp>(shape, a.Storage, a.Offset, a.BroadcastStrides(shape), b.Storage, b.Offset, b.BroadcastStrides(shape), y.Storage);
         return y;
     }
 
-    /// <summary>Two operands of the output's shape, in pieces of <see cref="MapGrain"/> elements over the threads (element by element: the same bits for any split).</summary>
+    /// <summary>Two operands of the output's shape, in pieces of <see cref="CheapGrain"/> elements over the threads (element by element: the same bits for any split).</summary>
     private static void BinaryInParts<TOp>(float[] a, int aOffset, float[] b, int bOffset, float[] y, int size) where TOp : IBinaryOp =>
-        Threading.For(size / MapGrain, 2 * MapGrain, (p0, p1) =>
+        Threading.For(size / CheapGrain, 2 * CheapGrain, (p0, p1) =>
         {
-            int start = p0 * MapGrain, end = p1 == size / MapGrain ? size : p1 * MapGrain;
+            int start = p0 * CheapGrain, end = p1 == size / CheapGrain ? size : p1 * CheapGrain;
             Elementwise.Binary<TOp>([end - start], a, aOffset + start, [1], b, bOffset + start, [1], y.AsSpan(start, end - start));
         });
 }

@@ -27,7 +27,7 @@ public sealed partial class Tensor
         {
             // The bias starts every row of the product (which then adds to it).
             float[] b = bias.DenseArray();
-            if ((long)n * outF < 2 * MapGrain || Threading.NumThreads == 1) CopyBiasRows(b, y.Storage, outF, 0, n);
+            if ((long)n * outF < 2 * CheapGrain || Threading.NumThreads == 1) CopyBiasRows(b, y.Storage, outF, 0, n);
             else CopyBiasRowsInParts(b, y.Storage, outF, n);
         }
         Gemm.Multiply(false, true, n, outF, inF, input.DenseArray(), inF, weight.DenseArray(), inF, ys, outF, accumulate: bias is not null);

@@ -138,6 +138,8 @@ public sealed class Tuner(SearchSpace space, Func<IReadOnlyDictionary<string, ob
                 Parallel.For(0, alive.Count, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, i =>
                 {
                     if (budget.IsCancellationRequested) return;
+                    // Trials side by side each keep to their own thread (no contention for the worker pool).
+                    using var alone = Kernels.Threading.CallingThreadOnly(parallelism > 1);
                     var clock = System.Diagnostics.Stopwatch.StartNew();
                     var (n, config) = alive[i];
                     TrialOutcome outcome;
