@@ -168,70 +168,81 @@ public static class FastMath
     }
 
     /// <summary>y = sigmoid(x) element by element (see <see cref="Exp(ReadOnlySpan{float}, Span{float})"/> for the paths).</summary>
-    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y)
-    {
-        Check(x, y, "Sigmoid");
-        int i = 0;
-        InstructionSet isa = Isa.Current;
-        if (isa == InstructionSet.Avx512)
-        {
-            for (; i + 16 <= x.Length; i += 16) Sigmoid(Vector512.Create(x.Slice(i, 16))).CopyTo(y.Slice(i, 16));
-        }
-        if (isa >= InstructionSet.Avx2)
-        {
-            for (; i + 8 <= x.Length; i += 8) Sigmoid(Vector256.Create(x.Slice(i, 8))).CopyTo(y.Slice(i, 8));
-        }
-        if (isa >= InstructionSet.Vector128)
-        {
-            for (; i + 4 <= x.Length; i += 4) Sigmoid(Vector128.Create(x.Slice(i, 4))).CopyTo(y.Slice(i, 4));
-        }
-        for (; i < x.Length; i++) y[i] = Sigmoid(x[i]);
-    }
+    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => Apply<SigmoidFunction>(x, y, "Sigmoid");
 
     /// <summary>y = tanh(x) element by element (see <see cref="Exp(ReadOnlySpan{float}, Span{float})"/> for the paths).</summary>
-    public static void Tanh(ReadOnlySpan<float> x, Span<float> y)
-    {
-        Check(x, y, "Tanh");
-        int i = 0;
-        InstructionSet isa = Isa.Current;
-        if (isa == InstructionSet.Avx512)
-        {
-            for (; i + 16 <= x.Length; i += 16) Tanh(Vector512.Create(x.Slice(i, 16))).CopyTo(y.Slice(i, 16));
-        }
-        if (isa >= InstructionSet.Avx2)
-        {
-            for (; i + 8 <= x.Length; i += 8) Tanh(Vector256.Create(x.Slice(i, 8))).CopyTo(y.Slice(i, 8));
-        }
-        if (isa >= InstructionSet.Vector128)
-        {
-            for (; i + 4 <= x.Length; i += 4) Tanh(Vector128.Create(x.Slice(i, 4))).CopyTo(y.Slice(i, 4));
-        }
-        for (; i < x.Length; i++) y[i] = Tanh(x[i]);
-    }
-
-    private static void Check(ReadOnlySpan<float> x, Span<float> y, string name)
-    {
-        if (y.Length < x.Length) throw new ArgumentException($"FastMath.{name}: the output holds {y.Length} values for {x.Length} inputs.");
-    }
+    public static void Tanh(ReadOnlySpan<float> x, Span<float> y) => Apply<TanhFunction>(x, y, "Tanh");
 
     /// <summary>y = exp(x) element by element, on the widest path <see cref="Isa.Current"/> allows (x and y may be the same span).</summary>
-    public static void Exp(ReadOnlySpan<float> x, Span<float> y)
+    public static void Exp(ReadOnlySpan<float> x, Span<float> y) => Apply<ExpFunction>(x, y, "Exp");
+
+    /// <summary>One function at every width, for <see cref="Apply{TFunction}"/>.</summary>
+    private interface IFunction
     {
-        Check(x, y, "Exp");
+        static abstract float Of(float x);
+        static abstract Vector128<float> Of(Vector128<float> x);
+        static abstract Vector256<float> Of(Vector256<float> x);
+        static abstract Vector512<float> Of(Vector512<float> x);
+    }
+
+    private readonly struct ExpFunction : IFunction
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Of(float x) => Exp(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Of(Vector128<float> x) => Exp(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Of(Vector256<float> x) => Exp(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Of(Vector512<float> x) => Exp(x);
+    }
+
+    private readonly struct SigmoidFunction : IFunction
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Of(float x) => Sigmoid(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Of(Vector128<float> x) => Sigmoid(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Of(Vector256<float> x) => Sigmoid(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Of(Vector512<float> x) => Sigmoid(x);
+    }
+
+    private readonly struct TanhFunction : IFunction
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Of(float x) => Tanh(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Of(Vector128<float> x) => Tanh(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Of(Vector256<float> x) => Tanh(x);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Of(Vector512<float> x) => Tanh(x);
+    }
+
+    /// <summary>
+    /// y = f(x) over the spans: whole 512-bit vectors where <see cref="Isa.Current"/> is AVX-512,
+    /// then 256-bit and 128-bit ones as the path allows, then one element at a time; every width
+    /// gives the same bits, so where the tail starts does not matter.
+    /// </summary>
+    private static void Apply<TFunction>(ReadOnlySpan<float> x, Span<float> y, string name) where TFunction : struct, IFunction
+    {
+        if (y.Length < x.Length) throw new ArgumentException($"FastMath.{name}: the output holds {y.Length} values for {x.Length} inputs.");
         int i = 0;
         InstructionSet isa = Isa.Current;
         if (isa == InstructionSet.Avx512)
         {
-            for (; i + 16 <= x.Length; i += 16) Exp(Vector512.Create(x.Slice(i, 16))).CopyTo(y.Slice(i, 16));
+            for (; i + 16 <= x.Length; i += 16) TFunction.Of(Vector512.Create(x.Slice(i, 16))).CopyTo(y.Slice(i, 16));
         }
         if (isa >= InstructionSet.Avx2)
         {
-            for (; i + 8 <= x.Length; i += 8) Exp(Vector256.Create(x.Slice(i, 8))).CopyTo(y.Slice(i, 8));
+            for (; i + 8 <= x.Length; i += 8) TFunction.Of(Vector256.Create(x.Slice(i, 8))).CopyTo(y.Slice(i, 8));
         }
         if (isa >= InstructionSet.Vector128)
         {
-            for (; i + 4 <= x.Length; i += 4) Exp(Vector128.Create(x.Slice(i, 4))).CopyTo(y.Slice(i, 4));
+            for (; i + 4 <= x.Length; i += 4) TFunction.Of(Vector128.Create(x.Slice(i, 4))).CopyTo(y.Slice(i, 4));
         }
-        for (; i < x.Length; i++) y[i] = Exp(x[i]);
+        for (; i < x.Length; i++) y[i] = TFunction.Of(x[i]);
     }
 }

@@ -168,15 +168,26 @@ public static class TabularTuner
 
         // The best configuration on all training rows, exactly as `nabla train --model DESCRIPTION` trains it.
         JsonObject description = Description(best.Config, Math.Max(1, best.Epochs));
+        var final = Refit(table, o, best, log);
+        if (t.DescriptionPath is not null) AtomicFile.WriteText(t.DescriptionPath, description.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        if (t.Ensemble <= 1) return new TabularTuneResult(tuner.Trials, best, final, description);
+        var (ensemble, metrics) = Ensemble(table, o, tuner.Trials, t.Ensemble, final, test, log);
+        return new TabularTuneResult(tuner.Trials, best, final, description, ensemble, metrics);
+    }
+
+    /// <summary>
+    /// A trial's configuration trained on all training rows for its epochs, exactly as
+    /// <c>nabla train --model DESCRIPTION</c> trains it: its description is written to a temporary
+    /// file and read back through <see cref="TabularOptions.ModelPath"/>.
+    /// </summary>
+    private static TabularResult Refit(CsvTable table, TabularOptions o, Trial trial, TextWriter log)
+    {
+        int epochs = Math.Max(1, trial.Epochs);
         string file = Path.Combine(Path.GetTempPath(), $"nabla-tuned-{Guid.NewGuid():N}.json");
         try
         {
-            File.WriteAllText(file, description.ToJsonString());
-            var final = TabularTrainer.Train(table, Apply(o, best.Config, Math.Max(1, best.Epochs)) with { ModelPath = file }, log);
-            if (t.DescriptionPath is not null) AtomicFile.WriteText(t.DescriptionPath, description.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-            if (t.Ensemble <= 1) return new TabularTuneResult(tuner.Trials, best, final, description);
-            var (ensemble, metrics) = Ensemble(table, o, tuner.Trials, t.Ensemble, final, test, log);
-            return new TabularTuneResult(tuner.Trials, best, final, description, ensemble, metrics);
+            File.WriteAllText(file, Description(trial.Config, epochs).ToJsonString());
+            return TabularTrainer.Train(table, Apply(o, trial.Config, epochs) with { ModelPath = file }, log);
         }
         finally
         {
@@ -200,25 +211,16 @@ public static class TabularTuner
         var outputs = new List<SymbolicTensor>();
         foreach (var trial in top)
         {
-            string file = Path.Combine(Path.GetTempPath(), $"nabla-member-{Guid.NewGuid():N}.json");
-            try
+            var member = Refit(table, o with { SavePath = null }, trial, TextWriter.Null);
+            SymbolicTensor h = input.Output;
+            foreach (Layer layer in member.Model.Layers.Where(l => l is not Input))
             {
-                File.WriteAllText(file, Description(trial.Config, Math.Max(1, trial.Epochs)).ToJsonString());
-                var member = TabularTrainer.Train(table, Apply(o with { SavePath = null }, trial.Config, Math.Max(1, trial.Epochs)) with { ModelPath = file }, TextWriter.Null);
-                SymbolicTensor h = input.Output;
-                foreach (Layer layer in member.Model.Layers.Where(l => l is not Input))
-                {
-                    // A copy under a name of its own (every member names its layers dense, dense_1, ...), holding the member's weights.
-                    Layer copy = LayerCatalog.Create(LayerCatalog.TypeNameOf(layer)!, $"member{outputs.Count + 1}_{layer.Name}", layer.GetConfig(), "ensemble member");
-                    h = copy.Apply(h);
-                    copy.LoadStateDict(layer.StateDict());
-                }
-                outputs.Add(classify ? new Activation(Activations.LogSoftmax).Apply(h) : h);
+                // A copy under a name of its own (every member names its layers dense, dense_1, ...), holding the member's weights.
+                Layer copy = LayerCatalog.Create(LayerCatalog.TypeNameOf(layer)!, $"member{outputs.Count + 1}_{layer.Name}", layer.GetConfig(), "ensemble member");
+                h = copy.Apply(h);
+                copy.LoadStateDict(layer.StateDict());
             }
-            finally
-            {
-                File.Delete(file);
-            }
+            outputs.Add(classify ? new Activation(Activations.LogSoftmax).Apply(h) : h);
         }
         var model = new Model(input, new Average().Apply([.. outputs]), "tuned_ensemble");
         if (classify) model.Compile(new SparseCategoricalCrossEntropy(fromLogits: true), new AdamW(), "accuracy");

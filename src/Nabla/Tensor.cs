@@ -246,7 +246,7 @@ public sealed partial class Tensor
     {
         // Every element is written, so the new storage need not be cleared first.
         var result = ForOverwrite((int[])ShapeArray.Clone());
-        if (Size < 2 * CheapGrain || Rank < 2 || ShapeArray[0] < 2 || Kernels.Threading.NumThreads == 1)
+        if (!WorthSharing(Size, CheapGrain) || Rank < 2 || ShapeArray[0] < 2)
             Kernels.Strided.Copy(Storage, Offset, Strides, result.Storage, 0, result.Strides, ShapeArray);
         else CopyInParts(result);
         return result;

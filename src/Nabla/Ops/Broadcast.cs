@@ -51,7 +51,7 @@ public sealed partial class Tensor
     {
         int[] shape = Shapes.Broadcast(a.ShapeArray, b.ShapeArray, op);
         var y = ForOverwrite(shape);
-        if (y.Size >= 2 * CheapGrain && Threading.NumThreads > 1 && a.IsContiguous && b.IsContiguous && a.Size == y.Size && b.Size == y.Size)
+        if (WorthSharing(y.Size, CheapGrain) && a.IsContiguous && b.IsContiguous && a.Size == y.Size && b.Size == y.Size)
             BinaryInParts<TOp>(a.Storage, a.Offset, b.Storage, b.Offset, y.Storage, y.Size);
         else Elementwise.Binary<TOp>(shape, a.Storage, a.Offset, a.BroadcastStrides(shape), b.Storage, b.Offset, b.BroadcastStrides(shape), y.Storage);
         return y;

@@ -19,7 +19,7 @@ public sealed partial class Tensor
         int tq = ShapeArray[^2], tk = ShapeArray[^1], rows = Size / Math.Max(1, tk);
         Tensor x = IsContiguous ? this : ContiguousCopy();
         var y = ForOverwrite((int[])ShapeArray.Clone());
-        if ((long)rows * tk < 2 * MapGrain || Kernels.Threading.NumThreads == 1) CausalRows(x.Storage, x.Offset, y.Storage, tq, tk, scale, 0, rows);
+        if (!WorthSharing((long)rows * tk)) CausalRows(x.Storage, x.Offset, y.Storage, tq, tk, scale, 0, rows);
         else CausalRowsInParts(x.Storage, x.Offset, y.Storage, tq, tk, scale, rows);
         return ShouldRecord(this) ? y.Record(new ScaledCausalSoftmaxBackward(this, y, scale)) : y;
     }
@@ -52,9 +52,9 @@ public sealed partial class Tensor
         {
             Tensor y = Saved[0];
             int tq = y.ShapeArray[^2], tk = y.ShapeArray[^1], rows = y.Size / Math.Max(1, tk);
-            float[] g = grad.IsContiguous && grad.Offset == 0 ? grad.Storage : grad.ContiguousCopy().Storage;
+            float[] g = grad.DenseArray();
             var dx = ForOverwrite((int[])y.ShapeArray.Clone());
-            if ((long)rows * tk < 2 * MapGrain || Kernels.Threading.NumThreads == 1) GradRows(y.Storage, g, dx.Storage, tq, tk, scale, 0, rows);
+            if (!WorthSharing((long)rows * tk)) GradRows(y.Storage, g, dx.Storage, tq, tk, scale, 0, rows);
             else GradRowsInParts(y.Storage, g, dx.Storage, tq, tk, scale, rows);
             return [dx];
         }

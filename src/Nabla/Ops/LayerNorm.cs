@@ -24,31 +24,36 @@ public sealed partial class Tensor
         var y = ForOverwrite((int[])input.ShapeArray.Clone());
         var mean = ForOverwrite([rows]);
         var invStd = ForOverwrite([rows]);
-        float[] xs = input.IsContiguous ? input.Storage : input.ContiguousCopy().Storage;
-        int xOffset = input.IsContiguous ? input.Offset : 0;
-        float[] ws = weight.Data[..f].ToArray(), bs = bias.Data[..f].ToArray();
-        if ((long)rows * f < 2 * MapGrain || Kernels.Threading.NumThreads == 1) NormalizeRows(xs, xOffset, ws, bs, epsilon, f, y.Storage, mean.Storage, invStd.Storage, 0, rows);
-        else ForRows(rows, 4 * f, (r0, r1) => NormalizeRows(xs, xOffset, ws, bs, epsilon, f, y.Storage, mean.Storage, invStd.Storage, r0, r1));
+        var rowsOf = new NormalizeArgs(input.DenseArray(), weight.DenseArray(), bias.DenseArray(), epsilon, f, y.Storage, mean.Storage, invStd.Storage);
+        if (!WorthSharing((long)rows * f)) NormalizeRows(rowsOf, 0, rows);
+        else NormalizeRowsInParts(rowsOf, rows);
         if (ShouldRecord([input, weight, bias])) y.Record(new LayerNormBackward(input, weight, bias, mean, invStd));
         return y;
     }
 
+    /// <summary>The forward pass's operands: input, weight and bias (dense), and where the output, means and 1 / std go.</summary>
+    private readonly record struct NormalizeArgs(float[] X, float[] W, float[] B, float Epsilon, int F, float[] Y, float[] Mean, float[] InvStd);
+
     /// <summary>Rows [r0, r1) of the forward pass: each row's mean and 1 / std, and y = x̂ w + b.</summary>
-    private static void NormalizeRows(float[] xs, int xOffset, float[] w, float[] b, float epsilon, int f, float[] y, float[] mean, float[] invStd, int r0, int r1)
+    private static void NormalizeRows(NormalizeArgs a, int r0, int r1)
     {
+        int f = a.F;
+        ReadOnlySpan<float> w = a.W.AsSpan(0, f), b = a.B.AsSpan(0, f);
         for (int r = r0; r < r1; r++)
         {
-            ReadOnlySpan<float> row = xs.AsSpan(xOffset + r * f, f);
-            Span<float> o = y.AsSpan(r * f, f);
+            ReadOnlySpan<float> row = a.X.AsSpan(r * f, f);
+            Span<float> o = a.Y.AsSpan(r * f, f);
             float m = TensorPrimitives.Sum(row) / f;
             TensorPrimitives.Subtract(row, m, o);                    // x - m, in the output for now
-            float inv = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(o) / f + epsilon);
-            mean[r] = m;
-            invStd[r] = inv;
+            float inv = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(o) / f + a.Epsilon);
+            a.Mean[r] = m;
+            a.InvStd[r] = inv;
             TensorPrimitives.Multiply(o, inv, o);                     // x̂
             TensorPrimitives.MultiplyAdd(o, w, b, o);                 // x̂ w + b
         }
     }
+
+    private static void NormalizeRowsInParts(NormalizeArgs a, int rows) => ForRows(rows, 4 * a.F, (r0, r1) => NormalizeRows(a, r0, r1));
 
     private sealed class LayerNormBackward(Tensor input, Tensor weight, Tensor bias, Tensor mean, Tensor invStd)
         : Node([input, weight, bias], input, weight, mean, invStd)
@@ -57,34 +62,41 @@ public sealed partial class Tensor
         {
             Tensor x = Saved[0], w = Saved[1];
             int f = x.ShapeArray[^1], rows = x.Size / f;
-            float[] xs = Contiguous(x), dy = Contiguous(grad), ws = w.Data[..f].ToArray();
-            float[] means = Saved[2].Storage, invs = Saved[3].Storage;
-            Tensor? dx = NeedsGrad(0) ? ForOverwrite((int[])x.ShapeArray.Clone()) : null;
-            var dw = new Tensor([f]);
-            var db = new Tensor([f]);
-            bool parallel = (long)rows * f >= 2 * MapGrain && Kernels.Threading.NumThreads > 1;
+            var a = new GradArgs(x.DenseArray(), grad.DenseArray(), w.DenseArray(), Saved[2].Storage, Saved[3].Storage, f, rows);
+            bool shared = WorthSharing((long)rows * f);
             // dx row by row; dw and db feature by feature (each feature summed over the rows in
             // order, so the split over threads does not change a bit).
+            Tensor? dx = NeedsGrad(0) ? ForOverwrite((int[])x.ShapeArray.Clone()) : null;
             if (dx is not null)
             {
-                if (parallel) ForRows(rows, 6 * f, (r0, r1) => InputGradRows(xs, dy, ws, means, invs, f, dx.Storage, r0, r1));
-                else InputGradRows(xs, dy, ws, means, invs, f, dx.Storage, 0, rows);
+                if (shared) InputGradRowsInParts(a, dx.Storage);
+                else InputGradRows(a, dx.Storage, 0, rows);
             }
             if (!NeedsGrad(1) && !NeedsGrad(2)) return [dx, null, null];
-            int blocks = (f + ParamBlock - 1) / ParamBlock;
-            if (parallel && blocks > 1) Kernels.Threading.For(blocks, (long)rows * ParamBlock, (b0, b1) => ParamGrads(xs, dy, means, invs, f, rows, dw.Storage, db.Storage, b0 * ParamBlock, Math.Min(f, b1 * ParamBlock)));
-            else ParamGrads(xs, dy, means, invs, f, rows, dw.Storage, db.Storage, 0, f);
+            var dw = new Tensor([f]);
+            var db = new Tensor([f]);
+            if (shared && f > ParamBlock) ParamGradsInParts(a, dw.Storage, db.Storage);
+            else ParamGrads(a, dw.Storage, db.Storage, 0, f);
             return [dx, NeedsGrad(1) ? dw : null, NeedsGrad(2) ? db : null];
         }
 
         /// <summary>Features per thread's piece of the weight and bias gradients.</summary>
         private const int ParamBlock = 32;
 
-        private static float[] Contiguous(Tensor t) => t.IsContiguous && t.Offset == 0 ? t.Storage : t.ContiguousCopy().Storage;
+        /// <summary>The backward pass's operands (dense): input, upstream gradient, weight, and each row's mean and 1 / std.</summary>
+        private readonly record struct GradArgs(float[] X, float[] Dy, float[] W, float[] Means, float[] Invs, int F, int Rows);
+
+        private static void InputGradRowsInParts(GradArgs a, float[] dx) => ForRows(a.Rows, 6 * a.F, (r0, r1) => InputGradRows(a, dx, r0, r1));
+
+        private static void ParamGradsInParts(GradArgs a, float[] dw, float[] db) =>
+            Kernels.Threading.For((a.F + ParamBlock - 1) / ParamBlock, (long)a.Rows * ParamBlock, (b0, b1) => ParamGrads(a, dw, db, b0 * ParamBlock, Math.Min(a.F, b1 * ParamBlock)));
 
         /// <summary>Rows [r0, r1) of dx = inv (g w - mean(g w) - x̂ mean(g w x̂)).</summary>
-        private static void InputGradRows(float[] xs, float[] dy, float[] ws, float[] means, float[] invs, int f, float[] dx, int r0, int r1)
+        private static void InputGradRows(GradArgs a, float[] dx, int r0, int r1)
         {
+            int f = a.F;
+            float[] xs = a.X, dy = a.Dy, means = a.Means, invs = a.Invs;
+            ReadOnlySpan<float> ws = a.W.AsSpan(0, f);
             Span<float> xhat = f <= 1024 ? stackalloc float[f] : new float[f];
             Span<float> gw = f <= 1024 ? stackalloc float[f] : new float[f];
             for (int r = r0; r < r1; r++)
@@ -103,9 +115,11 @@ public sealed partial class Tensor
         }
 
         /// <summary>Features [j0, j1) of dw = sum over rows of g x̂ and db = sum of g, rows in order, one element at a time (the same operations whichever piece holds the feature).</summary>
-        private static void ParamGrads(float[] xs, float[] dy, float[] means, float[] invs, int f, int rows, float[] dw, float[] db, int j0, int j1)
+        private static void ParamGrads(GradArgs a, float[] dw, float[] db, int j0, int j1)
         {
-            for (int r = 0; r < rows; r++)
+            int f = a.F;
+            float[] xs = a.X, dy = a.Dy, means = a.Means, invs = a.Invs;
+            for (int r = 0; r < a.Rows; r++)
             {
                 float m = means[r], inv = invs[r];
                 int row = r * f;

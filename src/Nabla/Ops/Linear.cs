@@ -27,7 +27,7 @@ public sealed partial class Tensor
         {
             // The bias starts every row of the product (which then adds to it).
             float[] b = bias.DenseArray();
-            if ((long)n * outF < 2 * CheapGrain || Threading.NumThreads == 1) CopyBiasRows(b, y.Storage, outF, 0, n);
+            if (!WorthSharing((long)n * outF, CheapGrain)) CopyBiasRows(b, y.Storage, outF, 0, n);
             else CopyBiasRowsInParts(b, y.Storage, outF, n);
         }
         Gemm.Multiply(false, true, n, outF, inF, input.DenseArray(), inF, weight.DenseArray(), inF, ys, outF, accumulate: bias is not null);
@@ -112,7 +112,7 @@ public sealed partial class Tensor
                 var db = new Tensor([outF]);
                 // Column sums in row order; split by blocks of columns, so any split gives the same bits.
                 int blocks = (outF + BiasBlock - 1) / BiasBlock;
-                if ((long)n * outF < 2 * MapGrain || Threading.NumThreads == 1 || blocks < 2) SumColumns(g, n, outF, db.Storage, 0, outF);
+                if (!WorthSharing((long)n * outF) || blocks < 2) SumColumns(g, n, outF, db.Storage, 0, outF);
                 else SumColumnsInParts(g, n, outF, db.Storage, blocks);
                 grads[2] = db;
             }

@@ -23,17 +23,25 @@ public sealed partial class Tensor
     private const int MapGrain = 1 << 14;
 
     /// <summary>
-    /// The same for operations of a load or two and a store per element (copies, additions): a
-    /// piece must be four times larger to pay for waking a worker (a residual network's additions
-    /// of 32 768 elements ran slower shared out than on one thread).
+    /// The same for operations of a load or two and a store per element (copies, additions): a piece
+    /// of 16 384 such elements takes about as long as waking a worker, so their pieces are four times
+    /// larger.
     /// </summary>
     private const int CheapGrain = 1 << 16;
+
+    /// <summary>
+    /// Whether work over <paramref name="elements"/> elements is shared out over the threads: at
+    /// least two pieces of <paramref name="grain"/> and more than one thread. The one rule every op
+    /// below asks, with its serial path a plain call, so that the closure of the shared path is only
+    /// made when the work is shared.
+    /// </summary>
+    internal static bool WorthSharing(long elements, int grain = MapGrain) => elements >= 2L * grain && Threading.NumThreads > 1;
 
     /// <summary>Applies an elementwise span kernel to the elements of <paramref name="x"/>, split over the threads when large; records nothing.</summary>
     internal static Tensor Map(Tensor x, SpanMap kernel)
     {
         var y = ForOverwrite((int[])x.ShapeArray.Clone());
-        if (x.Size < 2 * MapGrain || Threading.NumThreads == 1 || !x.IsContiguous) kernel(x.Data, y.Storage);
+        if (!WorthSharing(x.Size) || !x.IsContiguous) kernel(x.Data, y.Storage);
         else MapInParts(x.Storage, x.Offset, y.Storage, x.Size, kernel);
         return y;
     }
@@ -42,7 +50,7 @@ public sealed partial class Tensor
     internal static Tensor MapGrad(Tensor saved, Tensor grad, SpanGrad kernel)
     {
         var dx = ForOverwrite((int[])saved.ShapeArray.Clone());
-        if (saved.Size < 2 * MapGrain || Threading.NumThreads == 1 || !saved.IsContiguous || !grad.IsContiguous) kernel(saved.Data, grad.Data, dx.Storage);
+        if (!WorthSharing(saved.Size) || !saved.IsContiguous || !grad.IsContiguous) kernel(saved.Data, grad.Data, dx.Storage);
         else MapGradInParts(saved.Storage, saved.Offset, grad.Storage, grad.Offset, dx.Storage, saved.Size, kernel);
         return dx;
     }
@@ -55,7 +63,7 @@ public sealed partial class Tensor
     internal static Tensor MapRows(Tensor x, int rows, SpanRows kernel)
     {
         var y = ForOverwrite((int[])x.ShapeArray.Clone());
-        if (x.Size < 2 * MapGrain || rows < 2 || Threading.NumThreads == 1 || !x.IsContiguous) kernel(x.Data, rows, y.Storage);
+        if (!WorthSharing(x.Size) || rows < 2 || !x.IsContiguous) kernel(x.Data, rows, y.Storage);
         else MapRowsInParts(x.Storage, x.Offset, y.Storage, rows, x.Size / rows, kernel);
         return y;
     }
@@ -63,7 +71,7 @@ public sealed partial class Tensor
     /// <summary>Runs <paramref name="body"/>(first row, end row) over [0, <paramref name="rows"/>) in contiguous parts, one per thread when the rows hold enough elements to be worth it.</summary>
     internal static void ForRows(int rows, int rowLength, Action<int, int> body)
     {
-        if ((long)rows * rowLength < 2 * MapGrain || rows < 2 || Threading.NumThreads == 1) body(0, rows);
+        if (!WorthSharing((long)rows * rowLength) || rows < 2) body(0, rows);
         else Threading.For(rows, 2L * Math.Max(1, rowLength), body);
     }
 

@@ -38,9 +38,9 @@ public sealed partial class Tensor
             Tensor y = Saved[0];
             if (Shapes.NormalizeAxis(axis, y.Rank, "Softmax") != y.Rank - 1 || y.Size == 0) return [y * (grad - (grad * y).Sum([axis], keepDim: true))];
             int n = y.ShapeArray[^1], rows = y.Size / n;
-            float[] g = grad.IsContiguous && grad.Offset == 0 ? grad.Storage : grad.ContiguousCopy().Storage;
+            float[] g = grad.DenseArray();
             var dx = ForOverwrite((int[])y.ShapeArray.Clone());
-            if ((long)rows * n < 2 * MapGrain || Kernels.Threading.NumThreads == 1) LastAxisGrad(y.Storage, g, dx.Storage, n, 0, rows);
+            if (!WorthSharing((long)rows * n)) LastAxisGrad(y.Storage, g, dx.Storage, n, 0, rows);
             else LastAxisGradInParts(y.Storage, g, dx.Storage, n, rows);
             return [dx];
         }

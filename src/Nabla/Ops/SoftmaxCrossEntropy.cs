@@ -25,7 +25,7 @@ public sealed partial class Tensor
         float[] probabilities = BufferPool.RentFloats(n * c);
         var loss = ForOverwrite([n]);
         Tensor z = logits.IsContiguous ? logits : logits.ContiguousCopy();
-        if ((long)n * c < 2 * MapGrain || Threading.NumThreads == 1) LossRows(z.Storage, z.Offset, c, idx, probabilities, loss.Storage, 0, n);
+        if (!WorthSharing((long)n * c)) LossRows(z.Storage, z.Offset, c, idx, probabilities, loss.Storage, 0, n);
         else LossRowsInParts(z.Storage, z.Offset, c, idx, probabilities, loss.Storage, n);
         if (ShouldRecord(logits)) return loss.Record(new SoftmaxCrossEntropyBackward(logits, probabilities, idx));
         BufferPool.Return(probabilities);
@@ -70,8 +70,8 @@ public sealed partial class Tensor
             Tensor logits = Input(0);
             int n = logits.ShapeArray[0], c = logits.ShapeArray[1];
             var dz = ForOverwrite([n, c]);
-            float[] g = grad.IsContiguous && grad.Offset == 0 ? grad.Storage : grad.ContiguousCopy().Storage;
-            if ((long)n * c < 2 * MapGrain || Threading.NumThreads == 1) GradRows(_probabilities, _labels, g, dz.Storage, c, 0, n);
+            float[] g = grad.DenseArray();
+            if (!WorthSharing((long)n * c)) GradRows(_probabilities, _labels, g, dz.Storage, c, 0, n);
             else GradRowsInParts(_probabilities, _labels, g, dz.Storage, c, n);
             return [dz];
         }
