@@ -242,23 +242,31 @@ public sealed partial class Tensor
     internal ReadOnlySpan<float> Data => IsContiguous ? Storage.AsSpan(Offset, Size) : ContiguousCopy().Storage;
 
     /// <summary>A contiguous copy with fresh storage, not recorded.</summary>
-    internal Tensor ContiguousCopy()
+    internal Tensor ContiguousCopy() => ContiguousCopy((int[])ShapeArray.Clone());
+
+    /// <summary>
+    /// A contiguous copy with fresh storage, not recorded, in <paramref name="shape"/> (of the same
+    /// size; the elements in row-major order): a reshape that must copy makes its result the
+    /// owner of the copy, so that a step scope recycles it with the other recorded tensors.
+    /// </summary>
+    private Tensor ContiguousCopy(int[] shape)
     {
         // Every element is written, so the new storage need not be cleared first.
-        var result = ForOverwrite((int[])ShapeArray.Clone());
+        var result = ForOverwrite(shape);
+        int[] dstStrides = Shapes.ContiguousStrides(ShapeArray);
         if (!WorthSharing(Size, CheapGrain) || Rank < 2 || ShapeArray[0] < 2)
-            Kernels.Strided.Copy(Storage, Offset, Strides, result.Storage, 0, result.Strides, ShapeArray);
-        else CopyInParts(result);
+            Kernels.Strided.Copy(Storage, Offset, Strides, result.Storage, 0, dstStrides, ShapeArray);
+        else CopyInParts(result.Storage, dstStrides);
         return result;
     }
 
     /// <summary>The copy split over the threads by ranges of the first axis (each element copied once: the same result for any split).</summary>
-    private void CopyInParts(Tensor result) =>
+    private void CopyInParts(float[] destination, int[] dstStrides) =>
         ForRows(ShapeArray[0], Size / ShapeArray[0], (r0, r1) =>
         {
             int[] part = (int[])ShapeArray.Clone();
             part[0] = r1 - r0;
-            Kernels.Strided.Copy(Storage, Offset + r0 * Strides[0], Strides, result.Storage, r0 * result.Strides[0], result.Strides, part);
+            Kernels.Strided.Copy(Storage, Offset + r0 * Strides[0], Strides, destination, r0 * dstStrides[0], dstStrides, part);
         });
 
     /// <summary>Strides of this tensor when broadcast to <paramref name="shape"/> (0 along broadcast dimensions).</summary>

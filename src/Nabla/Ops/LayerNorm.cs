@@ -22,12 +22,14 @@ public sealed partial class Tensor
             throw new ArgumentException($"LayerNorm: input [..., F] with weight and bias [F], got {input.ShapeString}, {weight.ShapeString} and {bias.ShapeString}.");
         int rows = f == 0 ? 0 : input.Size / f;
         var y = ForOverwrite((int[])input.ShapeArray.Clone());
-        var mean = ForOverwrite([rows]);
-        var invStd = ForOverwrite([rows]);
-        var rowsOf = new NormalizeArgs(input.DenseArray(), weight.DenseArray(), bias.DenseArray(), epsilon, f, y.Storage, mean.Storage, invStd.Storage);
+        // Each row's mean and 1 / std are the gradient rule's alone: pooled, and returned with the graph.
+        float[] mean = Kernels.BufferPool.RentFloats(rows), invStd = Kernels.BufferPool.RentFloats(rows);
+        var rowsOf = new NormalizeArgs(input.DenseArray(), weight.DenseArray(), bias.DenseArray(), epsilon, f, y.Storage, mean, invStd);
         if (!WorthSharing((long)rows * f)) NormalizeRows(rowsOf, 0, rows);
         else NormalizeRowsInParts(rowsOf, rows);
-        if (ShouldRecord([input, weight, bias])) y.Record(new LayerNormBackward(input, weight, bias, mean, invStd));
+        if (ShouldRecord([input, weight, bias])) return y.Record(new LayerNormBackward(input, weight, bias, mean, invStd));
+        Kernels.BufferPool.Return(mean);
+        Kernels.BufferPool.Return(invStd);
         return y;
     }
 
@@ -55,14 +57,22 @@ public sealed partial class Tensor
 
     private static void NormalizeRowsInParts(NormalizeArgs a, int rows) => ForRows(rows, 4 * a.F, (r0, r1) => NormalizeRows(a, r0, r1));
 
-    private sealed class LayerNormBackward(Tensor input, Tensor weight, Tensor bias, Tensor mean, Tensor invStd)
-        : Node([input, weight, bias], input, weight, mean, invStd)
+    private sealed class LayerNormBackward : Node
     {
+        private readonly float[] _mean;
+        private readonly float[] _invStd;
+
+        public LayerNormBackward(Tensor input, Tensor weight, Tensor bias, float[] mean, float[] invStd) : base([input, weight, bias], input, weight)
+        {
+            _mean = Keep(mean);
+            _invStd = Keep(invStd);
+        }
+
         protected internal override Tensor?[] Backward(Tensor grad)
         {
             Tensor x = Saved[0], w = Saved[1];
             int f = x.ShapeArray[^1], rows = x.Size / f;
-            var a = new GradArgs(x.DenseArray(), grad.DenseArray(), w.DenseArray(), Saved[2].Storage, Saved[3].Storage, f, rows);
+            var a = new GradArgs(x.DenseArray(), grad.DenseArray(), w.DenseArray(), _mean, _invStd, f, rows);
             bool shared = WorthSharing((long)rows * f);
             // dx row by row; dw and db feature by feature (each feature summed over the rows in
             // order, so the split over threads does not change a bit).

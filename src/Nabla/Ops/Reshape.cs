@@ -11,8 +11,8 @@ public sealed partial class Tensor
     public Tensor Reshape(params int[] shape)
     {
         int[] target = InferShape(shape);
-        Tensor src = IsContiguous ? this : ContiguousCopy();
-        var y = new Tensor(src.Storage, src.Offset, target, Shapes.ContiguousStrides(target));
+        // A copy is made in the new shape, so the result owns it (and a step scope recycles it).
+        Tensor y = IsContiguous ? new Tensor(Storage, Offset, target, Shapes.ContiguousStrides(target)) : ContiguousCopy(target);
         return ShouldRecord(this) ? y.Record(new ReshapeBackward(this)) : y;
     }
 

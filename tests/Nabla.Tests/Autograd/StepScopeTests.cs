@@ -69,6 +69,49 @@ public class StepScopeTests
     }
 
     [Fact]
+    public void A_transformer_block_step_reuses_its_copies_and_norm_statistics()
+    {
+        // Attention splits heads out of the fused projection and merges them back (reshapes that
+        // must copy), and LayerNorm keeps each row's mean and 1 / std for its gradient: a scoped
+        // step recycles all of them. Before, each step allocated the copies afresh (a Transformer
+        // language model of 128 wide: 8 MB a step). Sizes no other test uses (batch 9, 61 steps, 92 wide).
+        const int n = 9, t = 61, d = 92;
+        long StepBytes(bool scoped, out float[] weights)
+        {
+            Generator.ManualSeed(17);
+            var layer = new TransformerEncoderLayer(d, 4, feedForward: 36, dropout: 0f, activation: "gelu", normFirst: true, causal: true);
+            var x = Tensor.RandN([n, t, d], new Generator(18));
+            layer.EnsureBuilt([t, d]);
+            var sgd = new SGD(0.01f, parameters: layer.Parameters());
+            long before = 0;
+            for (int s = 0; s < 8; s++)
+            {
+                if (s == 3) before = GC.GetAllocatedBytesForCurrentThread();
+                StepScope scope = scoped ? Tensor.StepScope() : default;
+                try
+                {
+                    sgd.ZeroGrad(setToNone: false);
+                    var y = layer.Forward(x);
+                    (y * y).Mean().Backward();
+                    sgd.Step();
+                }
+                finally
+                {
+                    scope.Dispose();
+                }
+            }
+            weights = layer.Parameters().SelectMany(p => p.Value.ToArray()).ToArray();
+            return (GC.GetAllocatedBytesForCurrentThread() - before) / 5;
+        }
+        long plain = StepBytes(scoped: false, out float[] plainWeights);
+        long scoped = StepBytes(scoped: true, out float[] scopedWeights);
+        Assert.Equal(plainWeights, scopedWeights);
+        // One activation of [9, 61, 92] is 202 032 bytes; an unscoped step makes more than ten.
+        Assert.True(plain > 10 * n * t * d * 4, $"{plain} bytes per unscoped step");
+        Assert.True(scoped < n * t * d * 4, $"{scoped} bytes per scoped step: less than one activation of {n * t * d * 4} bytes expected");
+    }
+
+    [Fact]
     public void Activations_are_reused_by_the_next_step_but_clones_and_leaves_are_not()
     {
         // Sizes no other test uses, so the pool's arrays of this length are this test's alone.
