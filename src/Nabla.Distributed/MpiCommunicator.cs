@@ -185,6 +185,9 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
     /// receives its slice from every rank (MPI_Alltoallv), adds them in rank order, and the summed
     /// slices are gathered by all (MPI_Allgatherv).
     /// </summary>
+    // The slices every rank sends this one, kept from call to call (the sum runs on one thread at a time).
+    private float[] _scratch = [0f];
+
     private void Sum(Span<float> values)
     {
         int count = values.Length;
@@ -206,7 +209,8 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
                 receiveCounts[j] = mine;
                 receiveDispl[j] = j * mine;
             }
-            var scratch = new float[Math.Max(1, mine * size)];
+            if (_scratch.Length < mine * size) _scratch = new float[mine * size];
+            float[] scratch = _scratch;
             fixed (float* r = scratch)
             fixed (int* c = counts, d = displ, rc = receiveCounts, rd = receiveDispl)
             {
