@@ -9,13 +9,16 @@ ranks=${1:-2}; shift || true
 peers=../shared/peers
 dotnet build src/Nabla.Cli -c Release -nologo -v:q > /dev/null || { echo "nabla build failed" >&2; exit 1; }
 nabla=src/Nabla.Cli/bin/Release/net10.0/nabla
+# Each command is bounded: the peer's Gloo processes once hung here for 14 minutes without a word.
+limit=${BENCH_TIMEOUT:-300}
+exec 3>&2
 for round in 1 2; do
   echo "# round $round" >&2
-  $nabla bench --threads 1 --only mlp-train,cnn-train "$@"
-  $nabla bench --ranks "$ranks" "$@"
+  timeout "$limit" $nabla bench --threads 1 --only mlp-train,cnn-train "$@"
+  timeout "$limit" $nabla bench --ranks "$ranks" "$@"
   if [ -f "$peers/pytorch/bench.py" ]; then
-    /usr/bin/python3 "$peers/pytorch/bench.py" --threads 1 --only mlp-train,cnn-train "$@"
-    /usr/bin/python3 "$peers/pytorch/ddp_bench.py" --ranks "$ranks" "$@"
+    timeout "$limit" /usr/bin/python3 "$peers/pytorch/bench.py" --threads 1 --only mlp-train,cnn-train "$@"
+    timeout -k 10 "$limit" /usr/bin/python3 "$peers/pytorch/ddp_bench.py" --ranks "$ranks" "$@" || echo "# the PyTorch DDP peer did not finish in ${limit} s" >&3
   fi
 done 2>/dev/null | python3 -c '
 import json, sys, collections
