@@ -389,6 +389,13 @@ public class TensorTests
         var lw = Tensor.RandN([3, 5], g).RequireGrad();
         Tensor.Linear(Tensor.Zeros(0, 5), lw, null, relu: true).Sum().Backward();
         Assert.All(lw.Grad!.ToArray(), v => Assert.Equal(0f, v));
+        // LayerNorm keeps its rows' statistics in pooled buffers: none for no rows.
+        var nw = Tensor.RandN([5], g).RequireGrad();
+        var nb = Tensor.RandN([5], g).RequireGrad();
+        Tensor.LayerNorm(Tensor.Zeros(0, 5), nw, nb, 1e-5f).Sum().Backward();
+        Assert.All(nw.Grad!.ToArray(), v => Assert.Equal(0f, v));
+        Assert.All(nb.Grad!.ToArray(), v => Assert.Equal(0f, v));
+        using (Tensor.NoGrad()) Assert.Equal([0, 5], Tensor.LayerNorm(Tensor.Zeros(0, 5), nw, nb, 1e-5f).Shape.ToArray());
     }
 
     [Fact]
