@@ -180,14 +180,14 @@ public sealed unsafe class MpiCommunicator : ICommunicator, IDisposable
         return Submit(() => Sum(buffer.AsSpan(offset, count)));
     }
 
+    // The slices every rank sends this one, kept from call to call (the sum runs on one thread at a time).
+    private float[] _scratch = [0f];
+
     /// <summary>
     /// The deterministic sum, on the MPI thread. Two ranks: MPI_Allreduce in place. More: each rank
     /// receives its slice from every rank (MPI_Alltoallv), adds them in rank order, and the summed
     /// slices are gathered by all (MPI_Allgatherv).
     /// </summary>
-    // The slices every rank sends this one, kept from call to call (the sum runs on one thread at a time).
-    private float[] _scratch = [0f];
-
     private void Sum(Span<float> values)
     {
         int count = values.Length;
