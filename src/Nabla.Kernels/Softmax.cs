@@ -14,6 +14,17 @@ public static class Softmax
     /// <summary>y = x - max - log(sum(exp(x - max))) along the axis.</summary>
     public static void LogForward(ReadOnlySpan<float> x, int outer, int n, int inner, Span<float> y) => Run(x, outer, n, inner, y, log: true);
 
+    /// <summary>
+    /// The gradient of a softmax along one row from its output y and the upstream gradient g:
+    /// dx = y (g - sum(g y)), over the length of <paramref name="y"/> (dx may be g).
+    /// </summary>
+    public static void RowBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> dx)
+    {
+        int n = y.Length;
+        TensorPrimitives.Subtract(g[..n], TensorPrimitives.Dot(g[..n], y), dx[..n]);
+        TensorPrimitives.Multiply(dx[..n], y, dx[..n]);
+    }
+
     private static void Run(ReadOnlySpan<float> x, int outer, int n, int inner, Span<float> y, bool log)
     {
         if (n == 0) return;

@@ -59,9 +59,5 @@ public sealed partial class Tensor
 
     /// <summary>Two operands of the output's shape, in pieces of <see cref="CheapGrain"/> elements over the threads (element by element: the same bits for any split).</summary>
     private static void BinaryInParts<TOp>(float[] a, int aOffset, float[] b, int bOffset, float[] y, int size) where TOp : IBinaryOp =>
-        Threading.For(size / CheapGrain, 2 * CheapGrain, (p0, p1) =>
-        {
-            int start = p0 * CheapGrain, end = p1 == size / CheapGrain ? size : p1 * CheapGrain;
-            Elementwise.Binary<TOp>([end - start], a, aOffset + start, [1], b, bOffset + start, [1], y.AsSpan(start, end - start));
-        });
+        ForPieces(size, CheapGrain, (start, length) => Elementwise.Binary<TOp>([length], a, aOffset + start, [1], b, bOffset + start, [1], y.AsSpan(start, length)));
 }

@@ -35,9 +35,7 @@ public sealed partial class Tensor
             Span<float> o = y.AsSpan(r * tk, tk);
             Span<float> live = o[..seen];
             TensorPrimitives.Multiply(x.AsSpan(offset + r * tk, seen), scale, live);
-            TensorPrimitives.Subtract(live, TensorPrimitives.Max(live), live);
-            Kernels.FastMath.Exp(live, live);
-            TensorPrimitives.Divide(live, TensorPrimitives.Sum(live), live);
+            Kernels.Softmax.Forward(live, 1, seen, 1, live);
             o[seen..].Clear();
         }
     }
@@ -64,10 +62,8 @@ public sealed partial class Tensor
             for (int r = r0; r < r1; r++)
             {
                 int seen = CausalKeys(r, tq, tk);
-                ReadOnlySpan<float> yr = y.AsSpan(r * tk, seen), gr = g.AsSpan(r * tk, seen);
                 Span<float> o = dx.AsSpan(r * tk, tk), live = o[..seen];
-                TensorPrimitives.Subtract(gr, TensorPrimitives.Dot(gr, yr), live);
-                TensorPrimitives.Multiply(live, yr, live);
+                Kernels.Softmax.RowBackward(y.AsSpan(r * tk, seen), g.AsSpan(r * tk, seen), live);
                 TensorPrimitives.Multiply(live, scale, live);
                 o[seen..].Clear();
             }

@@ -80,16 +80,20 @@ public sealed partial class Tensor
         Threading.For(rows, 2L * length, (r0, r1) => kernel(x.AsSpan(offset + r0 * length, (r1 - r0) * length), r1 - r0, y.AsSpan(r0 * length, (r1 - r0) * length)));
 
     private static void MapInParts(float[] x, int offset, float[] y, int size, SpanMap kernel) =>
-        Threading.For(size / MapGrain, 2 * MapGrain, (p0, p1) =>
-        {
-            int start = p0 * MapGrain, end = p1 == size / MapGrain ? size : p1 * MapGrain;
-            kernel(x.AsSpan(offset + start, end - start), y.AsSpan(start, end - start));
-        });
+        ForPieces(size, MapGrain, (start, length) => kernel(x.AsSpan(offset + start, length), y.AsSpan(start, length)));
 
     private static void MapGradInParts(float[] saved, int savedOffset, float[] grad, int gradOffset, float[] dx, int size, SpanGrad kernel) =>
-        Threading.For(size / MapGrain, 2 * MapGrain, (p0, p1) =>
+        ForPieces(size, MapGrain, (start, length) => kernel(saved.AsSpan(savedOffset + start, length), grad.AsSpan(gradOffset + start, length), dx.AsSpan(start, length)));
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(start, length) over [0, <paramref name="size"/>) in pieces of
+    /// <paramref name="grain"/> elements (the last also takes the remainder), the pieces shared
+    /// over the threads.
+    /// </summary>
+    internal static void ForPieces(int size, int grain, Action<int, int> body) =>
+        Threading.For(size / grain, 2L * grain, (p0, p1) =>
         {
-            int start = p0 * MapGrain, end = p1 == size / MapGrain ? size : p1 * MapGrain;
-            kernel(saved.AsSpan(savedOffset + start, end - start), grad.AsSpan(gradOffset + start, end - start), dx.AsSpan(start, end - start));
+            int start = p0 * grain, end = p1 == size / grain ? size : p1 * grain;
+            body(start, end - start);
         });
 }

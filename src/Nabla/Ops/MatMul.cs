@@ -38,44 +38,42 @@ public sealed partial class Tensor
         var (aT, aLd, aStrides, aSrc) = GemmOperand(a, [.. batch, m, k]);
         var (bT, bLd, bStrides, bSrc) = GemmOperand(b, [.. batch, k, n]);
         int batches = Shapes.Size(batch);
-        // Many products (attention's heads): each thread takes whole products, one after another.
+        var products = new BatchedProduct(aT, bT, m, n, k, aSrc, aLd, aStrides, bSrc, bLd, bStrides, batch, y.Storage);
+        // Many products (attention's heads): each thread takes whole products, one after another
+        // (the same bits as each product shared over the threads).
         if (batches >= 2 && Kernels.Threading.NumThreads > 1 && (long)batches * m * n * k >= 1 << 18)
-        {
-            BatchesInParts(aT, bT, m, n, k, aSrc, aLd, aStrides, bSrc, bLd, bStrides, batch, y.Storage, batches);
-            return y;
-        }
-        Span<int> index = stackalloc int[batch.Length]; // zeroed: the project does not skip locals' initialisation
-        for (int i = 0; i < batches; i++)
-        {
-            int aOff = aSrc.Offset, bOff = bSrc.Offset;
-            for (int d = 0; d < batch.Length; d++) { aOff += index[d] * aStrides[d]; bOff += index[d] * bStrides[d]; }
-            Kernels.Gemm.Multiply(aT, bT, m, n, k, aSrc.Storage.AsSpan(aOff), aLd, bSrc.Storage.AsSpan(bOff), bLd, y.Storage.AsSpan(i * m * n, m * n), n);
-            for (int d = batch.Length - 1; d >= 0; d--)
-            {
-                if (++index[d] < batch[d]) break;
-                index[d] = 0;
-            }
-        }
+            products.RunInParts(batches);
+        else products.Run(0, batches, singleThread: false);
         return y;
     }
 
-    /// <summary>Products [b0, b1) of a batch, each on the calling thread (the same bits as one product shared over the threads).</summary>
-    private static void BatchesInParts(bool aT, bool bT, int m, int n, int k, Tensor aSrc, int aLd, int[] aStrides, Tensor bSrc, int bLd, int[] bStrides, int[] batch, float[] y, int batches) =>
-        Kernels.Threading.For(batches, (long)m * n * k, (b0, b1) =>
+    /// <summary>The products of a batch: operand i of each read at its batch strides, product i written at i m n of the output.</summary>
+    private readonly record struct BatchedProduct(bool ATrans, bool BTrans, int M, int N, int K, Tensor A, int ALd, int[] AStrides, Tensor B, int BLd, int[] BStrides, int[] Batch, float[] Y)
+    {
+        /// <summary>All <paramref name="batches"/> products shared over the threads (apart from the serial path, so that only this one makes a closure).</summary>
+        public void RunInParts(int batches)
+        {
+            BatchedProduct self = this;
+            Kernels.Threading.For(batches, (long)M * N * K, (b0, b1) => self.Run(b0, b1, singleThread: true));
+        }
+
+        /// <summary>Products [b0, b1), one after another.</summary>
+        public void Run(int b0, int b1, bool singleThread)
         {
             for (int i = b0; i < b1; i++)
             {
-                int aOff = aSrc.Offset, bOff = bSrc.Offset;
-                for (int d = batch.Length - 1, rest = i; d >= 0; d--)
+                int aOff = A.Offset, bOff = B.Offset;
+                for (int d = Batch.Length - 1, rest = i; d >= 0; d--)
                 {
-                    int at = rest % batch[d];
-                    rest /= batch[d];
-                    aOff += at * aStrides[d];
-                    bOff += at * bStrides[d];
+                    int at = rest % Batch[d];
+                    rest /= Batch[d];
+                    aOff += at * AStrides[d];
+                    bOff += at * BStrides[d];
                 }
-                Kernels.Gemm.Multiply(aT, bT, m, n, k, aSrc.Storage.AsSpan(aOff), aLd, bSrc.Storage.AsSpan(bOff), bLd, y.AsSpan(i * m * n, m * n), n, singleThread: true);
+                Kernels.Gemm.Multiply(ATrans, BTrans, M, N, K, A.Storage.AsSpan(aOff), ALd, B.Storage.AsSpan(bOff), BLd, Y.AsSpan(i * M * N, M * N), N, singleThread: singleThread);
             }
-        });
+        }
+    }
 
     /// <summary>
     /// How GEMM reads one operand broadcast to <paramref name="shape"/> ([batch..., rows, cols]):

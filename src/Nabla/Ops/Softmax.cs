@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Nabla.Autograd;
 
 namespace Nabla;
@@ -49,10 +48,7 @@ public sealed partial class Tensor
         {
             for (int r = r0; r < r1; r++)
             {
-                ReadOnlySpan<float> yr = y.AsSpan(r * n, n), gr = g.AsSpan(r * n, n);
-                Span<float> o = dx.AsSpan(r * n, n);
-                TensorPrimitives.Subtract(gr, TensorPrimitives.Dot(gr, yr), o);
-                TensorPrimitives.Multiply(o, yr, o);
+                Kernels.Softmax.RowBackward(y.AsSpan(r * n, n), g.AsSpan(r * n, n), dx.AsSpan(r * n, n));
             }
         }
 
